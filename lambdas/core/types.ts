@@ -1,0 +1,166 @@
+/**
+ * The contract between the shared machinery and a vendor connector.
+ *
+ * 1. The plan step asks the connector which report dates a run covers (`planDates`).
+ * 2. The state machine calls `startJob`, then `checkJob` in a Wait/Choice loop until READY.
+ * 3. The archive step calls `fetchReport`, which opens the vendor's files, and hands them to the
+ *    streaming archiver core, which stores the original, the extracted rows and a manifest.
+ *
+ * Everything a connector returns in `job` travels through the state machine's input and output,
+ * which more people can read than the secrets: ids and counters only, never a token, password,
+ * key or pre-signed URL.
+ */
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Column types, written once and rendered for both Glue (Athena) and DuckDB. */
+export type ColumnType = 'string' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'map<string,string>';
+
+export interface ColumnDefinition {
+  /** lower snake_case; the key used in the archived JSON Lines records */
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly comment?: string;
+}
+
+/** One vendor report: one Glue table, one folder of the archive. */
+export interface ReportDefinition {
+  /** lower snake_case, unique within the vendor; used in S3 keys and table names */
+  readonly name: string;
+  readonly description: string;
+  readonly columns: readonly ColumnDefinition[];
+  /**
+   * Maps one parsed record (a CSV row keyed by its header, or one JSON object) to the archived
+   * record keyed by column name. Values must match the column types: timestamps as
+   * `YYYY-MM-DD HH:MM:SS.fff` in UTC, maps as objects of strings. Throw `MalformedCsvError` (or
+   * `MalformedJsonError`) naming the field for a value that cannot be converted.
+   */
+  toRecord(raw: Readonly<Record<string, unknown>>): JsonObject;
+}
+
+/** What a scheduled or hand-started execution asks for (the state machine's input). */
+export interface RunRequest {
+  /** the schedule's time (ISO 8601); the run treats it as "now" so a run can be replayed */
+  readonly scheduledTime: string;
+  /** report date to fetch (YYYY-MM-DD); default: the connector's choice for `scheduledTime` */
+  readonly date?: string;
+  /** limit the run to these tenant ids / reports; default all configured */
+  readonly tenants?: readonly string[];
+  readonly reports?: readonly string[];
+  /** archive again even when the date is already archived */
+  readonly force?: boolean;
+}
+
+/** One unit of work: a tenant's report for one date. */
+export interface ReportRequest {
+  readonly vendor: string;
+  readonly tenant: string;
+  readonly report: string;
+  /** the date the report covers (YYYY-MM-DD, UTC) */
+  readonly date: string;
+  /** the state machine execution (or local run) id, recorded in the manifest */
+  readonly runId: string;
+}
+
+export type JobStatus = 'READY' | 'PENDING' | 'RESTART' | 'SKIPPED' | 'FAILED';
+
+/**
+ * What the Choice state reads. READY: go and fetch. PENDING: wait `waitSeconds`, then check
+ * again. RESTART: the vendor lost the job (expired, 404): start a new one. SKIPPED: nothing to
+ * do, not an error (for example a vendor window that has not passed). FAILED: a business
+ * failure, with `reason`.
+ */
+export interface JobResult {
+  readonly status: JobStatus;
+  /** connector state carried between steps: ids and counters only, never secrets */
+  readonly job: JsonObject;
+  readonly waitSeconds?: number;
+  readonly reason?: string;
+}
+
+export interface DownloadedBody {
+  readonly body: Readable;
+  readonly contentType?: string;
+  readonly contentLength?: number;
+}
+
+/** One file the vendor delivers for a report. */
+export interface ReportSource {
+  /** file name the original is archived under, e.g. `devices-report.csv.zip` */
+  readonly fileName: string;
+  /** `data`: archived and parsed into the table; `original`: archived byte-for-byte only */
+  readonly role: 'data' | 'original';
+  /** opens the download (called once, right away; links may expire) */
+  open(): Promise<DownloadedBody>;
+  /** password for encrypted zip entries: held in memory only */
+  readonly password?: string;
+}
+
+export type FetchResult =
+  | {
+      readonly status: 'FETCHED';
+      readonly sources: readonly ReportSource[];
+      /** request parameters for the manifest, without secrets */
+      readonly requestParameters: JsonObject;
+      /** vendor job ids and timestamps for the manifest */
+      readonly job: JsonObject;
+    }
+  | JobResult;
+
+/** Non-secret settings shared by every vendor, after defaults were applied. */
+export interface VendorSettings {
+  readonly baseUrl: string;
+  /** hosts (exact, or `*.suffix`) that downloads may come from, besides the base URL's host */
+  readonly downloadHosts: readonly string[];
+  readonly poll: { readonly intervalSeconds: number; readonly maxAttempts: number; readonly deadlineMinutes: number };
+}
+
+export interface TenantBase {
+  /** stable slug: part of S3 keys and partition values */
+  readonly id: string;
+  /** Secrets Manager secret name or ARN holding this tenant's credentials (deployed runs) */
+  readonly secretName?: string;
+}
+
+export interface ConnectorContext<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings> {
+  readonly settings: TSettings;
+  readonly tenant: TTenant;
+  /** the tenant's credentials, parsed with the connector's `credentialsSchema`; cached */
+  credentials(): Promise<TCredentials>;
+  readonly http: import('./http.ts').HttpClient;
+  readonly logger: import('@aws-lambda-powertools/logger').Logger;
+  readonly now: () => Date;
+}
+
+export interface Connector<
+  TTenant extends TenantBase = TenantBase,
+  TCredentials = unknown,
+  TSettings extends VendorSettings = VendorSettings,
+> {
+  /** lower-case id: config key, S3 partition value, table name prefix */
+  readonly vendor: string;
+  readonly displayName: string;
+  /** the vendor's whole config section (settings + tenants), with defaults */
+  readonly settingsSchema: z.ZodType<TSettings & { tenants: TTenant[]; reports: string[] }>;
+  readonly credentialsSchema: z.ZodType<TCredentials>;
+  readonly reports: readonly ReportDefinition[];
+  /**
+   * Dates a run covers for one tenant and report. `archived` lists dates already in the archive
+   * (within the last 60 days). Default: `[request.date]` or the day before `scheduledTime` (UTC).
+   */
+  planDates?(input: { scheduledTime: Date; requestedDate?: string; archived: ReadonlySet<string> }): string[];
+  startJob(ctx: ConnectorContext<TTenant, TCredentials, TSettings>, request: ReportRequest): Promise<JobResult>;
+  checkJob(
+    ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
+    request: ReportRequest,
+    job: JsonObject,
+  ): Promise<JobResult>;
+  fetchReport(
+    ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
+    request: ReportRequest,
+    job: JsonObject,
+  ): Promise<FetchResult>;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['./scripts/node-polyfills.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    env: { AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', NODE_OPTIONS: '--openssl-legacy-provider' },
+  },
+});
