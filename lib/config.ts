@@ -1,0 +1,166 @@
+/**
+ * The one configuration, typed and validated at the edge (CDK synth and the local runner).
+ * Nothing else under `lib/` reads files or the environment.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { connectors } from '../lambdas/connectors/index.ts';
+
+const GiB = 1024 ** 3;
+
+export const ArchiveSettingsSchema = z
+  .object({
+    /** S3 Object Lock default retention for every object written to the archive */
+    objectLock: z
+      .object({
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        days: z.number().int().min(1).max(36_500).default(2_557),
+      })
+      .strict()
+      .default({ mode: 'GOVERNANCE', days: 2_557 }),
+    /** lifecycle: days after creation to move objects to colder storage classes */
+    transitions: z
+      .object({
+        infrequentAccessDays: z.number().int().min(30).default(90),
+        glacierInstantRetrievalDays: z.number().int().min(90).default(365),
+        deepArchiveDays: z.number().int().min(180).optional(),
+      })
+      .strict()
+      .default({ infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 }),
+    /** a download larger than this is refused */
+    maxDownloadBytes: z.number().int().positive().default(20 * GiB),
+    /** an extracted file larger than this is refused */
+    maxExtractedBytes: z.number().int().positive().default(100 * GiB),
+    /** an entry expanding more than this many times is treated as a zip bomb */
+    maxCompressionRatio: z.number().positive().default(1_000),
+    /** days to keep server access logs */
+    accessLogRetentionDays: z.number().int().min(1).default(3_653),
+  })
+  .strict()
+  .superRefine((archive, ctx) => {
+    const t = archive.transitions;
+    if (t.glacierInstantRetrievalDays <= t.infrequentAccessDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transitions', 'glacierInstantRetrievalDays'],
+        message: `expected more than infrequentAccessDays (${t.infrequentAccessDays}); received ${t.glacierInstantRetrievalDays}`,
+      });
+    }
+    if (t.deepArchiveDays !== undefined && t.deepArchiveDays <= t.glacierInstantRetrievalDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transitions', 'deepArchiveDays'],
+        message: `expected more than glacierInstantRetrievalDays (${t.glacierInstantRetrievalDays}); received ${t.deepArchiveDays}`,
+      });
+    }
+  });
+
+const vendorShape = Object.fromEntries(connectors.map((c) => [c.vendor, c.settingsSchema.optional()]));
+
+export const AppConfigSchema = z
+  .object({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('IdentityReportArchive'),
+    env: z
+      .object({ account: z.string().regex(/^\d{12}$/).optional(), region: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    archive: ArchiveSettingsSchema.default(ArchiveSettingsSchema.parse({})),
+    alerts: z
+      .object({
+        /** SNS topic that receives every alarm */
+        topicName: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/),
+        emails: z.array(z.email()).default([]),
+      })
+      .strict(),
+    catalog: z
+      .object({
+        databaseName: z
+          .string()
+          .regex(/^[a-z0-9_]{1,255}$/)
+          .default('identity_reports'),
+        workgroupName: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,128}$/)
+          .default('identity-report-archive'),
+      })
+      .strict()
+      .default({ databaseName: 'identity_reports', workgroupName: 'identity-report-archive' }),
+    events: z
+      .object({
+        /** `source` of the Report Archived / Report Failed events */
+        source: z.string().min(1).default('identity-report-archive'),
+      })
+      .strict()
+      .default({ source: 'identity-report-archive' }),
+    vendors: z.object(vendorShape).strict(),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+
+export class ConfigValidationError extends Error {
+  override readonly name = 'ConfigValidationError';
+}
+
+/** `vendors.openathens.tenants[0].id: expected ...` for each problem. */
+export function formatIssues(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+      '',
+    );
+    return `  - ${path || '(root)'}: ${issue.message}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+export type ConfigMode = 'deploy' | 'local';
+
+/**
+ * Parses a config object. `deploy` refuses inline credentials and environment-variable
+ * credentials: a deployment reads every credential from Secrets Manager.
+ */
+export function parseConfig(raw: unknown, source: string, mode: ConfigMode): AppConfig {
+  const result = AppConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigValidationError(formatIssues(source, result.error));
+  const config = result.data;
+  const problems: string[] = [];
+  const vendors = config.vendors as Record<string, { enabled: boolean; tenants: Record<string, unknown>[] } | undefined>;
+  for (const [vendor, section] of Object.entries(vendors)) {
+    if (!section) continue;
+    section.tenants.forEach((tenant, index) => {
+      if (mode === 'deploy' && tenant.secretName === undefined) {
+        problems.push(
+          `  - vendors.${vendor}.tenants[${index}]: expected secretName (a Secrets Manager secret); inline credentials and credentialsEnv are for local runs only`,
+        );
+      }
+    });
+  }
+  if (problems.length > 0) throw new ConfigValidationError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
+  return config;
+}
+
+export function loadConfig(path: string, mode: ConfigMode): AppConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigValidationError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigValidationError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path, mode);
+}
+
+/** The enabled vendor sections, as `[vendor, section]`. */
+export function enabledVendors(config: AppConfig): [string, Record<string, unknown> & { tenants: { id: string }[] }][] {
+  return Object.entries(config.vendors as Record<string, (Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }) | undefined>)
+    .filter((entry): entry is [string, Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }] => entry[1]?.enabled === true);
+}
