@@ -31,6 +31,8 @@ export const PollSchema = z
  */
 export const TenantBaseSchema = z.object({
   id: SlugSchema,
+  /** overrides the vendor's baseUrl for this tenant (regional or tenant-specific hosts) */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   secretName: z.string().min(1).optional(),
   credentials: z.record(z.string(), z.unknown()).optional(),
   credentialsEnv: z
@@ -53,6 +55,8 @@ export function checkOneCredentialSource(
 }
 
 export interface VendorSectionDefaults {
+  /** the vendor's public API base, when there is one */
+  readonly baseUrl?: string;
   readonly schedule: string;
   readonly poll: z.infer<typeof PollSchema>;
   readonly maxConcurrency?: number;
@@ -70,7 +74,9 @@ export function vendorSectionSchema<
   return z
     .object({
       enabled: z.boolean().default(true),
-      baseUrl: z.url({ protocol: /^https?$/ }),
+      baseUrl: options.defaults.baseUrl
+        ? z.url({ protocol: /^https?$/ }).default(options.defaults.baseUrl)
+        : z.url({ protocol: /^https?$/ }),
       schedule: ScheduleExpressionSchema.default(options.defaults.schedule),
       scheduleTimezone: z.string().default('UTC'),
       reports: z

@@ -113,6 +113,9 @@ export type FetchResult =
 /** Non-secret settings shared by every vendor, after defaults were applied. */
 export interface VendorSettings {
   readonly baseUrl: string;
+  readonly schedule: string;
+  readonly reports: readonly string[];
+  readonly maxConcurrency: number;
   /** hosts (exact, or `*.suffix`) that downloads may come from, besides the base URL's host */
   readonly downloadHosts: readonly string[];
   readonly poll: { readonly intervalSeconds: number; readonly maxAttempts: number; readonly deadlineMinutes: number };
@@ -123,11 +126,15 @@ export interface TenantBase {
   readonly id: string;
   /** Secrets Manager secret name or ARN holding this tenant's credentials (deployed runs) */
   readonly secretName?: string;
+  /** overrides the vendor's baseUrl for this tenant */
+  readonly baseUrl?: string;
 }
 
 export interface ConnectorContext<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings> {
   readonly settings: TSettings;
   readonly tenant: TTenant;
+  /** the tenant's baseUrl, or else the vendor's */
+  readonly baseUrl: string;
   /** the tenant's credentials, parsed with the connector's `credentialsSchema`; cached */
   credentials(): Promise<TCredentials>;
   readonly http: import('./http.ts').HttpClient;
