@@ -142,6 +142,19 @@ export interface ConnectorContext<TTenant extends TenantBase, TCredentials, TSet
   readonly now: () => Date;
 }
 
+/**
+ * An auditor query, saved in Athena and run by the local pipeline with DuckDB. Tables are named
+ * `<vendor>_<report>` (unqualified: Athena runs it in the catalog database), partition columns
+ * are `dt` (YYYY-MM-DD string) and `tenant`. Write SQL both engines accept: CAST, date_trunc,
+ * COUNT/SUM, GROUP BY, ORDER BY, LIKE, LOWER, COALESCE, CASE.
+ */
+export interface SavedQuery {
+  /** kebab-case */
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
 export interface Connector<
   TTenant extends TenantBase = TenantBase,
   TCredentials = unknown,
@@ -154,6 +167,7 @@ export interface Connector<
   readonly settingsSchema: z.ZodType<TSettings & { tenants: TTenant[]; reports: string[] }>;
   readonly credentialsSchema: z.ZodType<TCredentials>;
   readonly reports: readonly ReportDefinition[];
+  readonly queries: readonly SavedQuery[];
   /**
    * Dates a run covers for one tenant and report. `archived` lists dates already in the archive
    * (within the last 60 days). Default: `[request.date]` or the day before `scheduledTime` (UTC).
