@@ -173,6 +173,12 @@ export interface Connector<
    * (within the last 60 days). Default: `[request.date]` or the day before `scheduledTime` (UTC).
    */
   planDates?(input: { scheduledTime: Date; requestedDate?: string; archived: ReadonlySet<string> }): string[];
+  /**
+   * Dates the vendor will stop serving within `horizonDays` that are not archived yet (vendors
+   * with a short history, such as OpenAthens' 30 days). The plan step publishes their count as
+   * the `DatesAtRisk` metric, which has an alarm. Default: none.
+   */
+  datesAtRisk?(input: { now: Date; archived: ReadonlySet<string>; horizonDays: number }): string[];
   startJob(ctx: ConnectorContext<TTenant, TCredentials, TSettings>, request: ReportRequest): Promise<JobResult>;
   checkJob(
     ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
