@@ -1,0 +1,31 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type MetricsSink, publishDatesAtRisk } from '../pipeline/metrics.ts';
+import { type PlanDeps, type PlanInput, type PlanResult, planRun } from '../pipeline/plan.ts';
+import { lambdaRuntime } from './runtime.ts';
+
+export interface PlanRunHandlerDeps extends PlanDeps {
+  readonly logger: Logger;
+  /** where the DatesAtRisk metric goes; default stdout (EMF) */
+  readonly metrics?: MetricsSink;
+}
+
+export const createPlanRunHandler =
+  (deps: PlanRunHandlerDeps) =>
+  async (event: PlanInput): Promise<PlanResult> => {
+    const plan = await planRun(event, deps);
+    deps.logger.info('run planned', {
+      vendor: event.vendor,
+      items: plan.items.length,
+      alreadyArchived: plan.alreadyArchived.length,
+      atRisk: plan.atRisk,
+    });
+    publishDatesAtRisk(event.vendor, plan.atRisk.length, deps.metrics);
+    return plan;
+  };
+
+export const handler = (event: PlanInput) => {
+  const { deps } = lambdaRuntime();
+  return createPlanRunHandler({ connector: deps.connector, s3: deps.s3, bucket: deps.bucket, logger: deps.logger })(
+    event,
+  );
+};

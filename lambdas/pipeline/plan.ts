@@ -1,0 +1,167 @@
+/**
+ * The plan step: which tenant × report × date items a run covers.
+ *
+ * 1. Read the run request (the schedule's time, or a date given by hand for a backfill).
+ * 2. For each selected tenant and report, list the dates already archived (from the manifests,
+ *    which are written last and so mark complete reports).
+ * 3. Ask the connector for the dates to fetch (default: the requested date, else yesterday UTC);
+ *    drop the ones already archived unless `force`.
+ * 4. Report dates about to age out of the vendor's history so an alarm can fire in time.
+ */
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import type { AnyConnector } from '../connectors/index.ts';
+import { ConfigError } from '../core/errors.ts';
+import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
+import type { RunRequest } from '../core/types.ts';
+
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+
+export const RunRequestSchema = z.object({
+  scheduledTime: z.iso.datetime({ offset: true }),
+  date: IsoDate.optional(),
+  tenants: z.array(z.string()).min(1).optional(),
+  reports: z.array(z.string()).min(1).optional(),
+  force: z.boolean().optional(),
+});
+
+export const PlanInputSchema = z.object({
+  vendor: z.string(),
+  section: z
+    .object({
+      tenants: z.array(z.object({ id: z.string() }).passthrough()).min(1),
+      reports: z.array(z.string()).min(1),
+    })
+    .passthrough(),
+  request: RunRequestSchema,
+  runId: z.string().min(1),
+});
+export type PlanInput = z.input<typeof PlanInputSchema>;
+
+export interface PlanItem {
+  readonly request: { vendor: string; tenant: string; report: string; date: string; runId: string };
+  readonly tenant: Record<string, unknown> & { id: string };
+  /** the vendor's settings without the tenant list */
+  readonly settings: Record<string, unknown>;
+}
+
+export interface PlanResult {
+  readonly items: PlanItem[];
+  /** `tenant/report/date` already in the archive and so skipped */
+  readonly alreadyArchived: string[];
+  /** `tenant/report/date` about to age out of the vendor's history unarchived */
+  readonly atRisk: string[];
+}
+
+export interface PlanDeps {
+  readonly connector: AnyConnector;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** how far back the archive listing looks for gap detection */
+  readonly lookbackDays?: number;
+  /** days ahead that count as "about to age out" */
+  readonly riskHorizonDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export function utcDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+export function addDays(isoDate: string, days: number): string {
+  return utcDate(new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * DAY_MS));
+}
+
+/** Dates (per tenant) that have a manifest, from `startDate` on. */
+export async function archivedDates(
+  s3: S3Client,
+  bucket: string,
+  vendor: string,
+  report: string,
+  startDate: string,
+): Promise<Map<string, Set<string>>> {
+  const prefix = manifestReportPrefix(vendor, report);
+  const byTenant = new Map<string, Set<string>>();
+  const pattern = /dt=(\d{4}-\d{2}-\d{2})\/tenant=([^/]+)\/(.+)$/;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        // keys sort by date, so start just before the first date of interest
+        StartAfter: token ? undefined : `${prefix}dt=${addDays(startDate, -1)}/~`,
+        ContinuationToken: token,
+      }),
+    );
+    for (const object of page.Contents ?? []) {
+      const match = object.Key?.slice(prefix.length).match(pattern);
+      if (!match || match[3] !== MANIFEST_FILE_NAME) continue;
+      const [, date, tenant] = match as unknown as [string, string, string];
+      if (!byTenant.has(tenant)) byTenant.set(tenant, new Set());
+      byTenant.get(tenant)?.add(date);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return byTenant;
+}
+
+function pick<T extends { id: string } | string>(
+  all: readonly T[],
+  wanted: readonly string[] | undefined,
+  what: string,
+): T[] {
+  if (!wanted) return [...all];
+  const ids = all.map((x) => (typeof x === 'string' ? x : x.id));
+  const unknown = wanted.filter((w) => !ids.includes(w));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown ${what} ${unknown.map((u) => `"${u}"`).join(', ')}; expected one of: ${ids.join(', ')}`,
+    );
+  }
+  return all.filter((x) => wanted.includes(typeof x === 'string' ? x : x.id));
+}
+
+export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<PlanResult> {
+  const parsed = PlanInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `invalid run request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const { vendor, section, request, runId } = parsed.data;
+  const { connector } = deps;
+  const scheduledTime = new Date(request.scheduledTime);
+  const { tenants: allTenants, ...settings } = section;
+  const tenants = pick(allTenants, request.tenants, 'tenant');
+  const reports = pick(section.reports, request.reports, 'report');
+  const lookbackDays = deps.lookbackDays ?? 60;
+  const horizonDays = deps.riskHorizonDays ?? 3;
+  const startDate = request.date ?? addDays(utcDate(scheduledTime), -lookbackDays);
+
+  const items: PlanItem[] = [];
+  const alreadyArchived: string[] = [];
+  const atRisk: string[] = [];
+  for (const report of reports) {
+    const archived = await archivedDates(deps.s3, deps.bucket, vendor, report, startDate);
+    for (const tenant of tenants) {
+      const done = archived.get(tenant.id) ?? new Set<string>();
+      const dates = connector.planDates
+        ? connector.planDates({ scheduledTime, requestedDate: request.date, archived: done })
+        : [request.date ?? addDays(utcDate(scheduledTime), -1)];
+      for (const date of dates) {
+        if (done.has(date) && !request.force) {
+          alreadyArchived.push(`${tenant.id}/${report}/${date}`);
+          continue;
+        }
+        items.push({ request: { vendor, tenant: tenant.id, report, date, runId }, tenant, settings });
+      }
+      for (const date of connector.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays }) ?? []) {
+        // the ones this run is about to fetch still count: they are at risk until archived
+        atRisk.push(`${tenant.id}/${report}/${date}`);
+      }
+    }
+  }
+  return { items, alreadyArchived, atRisk };
+}

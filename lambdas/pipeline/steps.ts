@@ -1,0 +1,269 @@
+/**
+ * The item steps of the state machine: start the vendor job, check it, archive the report.
+ * Each step builds the connector's context, calls the connector, and returns a full step
+ * result the Choice states read (every field present, null where it does not apply).
+ *
+ * Transient faults are thrown as named errors for the state machine's Retry, except throttling
+ * while checking or fetching, which becomes a PENDING step that waits as long as the vendor
+ * asked (a Wait state, not a sleeping Lambda). Past the deadline, a step throws
+ * DeadlineExceededError.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import type { AnyConnector } from '../connectors/index.ts';
+import { type ArchiveLimits, archiveReport } from '../core/archive/index.ts';
+import { ConfigError, DeadlineExceededError, VendorThrottledError } from '../core/errors.ts';
+import { createHttpClient, type HttpClient } from '../core/http.ts';
+import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
+import type { ConnectorContext, JobResult, JsonObject, ReportRequest } from '../core/types.ts';
+
+export const StepInputSchema = z.object({
+  request: z.object({
+    vendor: z.string(),
+    tenant: z.string(),
+    report: z.string(),
+    date: z.string(),
+    runId: z.string(),
+  }),
+  tenant: z.object({ id: z.string() }).passthrough(),
+  settings: z
+    .object({
+      baseUrl: z.string(),
+      downloadHosts: z.array(z.string()).default([]),
+      poll: z.object({ intervalSeconds: z.number(), maxAttempts: z.number(), deadlineMinutes: z.number() }),
+    })
+    .passthrough(),
+  job: z.record(z.string(), z.unknown()).nullish(),
+  deadline: z.string().nullish(),
+  attempt: z.number().int().nullish(),
+});
+export type StepInput = z.input<typeof StepInputSchema>;
+
+export interface ArchivedSummary extends JsonObject {
+  vendor: string;
+  tenant: string;
+  report: string;
+  date: string;
+  runId: string;
+  keys: { data: string; manifest: string; originals: string[] };
+  rowCount: number;
+  bytes: { original: number; extracted: number; data: number };
+  sha256: { data: string; originals: string[] };
+}
+
+export interface StepResult {
+  status: JobResult['status'] | 'ARCHIVED';
+  job: JsonObject;
+  waitSeconds: number | null;
+  reason: string | null;
+  deadline: string | null;
+  archived: ArchivedSummary | null;
+}
+
+export interface StepDeps {
+  readonly connector: AnyConnector;
+  readonly secrets: SecretSource;
+  /** environment for `credentialsEnv` tenants (local runs) */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** builds the HTTP client for an allowlist; default `createHttpClient` */
+  readonly httpClient?: (allowedHosts: string[], logger: Logger) => HttpClient;
+}
+
+export interface ArchiveStepDeps extends StepDeps {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly kmsKeyId?: string;
+  readonly tmpDir: string;
+  readonly limits: ArchiveLimits;
+  readonly softwareVersion: string;
+}
+
+const MAX_WAIT_SECONDS = 24 * 60 * 60;
+
+function parseInput(raw: StepInput) {
+  const parsed = StepInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `invalid step input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+type ParsedInput = ReturnType<typeof parseInput>;
+
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
+
+function context(input: ParsedInput, deps: StepDeps) {
+  const { connector } = deps;
+  const tenant = input.tenant as ParsedInput['tenant'] & { baseUrl?: string };
+  const baseUrl = tenant.baseUrl ?? input.settings.baseUrl;
+  const allowedHosts = [...new Set([hostOf(input.settings.baseUrl), hostOf(baseUrl), ...input.settings.downloadHosts])];
+  const logger = deps.logger.createChild({
+    persistentKeys: {
+      vendor: input.request.vendor,
+      tenant: input.request.tenant,
+      report: input.request.report,
+      reportDate: input.request.date,
+      executionId: input.request.runId,
+    },
+  });
+  let credentials: Promise<unknown> | undefined;
+  const ctx: ConnectorContext<never, unknown, never> = {
+    settings: input.settings as never,
+    tenant: tenant as never,
+    baseUrl,
+    credentials: () => {
+      credentials ??= resolveCredentials(tenant, connector.credentialsSchema, {
+        secrets: deps.secrets,
+        env: deps.env,
+        vendor: connector.vendor,
+      });
+      return credentials;
+    },
+    http: (deps.httpClient ?? ((hosts, log) => createHttpClient({ allowedHosts: hosts, logger: log })))(
+      allowedHosts,
+      logger,
+    ),
+    logger,
+    now: deps.now,
+  };
+  return { ctx, logger, request: input.request as ReportRequest };
+}
+
+function clampWait(seconds: number | undefined, fallback: number): number {
+  const value = seconds === undefined || !Number.isFinite(seconds) ? fallback : Math.ceil(seconds);
+  return Math.min(Math.max(value, 1), MAX_WAIT_SECONDS);
+}
+
+function toStep(result: JobResult, input: ParsedInput, deadline: string): StepResult {
+  return {
+    status: result.status,
+    job: result.job ?? {},
+    waitSeconds:
+      result.status === 'PENDING' || result.waitSeconds !== undefined
+        ? clampWait(result.waitSeconds, input.settings.poll.intervalSeconds)
+        : null,
+    reason: result.reason ?? null,
+    deadline,
+    archived: null,
+  };
+}
+
+function checkDeadline(input: ParsedInput, deps: StepDeps): string {
+  const deadline = input.deadline;
+  if (!deadline) throw new ConfigError('step input has no deadline; a job must be started by StartJob first');
+  if (deps.now().getTime() > Date.parse(deadline)) {
+    throw new DeadlineExceededError(
+      `the ${input.request.report} report for ${input.request.tenant} was not ready by ${deadline} (deadline ${input.settings.poll.deadlineMinutes} minutes)`,
+    );
+  }
+  return deadline;
+}
+
+/** A throttled check or fetch waits in the state machine for as long as the vendor asked. */
+function throttledStep(error: unknown, input: ParsedInput, deadline: string, logger: Logger): StepResult | undefined {
+  if (!(error instanceof VendorThrottledError)) return undefined;
+  logger.warn('vendor throttled; waiting in the state machine', { retryAfterSeconds: error.retryAfterSeconds });
+  return {
+    status: 'PENDING',
+    job: (input.job ?? {}) as JsonObject,
+    waitSeconds: clampWait(error.retryAfterSeconds, input.settings.poll.intervalSeconds),
+    reason: error.message,
+    deadline,
+    archived: null,
+  };
+}
+
+export async function startJob(raw: StepInput, deps: StepDeps): Promise<StepResult> {
+  const input = parseInput(raw);
+  // A restarted job keeps the deadline of the first start.
+  const deadline =
+    input.deadline ?? new Date(deps.now().getTime() + input.settings.poll.deadlineMinutes * 60_000).toISOString();
+  if (input.deadline) checkDeadline(input, deps);
+  const { ctx, logger, request } = context(input, deps);
+  logger.info('starting job');
+  const result = await deps.connector.startJob(ctx, request);
+  logger.info('job started', { status: result.status, waitSeconds: result.waitSeconds });
+  return toStep(result, input, deadline);
+}
+
+export async function checkJob(raw: StepInput, deps: StepDeps): Promise<StepResult> {
+  const input = parseInput(raw);
+  const deadline = checkDeadline(input, deps);
+  const { ctx, logger, request } = context(input, deps);
+  try {
+    const result = await deps.connector.checkJob(ctx, request, (input.job ?? {}) as JsonObject);
+    logger.info('job checked', { status: result.status, attempt: input.attempt ?? 0 });
+    return toStep(result, input, deadline);
+  } catch (error) {
+    const step = throttledStep(error, input, deadline, logger);
+    if (step) return step;
+    throw error;
+  }
+}
+
+export async function archiveStep(raw: StepInput, deps: ArchiveStepDeps): Promise<StepResult> {
+  const input = parseInput(raw);
+  const deadline = checkDeadline(input, deps);
+  const { ctx, logger, request } = context(input, deps);
+  const report = deps.connector.reports.find((r) => r.name === request.report);
+  if (!report) throw new ConfigError(`${deps.connector.vendor} has no report "${request.report}"`);
+  const startedAt = deps.now().toISOString();
+  let fetched: Awaited<ReturnType<AnyConnector['fetchReport']>>;
+  try {
+    fetched = await deps.connector.fetchReport(ctx, request, (input.job ?? {}) as JsonObject);
+  } catch (error) {
+    const step = throttledStep(error, input, deadline, logger);
+    if (step) return step;
+    throw error;
+  }
+  if (fetched.status !== 'FETCHED') {
+    logger.info('report not fetched', { status: fetched.status, reason: fetched.reason });
+    return toStep(fetched, input, deadline);
+  }
+  const result = await archiveReport(
+    {
+      request,
+      report,
+      sources: fetched.sources,
+      requestParameters: fetched.requestParameters,
+      job: fetched.job,
+      startedAt,
+    },
+    {
+      s3: deps.s3,
+      bucket: deps.bucket,
+      kmsKeyId: deps.kmsKeyId,
+      tmpDir: deps.tmpDir,
+      logger,
+      now: deps.now,
+      limits: deps.limits,
+      softwareVersion: deps.softwareVersion,
+    },
+  );
+  logger.info('report archived', { rowCount: result.rowCount, bytes: result.bytes });
+  return {
+    status: 'ARCHIVED',
+    job: fetched.job,
+    waitSeconds: null,
+    reason: null,
+    deadline,
+    archived: {
+      vendor: result.vendor,
+      tenant: result.tenant,
+      report: result.report,
+      date: result.date,
+      runId: request.runId,
+      keys: result.keys,
+      rowCount: result.rowCount,
+      bytes: result.bytes,
+      sha256: result.sha256,
+    },
+  };
+}

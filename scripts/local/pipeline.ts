@@ -1,0 +1,233 @@
+/**
+ * Runs the deployed state machine definitions locally.
+ *
+ * 1. For each enabled vendor, build the exact definition `cdk deploy` ships
+ *    (`reportPipelineDefinition`), with inline credentials moved out of it into an in-memory
+ *    secret store, as a deployment keeps them in Secrets Manager.
+ * 2. Run it with aws-local-stepfunctions, every Lambda Task answered in-process by the real
+ *    handler (`createXxxHandler`) and every EventBridge Task by a recorder.
+ * 3. Return per vendor the outcome, the plan and the events it would have published.
+ *
+ * A Task with no local handler would fall through to a real AWS call, so the overrides are
+ * checked against the definition before the run.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { connectorFor } from '../../lambdas/connectors/index.ts';
+import type { ArchiveLimits } from '../../lambdas/core/archive/index.ts';
+import { staticSecretSource } from '../../lambdas/core/secrets.ts';
+import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
+import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
+import { createPlanRunHandler } from '../../lambdas/handlers/plan-run.ts';
+import { createStartJobHandler } from '../../lambdas/handlers/start-job.ts';
+import type { PlanResult } from '../../lambdas/pipeline/plan.ts';
+import type { ArchiveStepDeps } from '../../lambdas/pipeline/steps.ts';
+import { type AppConfig, enabledVendors } from '../../lib/config.ts';
+import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
+import type { LocalS3 } from './s3.ts';
+
+export interface LocalEvent {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface LocalRunOptions {
+  /** parsed in `local` mode */
+  readonly config: AppConfig;
+  /** the schedule's time the run treats as "now" */
+  readonly scheduledTime: Date;
+  readonly date?: string;
+  readonly vendors?: readonly string[];
+  readonly tenants?: readonly string[];
+  readonly reports?: readonly string[];
+  readonly force?: boolean;
+  readonly s3: LocalS3;
+  readonly tmpDir: string;
+  /**
+   * Shrink every Wait state and Retry pause to this many milliseconds. Only for the built-in
+   * simulators, whose clocks are shrunk to match; a real vendor needs the real waits.
+   */
+  readonly fastWaitsMs?: number;
+  readonly logger?: Logger;
+  /** environment for `credentialsEnv` tenants */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly now?: () => Date;
+  readonly softwareVersion?: string;
+}
+
+export interface VendorRunResult {
+  readonly vendor: string;
+  readonly executionId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly plan?: PlanResult;
+  readonly outcomes: { outcome: string; request: Record<string, unknown>; reason?: unknown; error?: unknown }[];
+  readonly events: LocalEvent[];
+  readonly metrics: string[];
+  readonly durationMs: number;
+}
+
+const LAMBDA_TASKS: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'];
+const EVENT_TASKS = ['AnnounceReport', 'AnnounceFailure', 'AnnouncePlanFailure'] as const;
+const WAIT_STATES = ['WaitBeforeNextCheck'] as const;
+
+function localArn(vendor: string, fn: PipelineFunction): string {
+  return `arn:aws:lambda:us-east-1:000000000000:function:local-${vendor}-${fn}`;
+}
+
+type Tenant = Record<string, unknown> & { id: string; credentials?: unknown };
+
+/** Moves inline credentials out of the section into a secret store, as a deployment would. */
+export function withoutInlineCredentials(
+  vendor: string,
+  section: Record<string, unknown> & { tenants: Tenant[] },
+): { section: Record<string, unknown>; secrets: Map<string, string> } {
+  const secrets = new Map<string, string>();
+  const tenants = section.tenants.map(({ credentials, ...tenant }) => {
+    if (credentials === undefined) return tenant;
+    const secretName = `local/${vendor}/${tenant.id}`;
+    secrets.set(secretName, JSON.stringify(credentials));
+    return { ...tenant, secretName };
+  });
+  return { section: { ...section, tenants }, secrets };
+}
+
+/** Every Task state in a definition, Map processors included. */
+function taskStates(definition: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') names.push(name);
+    const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
+    if (processor) names.push(...taskStates(processor));
+  }
+  return names;
+}
+
+export async function runLocalPipeline(options: LocalRunOptions): Promise<VendorRunResult[]> {
+  const vendors = enabledVendors(options.config).filter(([v]) => !options.vendors || options.vendors.includes(v));
+  if (options.vendors) {
+    const unknown = options.vendors.filter((v) => !vendors.some(([name]) => name === v));
+    if (unknown.length > 0) {
+      throw new Error(`vendor(s) ${unknown.join(', ')} are not enabled in the configuration`);
+    }
+  }
+  return Promise.all(vendors.map(([vendor, section]) => runVendor(vendor, section as never, options)));
+}
+
+async function runVendor(
+  vendor: string,
+  rawSection: Record<string, unknown> & { tenants: Tenant[] },
+  options: LocalRunOptions,
+): Promise<VendorRunResult> {
+  const started = Date.now();
+  const connector = connectorFor(vendor);
+  const { section, secrets } = withoutInlineCredentials(vendor, rawSection);
+  const eventSource = options.config.events.source;
+  const definition = reportPipelineDefinition({
+    vendor,
+    section,
+    eventSource,
+    eventBusName: 'default',
+    functionArns: Object.fromEntries(LAMBDA_TASKS.map((fn) => [fn, localArn(vendor, fn)])) as Record<
+      PipelineFunction,
+      string
+    >,
+  });
+
+  const logger = options.logger ?? new Logger({ serviceName: 'identity-report-archive-local', logLevel: 'WARN' });
+  const now = options.now ?? (() => new Date());
+  const archive = options.config.archive;
+  const limits: ArchiveLimits = {
+    maxDownloadBytes: archive.maxDownloadBytes,
+    maxExtractedBytes: archive.maxExtractedBytes,
+    maxCompressionRatio: archive.maxCompressionRatio,
+    maxEntries: 1_000,
+  };
+  const deps: ArchiveStepDeps = {
+    connector,
+    secrets: staticSecretSource(secrets),
+    env: options.env ?? process.env,
+    logger,
+    now,
+    s3: options.s3.client,
+    bucket: options.s3.bucket,
+    tmpDir: options.tmpDir,
+    limits,
+    softwareVersion: options.softwareVersion ?? 'local',
+  };
+  const events: LocalEvent[] = [];
+  const metrics: string[] = [];
+  let plan: PlanResult | undefined;
+  const planRun = createPlanRunHandler({
+    connector,
+    s3: options.s3.client,
+    bucket: options.s3.bucket,
+    logger,
+    metrics: (line) => metrics.push(line),
+  });
+  const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
+    return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
+  };
+  const recordEvents = async (parameters: unknown) => {
+    const entries = (parameters as { Entries: { Source: string; DetailType: string; Detail: unknown }[] }).Entries;
+    for (const entry of entries) {
+      const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
+      events.push({ source: entry.Source, detailType: entry.DetailType, detail: detail as Record<string, unknown> });
+    }
+    return { Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })), FailedEntryCount: 0 };
+  };
+  const handlers: Record<string, (parameters: unknown) => Promise<unknown>> = {
+    PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
+      plan = await planRun(input);
+      return plan;
+    }),
+    StartJob: lambda(createStartJobHandler(deps)),
+    CheckJob: lambda(createCheckJobHandler(deps)),
+    ArchiveReport: lambda(createArchiveReportHandler(deps)),
+    ...Object.fromEntries(EVENT_TASKS.map((name) => [name, recordEvents])),
+  };
+  const missing = taskStates(definition).filter((name) => !(name in handlers));
+  if (missing.length > 0) throw new Error(`no local handler for Task state(s): ${missing.join(', ')}`);
+
+  const fast = options.fastWaitsMs;
+  const executionName = `${vendor}-${options.scheduledTime.toISOString().replace(/[:.]/g, '')}-${Date.now()}`;
+  const executionId = `arn:aws:states:us-east-1:000000000000:execution:local-${vendor}:${executionName}`;
+  const input = {
+    scheduledTime: options.scheduledTime.toISOString(),
+    ...(options.date ? { date: options.date } : {}),
+    ...(options.tenants ? { tenants: [...options.tenants] } : {}),
+    ...(options.reports ? { reports: [...options.reports] } : {}),
+    ...(options.force ? { force: true } : {}),
+  };
+  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      ...(fast === undefined
+        ? {}
+        : {
+            waitTimeOverrides: Object.fromEntries(WAIT_STATES.map((s) => [s, fast])),
+            retryIntervalOverrides: Object.fromEntries([...LAMBDA_TASKS, ...EVENT_TASKS].map((s) => [s, fast])),
+          }),
+    },
+    context: {
+      Execution: { Id: executionId, Name: executionName, Input: input, StartTime: now().toISOString() },
+    } as never,
+  });
+
+  let status: VendorRunResult['status'] = 'SUCCEEDED';
+  let error: string | undefined;
+  let output: Record<string, unknown> | undefined;
+  try {
+    output = (await execution.result) as Record<string, unknown>;
+  } catch (caught) {
+    status = 'FAILED';
+    error = (caught as Error).message;
+  }
+  const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
+  return { vendor, executionId, status, error, plan, outcomes, events, metrics, durationMs: Date.now() - started };
+}

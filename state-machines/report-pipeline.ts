@@ -1,0 +1,364 @@
+/**
+ * The report pipeline: one state machine per vendor, built from one polling pattern.
+ *
+ * 1. `Configure` puts the vendor's (non-secret) settings and the run request side by side.
+ * 2. `PlanRun` lists the tenant × report × date items the run covers, skipping dates already
+ *    archived (unless `force`), and reports dates about to age out of the vendor's history.
+ * 3. `ForEachReport` (Map, `maxConcurrency` from config) runs every item through the loop
+ *    `StartJob → IsJobReady? → ArchiveReport`, otherwise `CountAttempt → WaitBeforeNextCheck →
+ *    CheckJob → IsJobReady?`. The loop is bounded by `poll.maxAttempts` here, by a deadline the
+ *    handlers enforce, and by the state machine's timeout.
+ * 4. Each archived report is announced with a `Report Archived` event; each failure (caught from
+ *    any Task, or returned by the connector) with a `Report Failed` event. One item's failure
+ *    never stops the others.
+ * 5. The run fails at the end if any item failed, so the execution alarms fire.
+ *
+ * JSONPath only: the local runner executes this exact definition (aws-local-stepfunctions does
+ * not run JSONata). Handlers always return every field of a step result, so the selectors below
+ * never point at a missing value.
+ */
+import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors.ts';
+
+export type PipelineFunction = 'PlanRun' | 'StartJob' | 'CheckJob' | 'ArchiveReport';
+
+export interface ReportPipelineOptions {
+  readonly vendor: string;
+  /** the vendor's parsed config section; must hold no secrets (tenants carry secretName only) */
+  readonly section: Record<string, unknown>;
+  /** `source` of the events */
+  readonly eventSource: string;
+  readonly eventBusName: string;
+  readonly functionArns: Readonly<Record<PipelineFunction, string>>;
+}
+
+export const REPORT_ARCHIVED = 'Report Archived';
+export const REPORT_FAILED = 'Report Failed';
+
+/** How many times a job may be started again (vendor lost it, links expired past the cache) */
+export const MAX_RESTARTS = 2;
+
+type State = Record<string, unknown>;
+
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+const RETRY = [
+  { ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
+  {
+    ErrorEquals: ['VendorThrottledError'],
+    IntervalSeconds: 30,
+    MaxAttempts: 5,
+    BackoffRate: 2,
+    MaxDelaySeconds: 600,
+    JitterStrategy: 'FULL',
+  },
+  {
+    ErrorEquals: ['VendorUnavailableError'],
+    IntervalSeconds: 10,
+    MaxAttempts: 4,
+    BackoffRate: 3,
+    MaxDelaySeconds: 300,
+    JitterStrategy: 'FULL',
+  },
+];
+// Keep the list above in step with the errors the handlers raise as transient.
+for (const name of RETRYABLE_ERROR_NAMES) {
+  if (!RETRY.some((r) => r.ErrorEquals.includes(name))) throw new Error(`no Retry for ${name}`);
+}
+
+/** Payload every item step receives. */
+const STEP_PAYLOAD = {
+  'request.$': '$.request',
+  'tenant.$': '$.tenant',
+  'settings.$': '$.settings',
+  'job.$': '$.step.job',
+  'deadline.$': '$.step.deadline',
+  'attempt.$': '$.counters.attempts',
+};
+
+/** Every step returns these fields (null where they do not apply). */
+const STEP_RESULT = {
+  'status.$': '$.Payload.status',
+  'job.$': '$.Payload.job',
+  'waitSeconds.$': '$.Payload.waitSeconds',
+  'reason.$': '$.Payload.reason',
+  'deadline.$': '$.Payload.deadline',
+  'archived.$': '$.Payload.archived',
+};
+
+function invoke(functionArn: string, payload: State, next: string, extra: State = {}): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: functionArn, Payload: payload },
+    ResultSelector: STEP_RESULT,
+    ResultPath: '$.step',
+    Retry: RETRY,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordError' }],
+    Next: next,
+    ...extra,
+  };
+}
+
+/** `detail` is a JSONPath to the detail object, or a Parameters template for it. */
+function putEvent(detailType: string, detail: string | State, eventSource: string, eventBusName: string): State {
+  const entry = typeof detail === 'string' ? { 'Detail.$': detail } : { Detail: detail };
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::events:putEvents',
+    Parameters: { Entries: [{ Source: eventSource, DetailType: detailType, ...entry, EventBusName: eventBusName }] },
+    ResultPath: null,
+    Retry: [
+      { ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' },
+    ],
+  };
+}
+
+/** Routes on a step's status. ARCHIVED only comes from ArchiveReport. */
+function route(readyNext: string): State {
+  const on = (status: string, Next: string) => ({ Variable: '$.step.status', StringEquals: status, Next });
+  return {
+    Type: 'Choice',
+    Choices: [
+      on('READY', readyNext),
+      on('ARCHIVED', 'AnnounceReport'),
+      on('PENDING', 'CountAttempt'),
+      on('RESTART', 'CountRestart'),
+      on('SKIPPED', 'ReportSkipped'),
+      on('FAILED', 'RecordJobFailure'),
+    ],
+    Default: 'RecordUnexpectedStatus',
+  };
+}
+
+function itemProcessor(options: ReportPipelineOptions): State {
+  const { functionArns: arns, eventSource, eventBusName } = options;
+  const failureDetail = {
+    'vendor.$': '$.request.vendor',
+    'tenant.$': '$.request.tenant',
+    'report.$': '$.request.report',
+    'date.$': '$.request.date',
+    'runId.$': '$.request.runId',
+    'error.$': '$.error.Error',
+    'cause.$': '$.error.Cause',
+  };
+  return {
+    ProcessorConfig: { Mode: 'INLINE' },
+    StartAt: 'InitItem',
+    States: {
+      InitItem: {
+        Type: 'Pass',
+        Parameters: {
+          'request.$': '$.request',
+          'tenant.$': '$.tenant',
+          'settings.$': '$.settings',
+          counters: { attempts: 0, restarts: 0 },
+          step: { status: 'NEW', job: {}, waitSeconds: null, reason: null, deadline: null, archived: null },
+        },
+        Next: 'StartJob',
+      },
+      StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300 }),
+      'IsJobReady?': route('ArchiveReport'),
+      CountAttempt: {
+        Type: 'Pass',
+        Parameters: {
+          'attempts.$': 'States.MathAdd($.counters.attempts, 1)',
+          'restarts.$': '$.counters.restarts',
+        },
+        ResultPath: '$.counters',
+        Next: 'HasAttemptsLeft?',
+      },
+      'HasAttemptsLeft?': {
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.counters.attempts',
+            NumericGreaterThanPath: '$.settings.poll.maxAttempts',
+            Next: 'RecordAttemptsExhausted',
+          },
+        ],
+        Default: 'WaitBeforeNextCheck',
+      },
+      WaitBeforeNextCheck: { Type: 'Wait', SecondsPath: '$.step.waitSeconds', Next: 'CheckJob' },
+      CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300 }),
+      CountRestart: {
+        Type: 'Pass',
+        Parameters: {
+          'attempts.$': '$.counters.attempts',
+          'restarts.$': 'States.MathAdd($.counters.restarts, 1)',
+        },
+        ResultPath: '$.counters',
+        Next: 'HasRestartsLeft?',
+      },
+      'HasRestartsLeft?': {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.counters.restarts', NumericGreaterThan: MAX_RESTARTS, Next: 'RecordRestartsExhausted' },
+        ],
+        Default: 'StartJob',
+      },
+      ArchiveReport: invoke(arns.ArchiveReport, STEP_PAYLOAD, 'IsReportArchived?', { TimeoutSeconds: 960 }),
+      'IsReportArchived?': route('RecordUnexpectedStatus'),
+      AnnounceReport: {
+        ...putEvent(REPORT_ARCHIVED, '$.step.archived', eventSource, eventBusName),
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReportArchivedUnannounced' }],
+        Next: 'ReportArchived',
+      },
+      ReportArchived: {
+        Type: 'Pass',
+        Parameters: { outcome: 'ARCHIVED', 'request.$': '$.request', 'archived.$': '$.step.archived' },
+        End: true,
+      },
+      ReportArchivedUnannounced: {
+        Type: 'Pass',
+        Parameters: { outcome: 'FAILED', 'request.$': '$.request', 'error.$': '$.error' },
+        End: true,
+      },
+      ReportSkipped: {
+        Type: 'Pass',
+        Parameters: { outcome: 'SKIPPED', 'request.$': '$.request', 'reason.$': '$.step.reason' },
+        End: true,
+      },
+      RecordJobFailure: {
+        Type: 'Pass',
+        Parameters: { Error: 'JobFailed', 'Cause.$': '$.step.reason' },
+        ResultPath: '$.error',
+        Next: 'AnnounceFailure',
+      },
+      RecordUnexpectedStatus: {
+        Type: 'Pass',
+        Parameters: { Error: 'UnexpectedStatus', 'Cause.$': "States.Format('step returned status {}', $.step.status)" },
+        ResultPath: '$.error',
+        Next: 'AnnounceFailure',
+      },
+      RecordAttemptsExhausted: {
+        Type: 'Pass',
+        Parameters: {
+          Error: 'DeadlineExceededError',
+          'Cause.$': "States.Format('the job was not ready after {} checks', $.settings.poll.maxAttempts)",
+        },
+        ResultPath: '$.error',
+        Next: 'AnnounceFailure',
+      },
+      RecordRestartsExhausted: {
+        Type: 'Pass',
+        Parameters: {
+          Error: 'RestartsExhaustedError',
+          Cause: `the vendor lost the job more than ${MAX_RESTARTS} times`,
+        },
+        ResultPath: '$.error',
+        Next: 'AnnounceFailure',
+      },
+      // Catch lands here with $.error = { Error, Cause } from the failed Task.
+      RecordError: { Type: 'Pass', Next: 'AnnounceFailure' },
+      AnnounceFailure: {
+        ...putEvent(REPORT_FAILED, failureDetail, eventSource, eventBusName),
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportFailed' }],
+        Next: 'ReportFailed',
+      },
+      ReportFailed: {
+        Type: 'Pass',
+        Parameters: { outcome: 'FAILED', 'request.$': '$.request', 'error.$': '$.error' },
+        End: true,
+      },
+    },
+  };
+}
+
+export function reportPipelineDefinition(options: ReportPipelineOptions): Record<string, unknown> {
+  const { vendor, section, functionArns: arns, eventSource, eventBusName } = options;
+  const maxConcurrency = typeof section.maxConcurrency === 'number' ? section.maxConcurrency : 1;
+  return {
+    Comment: `Archives ${vendor} reports: plan, then for each tenant, report and date start the vendor job, poll it, archive it, announce it.`,
+    StartAt: 'Configure',
+    TimeoutSeconds: executionTimeoutSeconds(),
+    States: {
+      Configure: {
+        Type: 'Pass',
+        Parameters: { vendor, section, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
+        Next: 'PlanRun',
+      },
+      PlanRun: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: {
+          FunctionName: arns.PlanRun,
+          Payload: { 'vendor.$': '$.vendor', 'section.$': '$.section', 'request.$': '$.request', 'runId.$': '$.runId' },
+        },
+        ResultSelector: { 'items.$': '$.Payload.items', 'alreadyArchived.$': '$.Payload.alreadyArchived' },
+        ResultPath: '$.plan',
+        TimeoutSeconds: 120,
+        Retry: RETRY,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnouncePlanFailure' }],
+        Next: 'HasWork?',
+      },
+      AnnouncePlanFailure: {
+        ...putEvent(
+          REPORT_FAILED,
+          { vendor, 'runId.$': '$.runId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+          eventSource,
+          eventBusName,
+        ),
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PlanFailed' }],
+        Next: 'PlanFailed',
+      },
+      PlanFailed: {
+        Type: 'Fail',
+        Error: 'PlanFailed',
+        Cause: 'the run could not be planned; see the Report Failed event',
+      },
+      'HasWork?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.items[0]', IsPresent: true, Next: 'ForEachReport' }],
+        Default: 'NothingToDo',
+      },
+      NothingToDo: { Type: 'Succeed' },
+      ForEachReport: {
+        Type: 'Map',
+        ItemsPath: '$.plan.items',
+        MaxConcurrency: maxConcurrency,
+        ItemProcessor: itemProcessor(options),
+        ResultPath: '$.results',
+        Next: 'CollectOutcomes',
+      },
+      CollectOutcomes: {
+        Type: 'Pass',
+        Parameters: { 'outcomes.$': '$.results[*].outcome' },
+        ResultPath: '$.summary',
+        Next: 'CheckOutcomes',
+      },
+      CheckOutcomes: {
+        Type: 'Pass',
+        Parameters: {
+          'anyFailed.$': "States.ArrayContains($.summary.outcomes, 'FAILED')",
+          'outcomes.$': '$.summary.outcomes',
+        },
+        ResultPath: '$.summary',
+        Next: 'AnyReportFailed?',
+      },
+      'AnyReportFailed?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.summary.anyFailed', BooleanEquals: true, Next: 'ReportsFailed' }],
+        Default: 'AllReportsDone',
+      },
+      ReportsFailed: {
+        Type: 'Fail',
+        Error: 'ReportsFailed',
+        Cause: 'one or more reports failed; each has a Report Failed event',
+      },
+      AllReportsDone: { Type: 'Succeed' },
+    },
+  };
+}
+
+/**
+ * The outer bound. Runs are daily: a run must end before the next one starts, whatever the
+ * per-item attempts and deadlines allow.
+ */
+export function executionTimeoutSeconds(_section?: unknown): number {
+  return 23 * 60 * 60;
+}
