@@ -20,7 +20,11 @@ export const PollSchema = z
   .object({
     intervalSeconds: z.number().int().min(1).max(3600),
     maxAttempts: z.number().int().min(1).max(1000),
-    deadlineMinutes: z.number().int().min(1).max(24 * 60),
+    deadlineMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
   })
   .strict();
 
@@ -100,7 +104,8 @@ export function vendorSectionSchema<
           const seen = new Set<string>();
           for (const [index, tenant] of tenants.entries()) {
             const id = (tenant as { id: string }).id;
-            if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate tenant id "${id}"` });
+            if (seen.has(id))
+              ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate tenant id "${id}"` });
             seen.add(id);
           }
         }),

@@ -91,11 +91,16 @@ const FILE_STRUCT_DUCKDB =
   'STRUCT(file_name VARCHAR, key VARCHAR, role VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR, content_type VARCHAR, entries STRUCT(name VARCHAR, bytes BIGINT, sha256 VARCHAR, encryption VARCHAR)[])[]';
 
 /** What was collected when: one row per archived report, from its manifest. */
-export function manifestTable(vendors: readonly string[], reports: readonly string[], tenants: readonly string[]): TableDefinition {
+export function manifestTable(
+  vendors: readonly string[],
+  reports: readonly string[],
+  tenants: readonly string[],
+): TableDefinition {
   const simple = (name: string, type: ColumnType, comment: string): TableColumn => column({ name, type, comment });
   return {
     name: 'report_manifests',
-    description: 'One row per archived report: what was collected, when, from which request, with SHA-256 of every file.',
+    description:
+      'One row per archived report: what was collected, when, from which request, with SHA-256 of every file.',
     prefix: `${MANIFESTS_PREFIX}/`,
     columns: [
       simple('schema_version', 'bigint', 'manifest format version'),
@@ -112,8 +117,18 @@ export function manifestTable(vendors: readonly string[], reports: readonly stri
         duckdbType: 'STRUCT(key VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR)',
         comment: 'the queryable data file',
       },
-      { name: 'originals', glueType: FILE_STRUCT_GLUE, duckdbType: FILE_STRUCT_DUCKDB, comment: 'files as the vendor delivered them' },
-      { name: 'request_parameters', glueType: 'string', duckdbType: 'JSON', comment: 'request parameters (JSON, no secrets)' },
+      {
+        name: 'originals',
+        glueType: FILE_STRUCT_GLUE,
+        duckdbType: FILE_STRUCT_DUCKDB,
+        comment: 'files as the vendor delivered them',
+      },
+      {
+        name: 'request_parameters',
+        glueType: 'string',
+        duckdbType: 'JSON',
+        comment: 'request parameters (JSON, no secrets)',
+      },
       { name: 'job', glueType: 'string', duckdbType: 'JSON', comment: 'vendor job ids and timestamps (JSON)' },
     ],
     partitionKeys: [
