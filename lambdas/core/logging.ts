@@ -1,0 +1,87 @@
+/**
+ * One logger per function, and the one redaction function every log line and error message goes
+ * through.
+ *
+ * 1. `createLogger` builds the function's Powertools Logger (JSON lines; `POWERTOOLS_LOG_LEVEL`
+ *    and the other `POWERTOOLS_*` variables apply as Powertools documents them).
+ * 2. `withReportKeys` adds the correlation keys once per unit of work.
+ * 3. `redact` and `redactUrl` scrub secrets, credentials in URLs and query strings from any text
+ *    that is about to be logged or put in an error.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+
+export const REDACTED = '[redacted]';
+
+export function createLogger(serviceName: string): Logger {
+  return new Logger({ serviceName });
+}
+
+export interface ReportLogKeys {
+  readonly vendor?: string;
+  readonly tenant?: string;
+  readonly report?: string;
+  readonly date?: string;
+  readonly executionId?: string;
+}
+
+const REPORT_KEY_NAMES = ['vendor', 'tenant', 'report', 'date', 'executionId'] as const;
+
+/**
+ * Adds the correlation keys to every following log line of `logger` and returns it. Keys left
+ * out are removed, so a warm Lambda never carries the previous invocation's tenant or date.
+ */
+export function withReportKeys(logger: Logger, keys: ReportLogKeys): Logger {
+  const present: Record<string, string> = {};
+  const absent: string[] = [];
+  for (const name of REPORT_KEY_NAMES) {
+    const value = keys[name];
+    if (value === undefined) absent.push(name);
+    else present[name] = value;
+  }
+  if (absent.length > 0) logger.removeKeys(absent);
+  logger.appendKeys(present);
+  return logger;
+}
+
+/** `scheme://host[:port]/path`: no userinfo, query string or fragment. */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = typeof url === 'string' ? new URL(url) : url;
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    // Not parseable: cut by hand so nothing after `?` or `#`, and no `user:pass@`, survives.
+    const text = String(url);
+    const cut = text.search(/[?#]/);
+    return (cut === -1 ? text : text.slice(0, cut)).replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)[^/@]*@/i, '$1');
+  }
+}
+
+// Trailing punctuation belongs to the sentence, not the URL.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]*[^\s"'<>`.,;:!?)]/gi;
+const BEARER_TOKEN = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
+// JSON members that carry credentials, as echoed in some vendors' error bodies.
+const CREDENTIAL_MEMBER =
+  /("(?:access_token|refresh_token|id_token|token|password|passwd|secret|client_secret|api_key|apikey|apiKey|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * Replaces every occurrence of each string in `secrets` (and its URL-encoded form) with
+ * `[redacted]`, reduces URLs to `scheme://host/path`, and masks bearer tokens and credential
+ * members of JSON. Use it on anything that goes into a log line or an error message.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let result = text;
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length === 0) continue;
+    needles.add(secret);
+    needles.add(encodeURIComponent(secret));
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const needle of [...needles].sort((a, b) => b.length - a.length)) {
+    result = result.split(needle).join(REDACTED);
+  }
+  return result
+    .replace(URL_IN_TEXT, (url) => redactUrl(url))
+    .replace(BEARER_TOKEN, `$1 ${REDACTED}`)
+    .replace(CREDENTIAL_MEMBER, `$1"${REDACTED}"`);
+}
