@@ -169,6 +169,16 @@ export interface Connector<
   readonly reports: readonly ReportDefinition[];
   readonly queries: readonly SavedQuery[];
   /**
+   * How past dates can be fetched by `npm run backfill`. Absent: the vendor's reports are
+   * snapshots of the current state and a past date cannot be fetched.
+   */
+  readonly backfill?: {
+    /** seconds between execution starts, to respect the vendor's limits */
+    readonly spacingSeconds: number;
+    /** how far back the vendor serves data (days before today, UTC); absent: no limit known */
+    readonly historyDays?: number;
+  };
+  /**
    * Dates a run covers for one tenant and report. `archived` lists dates already in the archive
    * (within the last 60 days). Default: `[request.date]` or the day before `scheduledTime` (UTC).
    */
