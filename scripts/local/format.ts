@@ -1,0 +1,34 @@
+import type { QueryResult } from './catalog.ts';
+
+/** A plain-text table for the terminal. */
+export function formatTable(result: QueryResult, maxRows = 50): string {
+  const rows = result.rows.slice(0, maxRows).map((row) =>
+    result.columns.map((c) => {
+      const value = row[c];
+      return value === null || value === undefined
+        ? ''
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
+    }),
+  );
+  const widths = result.columns.map((c, i) =>
+    Math.min(60, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
+  );
+  const line = (cells: string[]) => cells.map((cell, i) => cell.slice(0, 60).padEnd(widths[i] ?? 0)).join('  ');
+  const out = [line(result.columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  if (result.rows.length > maxRows) out.push(`… ${result.rows.length - maxRows} more rows`);
+  if (result.rows.length === 0) out.push('(no rows)');
+  return out.join('\n');
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,0 +1,43 @@
+/**
+ * The local workspace (default `.local/`, git-ignored): s3rver's directory (the archive, as
+ * files), scratch space for the archiver, and the table list of the last run for `npm run query`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TableDefinition } from '../../lambdas/core/tables.ts';
+import { LOCAL_BUCKET } from './s3.ts';
+
+export interface LocalWorkspace {
+  readonly root: string;
+  /** s3rver's directory: objects are `<s3Directory>/<bucket>/<key>._S3rver_object` */
+  readonly s3Directory: string;
+  readonly bucket: string;
+  readonly tmpDir: string;
+  readonly catalogFile: string;
+}
+
+export function localWorkspace(root = '.local'): LocalWorkspace {
+  const absolute = resolve(root);
+  return {
+    root: absolute,
+    s3Directory: join(absolute, 's3'),
+    bucket: LOCAL_BUCKET,
+    tmpDir: join(absolute, 'tmp'),
+    catalogFile: join(absolute, 'catalog.json'),
+  };
+}
+
+export function prepareWorkspace(workspace: LocalWorkspace): void {
+  for (const dir of [workspace.s3Directory, workspace.tmpDir]) mkdirSync(dir, { recursive: true });
+}
+
+export function writeCatalog(workspace: LocalWorkspace, tables: readonly TableDefinition[]): void {
+  writeFileSync(workspace.catalogFile, `${JSON.stringify(tables, null, 2)}\n`);
+}
+
+export function readCatalog(workspace: LocalWorkspace): TableDefinition[] {
+  if (!existsSync(workspace.catalogFile)) {
+    throw new Error(`no local archive in ${workspace.root}: run \`npm start\` first`);
+  }
+  return JSON.parse(readFileSync(workspace.catalogFile, 'utf8')) as TableDefinition[];
+}
