@@ -5,19 +5,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
 import { manifestTable, reportTable, type TableDefinition } from '../../lambdas/core/tables.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
 
 /** The tables the catalog holds for a configuration: every enabled report, and the manifests. */
-export function catalogTables(config: AppConfig): TableDefinition[] {
+export function catalogTables(
+  config: AppConfig,
+  lookup: (vendor: string) => AnyConnector = connectorFor,
+): TableDefinition[] {
   const tables: TableDefinition[] = [];
   const vendors: string[] = [];
   const reports = new Set<string>();
   const tenants = new Set<string>();
   for (const [vendor, section] of enabledVendors(config)) {
-    const connector = connectorFor(vendor);
+    const connector = lookup(vendor);
     const tenantIds = section.tenants.map((t) => t.id);
     vendors.push(vendor);
     for (const id of tenantIds) tenants.add(id);

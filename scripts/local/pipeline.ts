@@ -13,7 +13,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
 import type { ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
@@ -54,6 +54,8 @@ export interface LocalRunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly now?: () => Date;
   readonly softwareVersion?: string;
+  /** connectors to use instead of the registry (tests) */
+  readonly connectors?: readonly AnyConnector[];
 }
 
 export interface VendorRunResult {
@@ -122,7 +124,7 @@ async function runVendor(
   options: LocalRunOptions,
 ): Promise<VendorRunResult> {
   const started = Date.now();
-  const connector = connectorFor(vendor);
+  const connector = options.connectors?.find((c) => c.vendor === vendor) ?? connectorFor(vendor);
   const { section, secrets } = withoutInlineCredentials(vendor, rawSection);
   const eventSource = options.config.events.source;
   const definition = reportPipelineDefinition({

@@ -1,0 +1,302 @@
+/**
+ * The shared polling pattern, end to end: the deployed definition run by aws-local-stepfunctions
+ * with the real handlers, a fixture connector whose tenants each take a different branch, a
+ * loopback file server and s3rver. Vendors' own behaviour is tested in test/connectors/.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { VendorAuthError, VendorThrottledError } from '../../lambdas/core/errors.ts';
+import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
+import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
+import type { Connector, JobResult, ReportRequest } from '../../lambdas/core/types.ts';
+import type { AppConfig } from '../../lib/config.ts';
+import { catalogTables, openArchiveCatalog } from '../../scripts/local/catalog.ts';
+import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
+import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
+
+const CSV =
+  'id,name,seen_at\r\n1,"Ada, Countess",2026-11-21T08:00:00Z\r\n2,"say ""hi""",2026-11-21T09:30:00Z\r\n3,Zoë,\r\n';
+const DATE = '2026-11-21';
+const SCHEDULED = new Date('2026-11-22T02:00:00Z');
+
+/** What each fixture tenant does; the tenant id picks the branch. */
+type Script = 'ok' | 'slow' | 'denied' | 'skip' | 'lost' | 'throttled' | 'html';
+const TENANTS: Script[] = ['ok', 'slow', 'denied', 'skip', 'lost', 'throttled', 'html'];
+
+const calls: { step: string; tenant: string }[] = [];
+const throttledOnce = new Set<string>();
+
+function fixtureConnector(fileServer: () => Loopback): Connector {
+  const schema = vendorSectionSchema({
+    tenant: TenantBaseSchema.extend({}),
+    reports: ['things'] as const,
+    defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 } },
+  });
+  const pending = (job: Record<string, never> | { checks: number }): JobResult => ({
+    status: 'PENDING',
+    job,
+    waitSeconds: 5,
+  });
+  return {
+    vendor: 'demo',
+    displayName: 'Demo',
+    settingsSchema: schema as never,
+    credentialsSchema: z.object({ token: z.string() }),
+    reports: [
+      {
+        name: 'things',
+        description: 'fixture rows',
+        columns: [
+          { name: 'id', type: 'bigint' },
+          { name: 'name', type: 'string' },
+          { name: 'seen_at', type: 'timestamp' },
+        ],
+        toRecord: (raw) => ({
+          id: Number(raw.id),
+          name: String(raw.name),
+          seen_at: raw.seen_at ? String(raw.seen_at).replace('T', ' ').replace('Z', '.000') : null,
+        }),
+      },
+    ],
+    queries: [],
+    async startJob(ctx, request: ReportRequest) {
+      calls.push({ step: 'start', tenant: request.tenant });
+      const credentials = (await ctx.credentials()) as { token: string };
+      expect(credentials.token).toBe(`secret-${request.tenant}`);
+      const script = request.tenant as Script;
+      if (script === 'denied') throw new VendorAuthError(`vendor refused the credentials of tenant ${request.tenant}`);
+      if (script === 'skip') return { status: 'SKIPPED', job: {}, reason: 'nothing new for this date' };
+      return pending({ checks: 0 });
+    },
+    async checkJob(_ctx, request, job) {
+      const checks = Number(job.checks ?? 0) + 1;
+      calls.push({ step: 'check', tenant: request.tenant });
+      const script = request.tenant as Script;
+      if (script === 'slow') return pending({ checks });
+      if (script === 'lost' && !job.restarted) return { status: 'RESTART', job: { restarted: true } };
+      if (script === 'throttled' && !throttledOnce.has(request.tenant)) {
+        throttledOnce.add(request.tenant);
+        throw new VendorThrottledError('slow down', 7);
+      }
+      return checks < 2 ? pending({ checks }) : { status: 'READY', job: { checks, jobId: `job-${request.tenant}` } };
+    },
+    async fetchReport(ctx, request, job) {
+      calls.push({ step: 'fetch', tenant: request.tenant });
+      const path = request.tenant === 'html' ? '/error.html' : '/report.csv';
+      return {
+        status: 'FETCHED',
+        job,
+        requestParameters: { date: request.date },
+        sources: [
+          {
+            fileName: request.tenant === 'html' ? 'report.csv' : 'report.csv',
+            role: 'data',
+            open: () => ctx.http.download(`${fileServer().url}${path}?X-Amz-Signature=abc`, { operation: 'download' }),
+          },
+        ],
+      };
+    },
+  };
+}
+
+function config(fileHost: string): AppConfig {
+  return {
+    stackName: 'Test',
+    archive: {
+      objectLock: { mode: 'GOVERNANCE', days: 1 },
+      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
+      maxDownloadBytes: 10_000_000,
+      maxExtractedBytes: 10_000_000,
+      maxCompressionRatio: 100,
+      accessLogRetentionDays: 1,
+    },
+    alerts: { topicName: 'alerts', emails: [] },
+    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
+    events: { source: 'identity-report-archive' },
+    vendors: {
+      demo: {
+        enabled: true,
+        baseUrl: `http://${fileHost}`,
+        schedule: 'cron(0 2 * * ? *)',
+        scheduleTimezone: 'UTC',
+        reports: ['things'],
+        downloadHosts: [],
+        poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 },
+        maxConcurrency: 3,
+        tenants: TENANTS.map((id) => ({ id, credentials: { token: `secret-${id}` } })),
+      },
+    },
+  } as unknown as AppConfig;
+}
+
+describe('report pipeline (local run of the deployed definition)', () => {
+  let files: Loopback;
+  let s3: LocalS3;
+  let dir: string;
+  let connector: Connector;
+  let first: VendorRunResult;
+
+  const run = async (extra: { force?: boolean; tenants?: string[] } = {}) => {
+    const [result] = await runLocalPipeline({
+      config: config(files.host),
+      scheduledTime: SCHEDULED,
+      date: DATE,
+      s3,
+      tmpDir: join(dir, 'tmp'),
+      fastWaitsMs: 1,
+      connectors: [connector],
+      ...extra,
+    });
+    return result as VendorRunResult;
+  };
+  const exists = async (key: string) => {
+    try {
+      await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const request = (tenant: string) => ({ vendor: 'demo', report: 'things', tenant, date: DATE });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pipeline-'));
+    files = await startLoopback((req, res) => {
+      if (req.url?.startsWith('/report.csv')) {
+        res.writeHead(200, { 'content-type': 'text/csv' }).end(CSV);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/csv' }).end('<!DOCTYPE html><html><body>Sign in</body></html>');
+      }
+    });
+    s3 = await startLocalS3(join(dir, 's3'));
+    connector = fixtureConnector(() => files);
+    first = await run();
+  });
+
+  afterAll(async () => {
+    await s3?.close();
+    await files?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('a run where some tenants fail', () => {
+    it('fails the execution as a whole, so its alarm fires', () => {
+      expect(first.status).toBe('FAILED');
+      expect(first.error).toContain('ReportsFailed');
+    });
+
+    it('archives every tenant that works, whatever the others do', () => {
+      const archived = first.events.filter((e) => e.detailType === 'Report Archived').map((e) => e.detail.tenant);
+      expect(archived.sort()).toEqual(['lost', 'ok', 'throttled']);
+    });
+
+    it('announces each failure with its error name and never a secret', () => {
+      const failed = Object.fromEntries(
+        first.events.filter((e) => e.detailType === 'Report Failed').map((e) => [e.detail.tenant, e.detail.error]),
+      );
+      expect(failed).toEqual({
+        slow: 'DeadlineExceededError',
+        denied: 'VendorAuthError',
+        html: 'UnsupportedFormatError',
+      });
+      const everything = JSON.stringify(first.events);
+      expect(everything).not.toContain('secret-');
+      expect(everything).not.toContain('X-Amz-Signature');
+    });
+
+    it('skips a tenant the connector says has nothing, without an event', () => {
+      expect(first.events.some((e) => e.detail.tenant === 'skip')).toBe(false);
+      expect(calls.filter((c) => c.tenant === 'skip').map((c) => c.step)).toEqual(['start']);
+    });
+
+    it('stops polling after maxAttempts checks', () => {
+      expect(calls.filter((c) => c.tenant === 'slow' && c.step === 'check')).toHaveLength(4);
+    });
+
+    it('starts a lost job again', () => {
+      expect(calls.filter((c) => c.tenant === 'lost').map((c) => c.step)).toEqual([
+        'start',
+        'check',
+        'start',
+        'check',
+        'check',
+        'fetch',
+      ]);
+    });
+
+    it('waits out throttling in the state machine instead of failing', () => {
+      expect(calls.filter((c) => c.tenant === 'throttled' && c.step === 'check').length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('the archive', () => {
+    it('holds original, data and manifest at deterministic keys', async () => {
+      for (const tenant of ['ok', 'lost', 'throttled']) {
+        expect(await exists(dataKey(request(tenant)))).toBe(true);
+        expect(await exists(originalKey(request(tenant), 'report.csv'))).toBe(true);
+        expect(await exists(manifestKey(request(tenant)))).toBe(true);
+      }
+    });
+
+    it('holds nothing for a failed report', async () => {
+      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
+      expect(keys.filter((k) => /tenant=(html|slow|denied|skip)\//.test(k))).toEqual([]);
+    });
+
+    it('answers a query over every archived row through the table definitions', async () => {
+      const cfg = config(files.host);
+      const catalog = await openArchiveCatalog({
+        s3Directory: join(dir, 's3'),
+        bucket: s3.bucket,
+        tables: catalogTables(cfg, () => connector as never),
+      });
+      try {
+        const rows = await catalog.query(
+          'SELECT tenant, count(*) AS n, count(seen_at) AS seen, max(name) FILTER (WHERE id = 1) AS first FROM demo_things GROUP BY tenant ORDER BY tenant',
+        );
+        expect(rows.rows).toEqual([
+          { tenant: 'lost', n: '3', seen: '2', first: 'Ada, Countess' },
+          { tenant: 'ok', n: '3', seen: '2', first: 'Ada, Countess' },
+          { tenant: 'throttled', n: '3', seen: '2', first: 'Ada, Countess' },
+        ]);
+        const manifests = await catalog.query('SELECT tenant, row_count, dt FROM report_manifests ORDER BY tenant');
+        expect(manifests.rows).toEqual([
+          { tenant: 'lost', row_count: '3', dt: DATE },
+          { tenant: 'ok', row_count: '3', dt: DATE },
+          { tenant: 'throttled', row_count: '3', dt: DATE },
+        ]);
+      } finally {
+        catalog.close();
+      }
+    });
+  });
+
+  describe('running the same date again', () => {
+    it('archives nothing twice', async () => {
+      calls.length = 0;
+      const again = await run({ tenants: ['ok', 'lost'] });
+      expect(again.status).toBe('SUCCEEDED');
+      expect(again.plan?.items).toEqual([]);
+      expect(again.plan?.alreadyArchived.sort()).toEqual([`lost/things/${DATE}`, `ok/things/${DATE}`]);
+      expect(calls).toEqual([]);
+    });
+
+    it('archives again when forced, at the same keys', async () => {
+      const forced = await run({ tenants: ['ok'], force: true });
+      expect(forced.status).toBe('SUCCEEDED');
+      expect(forced.events.map((e) => e.detail.keys)).toEqual([
+        {
+          data: dataKey(request('ok')),
+          manifest: manifestKey(request('ok')),
+          originals: [originalKey(request('ok'), 'report.csv')],
+        },
+      ]);
+    });
+  });
+});
