@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+
+export const USAGE = `usage: npm run backfill -- --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> [options]
+
+Starts one execution of the vendor's deployed state machine per date (oldest first), spaced by the
+vendor's backfill.spacingSeconds. Dates archived for every selected tenant and report are skipped.
+
+options:
+  --vendor <id>        vendor id, enabled in the config (required)
+  --from <date>        first date, UTC (required)
+  --to <date>          last date, UTC, at most yesterday (required)
+  --config <file>      configuration the stack was deployed with (default: config/example.json)
+  --tenant <id>        limit to this tenant; repeat for several (default: all configured)
+  --force              archive again even when a date is already archived
+  --dry-run            print the plan and start nothing
+  --region <region>    AWS region of the stack (default: config env.region, then the SDK's)
+  -h, --help           show this text
+
+exit status: 0 every date was started, already started or already archived; 1 a date was
+refused or an error stopped the backfill; 2 invalid arguments, configuration or stack.`;
+
+export interface BackfillOptions {
+  readonly vendor: string;
+  readonly from: string;
+  readonly to: string;
+  readonly config: string;
+  readonly tenants?: string[];
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  readonly region?: string;
+}
+
+export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const missing = (['vendor', 'from', 'to'] as const).filter((flag) => !values[flag]);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
+  return {
+    vendor: values.vendor as string,
+    from: values.from as string,
+    to: values.to as string,
+    config: values.config ?? 'config/example.json',
+    ...(values.tenant ? { tenants: values.tenant } : {}),
+    force: values.force ?? false,
+    dryRun: values['dry-run'] ?? false,
+    ...(values.region ? { region: values.region } : {}),
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      vendor: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      config: { type: 'string' },
+      tenant: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      region: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * Which dates a backfill starts, skips and refuses. Reads only: nothing is started here.
+ *
+ * 1. Refuse a vendor whose connector cannot fetch past dates (its reports are snapshots).
+ * 2. Check the arguments: real dates, from ≤ to, known tenants.
+ * 3. Refuse dates that are not over yet (today or later, UTC) or older than the vendor's history.
+ * 4. Find the bucket and state machine from the stack outputs.
+ * 5. Skip dates whose manifest exists for every selected tenant and report, unless `force`.
+ * 6. Name each execution after a hash of its input, so re-running the backfill starts nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import type { AnyConnector } from '../../lambdas/connectors/index.ts';
+import { addDays, archivedDates, utcDate } from '../../lambdas/pipeline/plan.ts';
+import { BackfillError } from './errors.ts';
+import { findDeployment } from './stack.ts';
+
+/** A typo such as 2002 for 2025 should not start thousands of executions. */
+export const MAX_BACKFILL_DAYS = 366;
+
+export interface BackfillRequest {
+  readonly from: string;
+  readonly to: string;
+  /** default: every configured tenant */
+  readonly tenants?: readonly string[];
+  readonly force?: boolean;
+}
+
+/** The execution input without `scheduledTime`, which is stamped when the execution starts. */
+export interface BackfillInput {
+  readonly date: string;
+  readonly tenants?: string[];
+  readonly force?: true;
+}
+
+export interface PlannedExecution {
+  readonly date: string;
+  readonly name: string;
+  readonly input: BackfillInput;
+  /** tenant × report pairs already archived for this date (the run's plan step skips them) */
+  readonly archivedPairs: number;
+}
+
+export interface RefusedDate {
+  readonly date: string;
+  readonly reason: string;
+}
+
+export interface BackfillPlan {
+  readonly vendor: string;
+  readonly stackName: string;
+  readonly bucket: string;
+  readonly stateMachineArn: string;
+  readonly spacingSeconds: number;
+  readonly tenants: readonly string[];
+  readonly reports: readonly string[];
+  /** date order, oldest first */
+  readonly toStart: readonly PlannedExecution[];
+  /** dates archived for every selected tenant and report */
+  readonly skippedArchived: readonly string[];
+  readonly refused: readonly RefusedDate[];
+}
+
+export interface PlanBackfillDeps {
+  readonly connector: AnyConnector;
+  /** the vendor's config section (enabled) */
+  readonly section: unknown;
+  readonly stackName: string;
+  readonly cfn: CloudFormationClient;
+  readonly s3: S3Client;
+  readonly now: () => Date;
+}
+
+const SectionSchema = z.looseObject({
+  tenants: z.array(z.looseObject({ id: z.string() })).min(1),
+  reports: z.array(z.string()).min(1),
+});
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkDate(flag: string, value: string): string {
+  // a real date formats back to itself (2025-02-30 would roll over to March)
+  if (!ISO_DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || addDays(value, 0) !== value) {
+    throw new BackfillError(`${flag} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** SFN execution names: 1–80 characters; A–Z, a–z, 0–9, `-` and `_` are safe everywhere (logs, X-Ray). */
+export function executionName(input: BackfillInput): string {
+  const canonical = JSON.stringify({
+    date: input.date,
+    tenants: input.tenants ? [...input.tenants].sort() : null,
+    force: input.force ?? false,
+  });
+  const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 12);
+  return `backfill-${input.date}-${hash}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+}
+
+export async function planBackfill(request: BackfillRequest, deps: PlanBackfillDeps): Promise<BackfillPlan> {
+  const { connector } = deps;
+  const vendor = connector.vendor;
+  if (!connector.backfill) {
+    throw new BackfillError(
+      `${connector.displayName} (${vendor}) does not support backfill: its reports are snapshots of the current state, so a past date cannot be fetched`,
+    );
+  }
+  const { spacingSeconds, historyDays } = connector.backfill;
+
+  const section = SectionSchema.safeParse(deps.section);
+  if (!section.success) {
+    throw new BackfillError(`vendors.${vendor} must have tenants and reports; ${z.prettifyError(section.error)}`);
+  }
+  const from = checkDate('--from', request.from);
+  const to = checkDate('--to', request.to);
+  if (from > to) throw new BackfillError(`--from must not be after --to; received --from ${from} --to ${to}`);
+
+  const configured = section.data.tenants.map((t) => t.id);
+  const unknown = (request.tenants ?? []).filter((t) => !configured.includes(t));
+  if (unknown.length > 0) {
+    throw new BackfillError(
+      `unknown tenant ${unknown.map((t) => `"${t}"`).join(', ')} for ${vendor}; expected one of: ${configured.join(', ')}`,
+    );
+  }
+  const tenants = request.tenants && request.tenants.length > 0 ? [...new Set(request.tenants)] : configured;
+  const reports = section.data.reports;
+
+  const dates: string[] = [];
+  for (let date = from; date <= to; date = addDays(date, 1)) {
+    dates.push(date);
+    if (dates.length > MAX_BACKFILL_DAYS) {
+      throw new BackfillError(`--from ${from} --to ${to} covers more than ${MAX_BACKFILL_DAYS} days; split it`);
+    }
+  }
+
+  const today = utcDate(deps.now());
+  const oldest = historyDays === undefined ? undefined : addDays(today, -historyDays);
+  const refused: RefusedDate[] = [];
+  const candidates: string[] = [];
+  for (const date of dates) {
+    if (date >= today) {
+      refused.push({
+        date,
+        reason: `not over yet (today is ${today}, UTC); the latest complete day is ${addDays(today, -1)}`,
+      });
+    } else if (oldest !== undefined && date < oldest) {
+      refused.push({
+        date,
+        reason: `older than ${historyDays} days (oldest served: ${oldest}); ${connector.displayName} no longer serves it`,
+      });
+    } else {
+      candidates.push(date);
+    }
+  }
+
+  const { bucket, stateMachineArn } = await findDeployment(deps.cfn, deps.stackName, vendor);
+
+  // tenant × report pairs archived per date; listing is skipped when nothing can be skipped
+  const archivedByDate = new Map<string, number>();
+  const first = candidates[0];
+  if (first !== undefined && !request.force) {
+    for (const report of reports) {
+      const archived = await archivedDates(deps.s3, bucket, vendor, report, first);
+      for (const tenant of tenants) {
+        for (const date of archived.get(tenant) ?? []) {
+          archivedByDate.set(date, (archivedByDate.get(date) ?? 0) + 1);
+        }
+      }
+    }
+  }
+
+  const pairs = tenants.length * reports.length;
+  const skippedArchived: string[] = [];
+  const toStart: PlannedExecution[] = [];
+  for (const date of candidates) {
+    const archivedPairs = archivedByDate.get(date) ?? 0;
+    if (archivedPairs >= pairs) {
+      skippedArchived.push(date);
+      continue;
+    }
+    const input: BackfillInput = {
+      date,
+      ...(request.tenants && request.tenants.length > 0 ? { tenants } : {}),
+      ...(request.force ? { force: true as const } : {}),
+    };
+    toStart.push({ date, name: executionName(input), input, archivedPairs });
+  }
+
+  return {
+    vendor,
+    stackName: deps.stackName,
+    bucket,
+    stateMachineArn,
+    spacingSeconds,
+    tenants,
+    reports,
+    toStart,
+    skippedArchived,
+    refused,
+  };
+}
