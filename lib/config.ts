@@ -28,9 +28,17 @@ export const ArchiveSettingsSchema = z
       .strict()
       .default({ infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 }),
     /** a download larger than this is refused */
-    maxDownloadBytes: z.number().int().positive().default(20 * GiB),
+    maxDownloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(20 * GiB),
     /** an extracted file larger than this is refused */
-    maxExtractedBytes: z.number().int().positive().default(100 * GiB),
+    maxExtractedBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(100 * GiB),
     /** an entry expanding more than this many times is treated as a zip bomb */
     maxCompressionRatio: z.number().positive().default(1_000),
     /** days to keep server access logs */
@@ -64,7 +72,13 @@ export const AppConfigSchema = z
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
       .default('IdentityReportArchive'),
     env: z
-      .object({ account: z.string().regex(/^\d{12}$/).optional(), region: z.string().min(1).optional() })
+      .object({
+        account: z
+          .string()
+          .regex(/^\d{12}$/)
+          .optional(),
+        region: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
     archive: ArchiveSettingsSchema.default(ArchiveSettingsSchema.parse({})),
@@ -128,7 +142,10 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
   if (!result.success) throw new ConfigValidationError(formatIssues(source, result.error));
   const config = result.data;
   const problems: string[] = [];
-  const vendors = config.vendors as Record<string, { enabled: boolean; tenants: Record<string, unknown>[] } | undefined>;
+  const vendors = config.vendors as Record<
+    string,
+    { enabled: boolean; tenants: Record<string, unknown>[] } | undefined
+  >;
   for (const [vendor, section] of Object.entries(vendors)) {
     if (!section) continue;
     section.tenants.forEach((tenant, index) => {
@@ -139,7 +156,8 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
       }
     });
   }
-  if (problems.length > 0) throw new ConfigValidationError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
+  if (problems.length > 0)
+    throw new ConfigValidationError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
   return config;
 }
 
@@ -161,6 +179,13 @@ export function loadConfig(path: string, mode: ConfigMode): AppConfig {
 
 /** The enabled vendor sections, as `[vendor, section]`. */
 export function enabledVendors(config: AppConfig): [string, Record<string, unknown> & { tenants: { id: string }[] }][] {
-  return Object.entries(config.vendors as Record<string, (Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }) | undefined>)
-    .filter((entry): entry is [string, Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }] => entry[1]?.enabled === true);
+  return Object.entries(
+    config.vendors as Record<
+      string,
+      (Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }) | undefined
+    >,
+  ).filter(
+    (entry): entry is [string, Record<string, unknown> & { enabled: boolean; tenants: { id: string }[] }] =>
+      entry[1]?.enabled === true,
+  );
 }

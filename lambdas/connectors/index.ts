@@ -3,11 +3,12 @@
  * folder under `lambdas/connectors/` and one line here.
  */
 import type { Connector } from '../core/types.ts';
+import { cspConnector } from './csp/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: connectors differ in tenant, credential and settings types
 export type AnyConnector = Connector<any, any, any>;
 
-export const connectors: readonly AnyConnector[] = [];
+export const connectors: readonly AnyConnector[] = [cspConnector];
 
 export function connectorFor(vendor: string): AnyConnector {
   const connector = connectors.find((c) => c.vendor === vendor);

@@ -73,7 +73,7 @@ function viewSql(table: TableDefinition, bucketDir: string): string {
   const glob = join(root, ...table.partitionKeys.map(() => '*'), table.fileGlob + S3RVER_SUFFIX);
   const spec = table.columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.duckdbType)}`).join(', ');
   const hiveTypes = table.partitionKeys.map((k) => `${quoteString(k.name)}: 'VARCHAR'`).join(', ');
-  const compression = table.fileGlob.endsWith('.gz') ? 'gzip' : 'none';
+  const compression = table.fileGlob.endsWith('.gz') ? 'gzip' : 'uncompressed';
   const select = [
     ...table.columns.map((c) => quoteIdent(c.name)),
     ...table.partitionKeys.map((k) => quoteIdent(k.name)),

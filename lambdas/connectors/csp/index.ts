@@ -1,0 +1,177 @@
+/**
+ * VMware Cloud Services (CSP) connector: the principal MFA audit log.
+ *
+ * 1. A tenant is one user's API token: the endpoint returns the audit of the token's owner only
+ *    and refuses service accounts, so auditing N users takes N tokens.
+ * 2. There is no vendor job. `startJob` checks, before anything is sent, that the report date's
+ *    UTC day has ended (SKIPPED otherwise) and that the filters can be sent (FAILED otherwise);
+ *    `checkJob` answers READY.
+ * 3. `fetchReport` exchanges the API token (failing early on a bad one) and hands the archiver
+ *    one NDJSON source that pages the day's events when opened (see `audit-stream.ts`).
+ * 4. Re-runs are safe: the plan step skips archived dates, and a forced re-run of a date reads
+ *    the same closed window and writes the same keys (dt = the window's day, tenant).
+ */
+import { VendorRequestError } from '../../core/errors.ts';
+import type { Connector, JobResult, JsonObject, ReportRequest } from '../../core/types.ts';
+import { type AuditWindow, iso, openAuditStream, requestBody, unsendableReason } from './audit-stream.ts';
+import type { CachedAccessToken, CspContext, TokenDeps } from './auth.ts';
+import { accessToken, tenantName } from './auth.ts';
+import { mfaAuditQueries, mfaAuditReport } from './report.ts';
+import {
+  CSP_VENDOR,
+  type CspCredentials,
+  CspCredentialsSchema,
+  CspFiltersSchema,
+  type CspSection,
+  CspSectionSchema,
+  type CspTenant,
+  MFA_AUDIT_REPORT,
+} from './settings.ts';
+
+export * from './settings.ts';
+
+const DAY_MS = 86_400_000;
+/** Days the plan looks back for dates not archived yet (a failed night is caught up). */
+export const CATCH_UP_DAYS = 7;
+
+export type CspConnector = Connector<CspTenant, CspCredentials, CspSection>;
+
+export interface CspConnectorDeps {
+  /** access tokens by tenant (module scope: reused by warm Lambda invocations) */
+  readonly tokenCache?: Map<string, CachedAccessToken>;
+  /** wall clock for token lifetimes */
+  readonly clock?: () => number;
+}
+
+export function createCspConnector(deps: CspConnectorDeps = {}): CspConnector {
+  const tokens: TokenDeps = { cache: deps.tokenCache ?? new Map(), clock: deps.clock ?? Date.now };
+
+  return {
+    vendor: CSP_VENDOR,
+    displayName: 'VMware Cloud Services (CSP) MFA audit log',
+    settingsSchema: CspSectionSchema,
+    credentialsSchema: CspCredentialsSchema,
+    reports: [mfaAuditReport],
+    queries: mfaAuditQueries,
+    // Closed windows can be read back for as long as CSP keeps the events (retention unknown);
+    // spacing keeps a backfill well under the (undocumented) rate limits.
+    backfill: { spacingSeconds: 30 },
+
+    planDates({ scheduledTime, requestedDate, archived }) {
+      if (requestedDate) return [requestedDate];
+      const today = Math.floor(scheduledTime.getTime() / DAY_MS) * DAY_MS;
+      const dates: string[] = [];
+      for (let back = CATCH_UP_DAYS; back >= 1; back--) {
+        const date = dayString(today - back * DAY_MS);
+        if (back === 1 || !archived.has(date)) dates.push(date);
+      }
+      return dates;
+    },
+
+    async startJob(ctx, request) {
+      return validate(ctx, request);
+    },
+
+    async checkJob(ctx, request, job) {
+      const result = validate(ctx, request);
+      return result.status === 'READY' ? { status: 'READY', job: { ...result.job, ...job } } : result;
+    },
+
+    async fetchReport(ctx, request, job) {
+      const checked = validate(ctx, request);
+      if (checked.status !== 'READY') return checked;
+      const day = windowOf(request.date);
+      // a bad token fails here, before the archiver starts
+      await accessToken(ctx, tokens);
+      const filters = CspFiltersSchema.parse(ctx.tenant);
+      const paging = {
+        pageLimit: ctx.settings.pageLimit,
+        pageStartBase: ctx.settings.pageStartBase,
+        maxRecordsPerWindow: ctx.settings.maxRecordsPerWindow,
+      };
+      const requestParameters: JsonObject = {
+        endpoint: 'POST /csp/gateway/iam/vmwid/api/principal/mfa/audit',
+        startDate: day.startMs,
+        endDate: day.endMs,
+        windowStart: iso(day.startMs),
+        windowEnd: iso(day.endMs),
+        ...paging,
+        tenantLabel: ctx.tenant.label,
+      };
+      if (filters.actions) requestParameters.actions = [...filters.actions];
+      if (filters.deviceNames) requestParameters.deviceNames = [...filters.deviceNames];
+      if (filters.eventIds) requestParameters.eventIds = [...filters.eventIds];
+      return {
+        status: 'FETCHED',
+        sources: [
+          {
+            fileName: `mfa-audit-${request.date}.ndjson`,
+            role: 'data',
+            open: () => openAuditStream(ctx, tokens, { day, filters, paging }),
+          },
+        ],
+        requestParameters,
+        job: { ...job, ...checked.job },
+      };
+    },
+  };
+}
+
+/** The connector with module-scope token cache; registered in `lambdas/connectors/index.ts`. */
+export const cspConnector = createCspConnector();
+
+function validate(ctx: CspContext & { settings: CspSection }, request: ReportRequest): JobResult {
+  const who = tenantName(ctx.tenant);
+  if (request.report !== MFA_AUDIT_REPORT) {
+    return { status: 'FAILED', job: {}, reason: `unknown report "${request.report}"; expected ${MFA_AUDIT_REPORT}` };
+  }
+  let day: AuditWindow;
+  try {
+    day = windowOf(request.date);
+  } catch (error) {
+    return { status: 'FAILED', job: {}, reason: (error as Error).message };
+  }
+  const job: JsonObject = { windowStartMs: day.startMs, windowEndMs: day.endMs };
+  const nowMs = ctx.now().getTime();
+  const closedAt = day.endMs + ctx.settings.settleMinutes * 60_000;
+  if (nowMs < closedAt) {
+    return {
+      status: 'SKIPPED',
+      job,
+      reason:
+        `the UTC day ${request.date} is not closed yet (it can be fetched from ${iso(closedAt)}, ` +
+        `${ctx.settings.settleMinutes} minutes after it ends; now ${iso(nowMs)}): the MFA audit is archived by closed windows in the past`,
+    };
+  }
+  const filters = CspFiltersSchema.safeParse(ctx.tenant);
+  if (!filters.success) {
+    const problems = filters.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return { status: 'FAILED', job, reason: `${who}: invalid filters: ${problems}` };
+  }
+  const paging = {
+    pageLimit: ctx.settings.pageLimit,
+    pageStartBase: ctx.settings.pageStartBase,
+    maxRecordsPerWindow: ctx.settings.maxRecordsPerWindow,
+  };
+  const problem = unsendableReason(
+    requestBody(day, 0, paging, filters.data),
+    nowMs,
+    paging.maxRecordsPerWindow,
+    paging.pageStartBase,
+  );
+  if (problem) return { status: 'FAILED', job, reason: `${who}: ${problem}` };
+  return { status: 'READY', job };
+}
+
+/** The report date's UTC day as [start, end) in epoch ms. */
+export function windowOf(date: string): AuditWindow {
+  const startMs = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(startMs) || dayString(startMs) !== date) {
+    throw new VendorRequestError(`report date must be a calendar date YYYY-MM-DD; received ${JSON.stringify(date)}`);
+  }
+  return { startMs, endMs: startMs + DAY_MS };
+}
+
+function dayString(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
