@@ -3,6 +3,8 @@
  * documentation (see docs/vendors/); their clocks are shrunk so a whole run takes seconds.
  */
 import * as csp from './csp/server.ts';
+import * as openathens from './openathens/server.ts';
+import * as pingone from './pingone/server.ts';
 
 export interface LocalSimulators {
   /** a configuration (local mode) pointing every vendor at its simulator */
@@ -18,6 +20,15 @@ interface Started {
 }
 
 const SIMULATORS: Record<string, () => Promise<Started>> = {
+  async pingone() {
+    // the 5-second rule, shrunk to 250 ms so a local run takes seconds
+    const sim = await pingone.startPingOneSimulator({ rateLimitWindowMs: 250 });
+    return { section: pingone.localVendorSection(sim), close: () => sim.close() };
+  },
+  async openathens() {
+    const sim = await openathens.startOpenAthensSimulator();
+    return { section: openathens.localVendorSection(sim), close: () => sim.close() };
+  },
   async csp() {
     const sim = await csp.startCspSimulator();
     return { section: csp.localVendorSection(sim), close: () => sim.close() };

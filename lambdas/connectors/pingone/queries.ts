@@ -1,0 +1,89 @@
+/**
+ * Auditor queries over `pingone_mfa_devices` (Athena saved queries; DuckDB locally). Each one
+ * reads the latest snapshot of every environment (tenant): the report is a point-in-time list,
+ * so adding snapshots of different days would count devices twice.
+ */
+import type { SavedQuery } from '../../core/types.ts';
+
+const TABLE = 'pingone_mfa_devices';
+
+/** The latest archived snapshot (dt) of each tenant, joined as `latest`. */
+const LATEST = `JOIN (SELECT tenant, MAX(dt) AS dt FROM ${TABLE} GROUP BY tenant) latest
+  ON d.tenant = latest.tenant AND d.dt = latest.dt`;
+
+/** ITU-T E.164 country codes of one or two digits; every other code has three. */
+const TWO_DIGIT_CODES = [
+  20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62,
+  63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+];
+
+export const COUNTRY_PREFIX_SQL = `CASE
+      WHEN d.phone LIKE '+1%' THEN '+1'
+      WHEN d.phone LIKE '+7%' THEN '+7'
+      WHEN substr(d.phone, 1, 3) IN (${TWO_DIGIT_CODES.map((c) => `'+${c}'`).join(', ')}) THEN substr(d.phone, 1, 3)
+      WHEN d.phone LIKE '+%' THEN substr(d.phone, 1, 4)
+      ELSE 'no country prefix'
+    END`;
+
+export const pingOneQueries: readonly SavedQuery[] = [
+  {
+    name: 'pingone-users-without-mfa',
+    description:
+      'Users whose MFA is not enabled, in the latest snapshot of each environment, with how many MFA devices they still have.',
+    sql: `SELECT d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.given_name, d.family_name,
+  MAX(d.email) AS email, COUNT(d.device_id) AS devices
+FROM ${TABLE} d
+${LATEST}
+WHERE d.mfa_enabled = false
+GROUP BY d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.given_name, d.family_name
+ORDER BY d.tenant, d.username`,
+  },
+  {
+    name: 'pingone-devices-by-type',
+    description:
+      'MFA devices by type and status per environment (latest snapshot), with the number of users holding them.',
+    sql: `SELECT d.tenant, d.dt, d.environment_id, d.device_type, d.device_status,
+  COUNT(*) AS devices, COUNT(DISTINCT d.user_id) AS users
+FROM ${TABLE} d
+${LATEST}
+WHERE d.device_id IS NOT NULL
+GROUP BY d.tenant, d.dt, d.environment_id, d.device_type, d.device_status
+ORDER BY d.tenant, devices DESC, d.device_type, d.device_status`,
+  },
+  {
+    name: 'pingone-compromised-devices',
+    description:
+      'Mobile devices whose integrity check reports them compromised (rooted, jailbroken, ...), latest snapshot.',
+    sql: `SELECT d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.device_id, d.device_type, d.device_status,
+  d.device_integrity_state_reason, d.device_integrity_state_timestamp, d.device_integrity_state_advice,
+  d.manufacturer, d.model_name, d.os_type, d.os_version, d.app_version
+FROM ${TABLE} d
+${LATEST}
+WHERE d.device_integrity_state_compromised = true
+ORDER BY d.tenant, d.device_integrity_state_timestamp DESC, d.username`,
+  },
+  {
+    name: 'pingone-locked-or-blocked-devices',
+    description: 'MFA devices that are blocked by an administrator or temporarily locked, latest snapshot.',
+    sql: `SELECT d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.device_id, d.device_type,
+  COALESCE(d.device_blocked, false) AS blocked, d.blocked_at,
+  COALESCE(d.device_locked, false) AS locked, d.lock_expiration
+FROM ${TABLE} d
+${LATEST}
+WHERE d.device_blocked = true OR d.device_locked = true
+ORDER BY d.tenant, d.username, d.device_id`,
+  },
+  {
+    name: 'pingone-phone-numbers-by-country-prefix',
+    description:
+      'Phone-based MFA devices (SMS, voice, WhatsApp, ...) by E.164 country calling code per environment, latest snapshot.',
+    sql: `SELECT d.tenant, d.dt, d.environment_id,
+  ${COUNTRY_PREFIX_SQL} AS country_prefix,
+  COUNT(*) AS devices, COUNT(DISTINCT d.user_id) AS users
+FROM ${TABLE} d
+${LATEST}
+WHERE d.phone IS NOT NULL
+GROUP BY d.tenant, d.dt, d.environment_id, ${COUNTRY_PREFIX_SQL}
+ORDER BY d.tenant, devices DESC, country_prefix`,
+  },
+];
