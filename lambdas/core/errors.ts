@@ -39,6 +39,11 @@ export class VendorRequestError extends named('VendorRequestError', false) {}
 export class DisallowedHostError extends named('DisallowedHostError', false) {}
 /** The configuration is invalid (bad field, missing secret, malformed credentials). */
 export class ConfigError extends named('ConfigError', false) {}
+/**
+ * The vendor no longer has the report the job produced (an expired link, a purged file). The
+ * archive step turns it into a RESTART: the job is started again.
+ */
+export class ReportExpiredError extends named('ReportExpiredError', false) {}
 /** The job did not finish within its attempts or deadline. */
 export class DeadlineExceededError extends named('DeadlineExceededError', false) {}
 

@@ -72,8 +72,9 @@ export interface VendorSectionDefaults {
  */
 export function vendorSectionSchema<
   TTenant extends z.ZodObject,
-  TExtra extends z.ZodRawShape,
   TReport extends readonly [string, ...string[]],
+  // biome-ignore lint/complexity/noBannedTypes: no extra settings by default
+  TExtra extends z.ZodRawShape = {},
 >(options: { tenant: TTenant; reports: TReport; defaults: VendorSectionDefaults; extra?: TExtra }) {
   return z
     .object({

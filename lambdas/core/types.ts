@@ -189,7 +189,12 @@ export interface Connector<
    * the `DatesAtRisk` metric, which has an alarm. Default: none.
    */
   datesAtRisk?(input: { now: Date; archived: ReadonlySet<string>; horizonDays: number }): string[];
-  startJob(ctx: ConnectorContext<TTenant, TCredentials, TSettings>, request: ReportRequest): Promise<JobResult>;
+  /** `previousJob` is the job a RESTART abandoned (empty on the first start) */
+  startJob(
+    ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
+    request: ReportRequest,
+    previousJob?: JsonObject,
+  ): Promise<JobResult>;
   checkJob(
     ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
     request: ReportRequest,

@@ -8,12 +8,13 @@
  * asked (a Wait state, not a sleeping Lambda). Past the deadline, a step throws
  * DeadlineExceededError.
  */
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { AnyConnector } from '../connectors/index.ts';
 import { type ArchiveLimits, archiveReport } from '../core/archive/index.ts';
-import { ConfigError, DeadlineExceededError, VendorThrottledError } from '../core/errors.ts';
+import { ConfigError, DeadlineExceededError, ReportExpiredError, VendorThrottledError } from '../core/errors.ts';
 import { createHttpClient, type HttpClient } from '../core/http.ts';
 import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
 import type { ConnectorContext, JobResult, JsonObject, ReportRequest } from '../core/types.ts';
@@ -188,7 +189,7 @@ export async function startJob(raw: StepInput, deps: StepDeps): Promise<StepResu
   if (input.deadline) checkDeadline(input, deps);
   const { ctx, logger, request } = context(input, deps);
   logger.info('starting job');
-  const result = await deps.connector.startJob(ctx, request);
+  const result = await deps.connector.startJob(ctx, request, (input.job ?? {}) as JsonObject);
   logger.info('job started', { status: result.status, waitSeconds: result.waitSeconds });
   return toStep(result, input, deadline);
 }
@@ -227,26 +228,34 @@ export async function archiveStep(raw: StepInput, deps: ArchiveStepDeps): Promis
     logger.info('report not fetched', { status: fetched.status, reason: fetched.reason });
     return toStep(fetched, input, deadline);
   }
-  const result = await archiveReport(
-    {
-      request,
-      report,
-      sources: fetched.sources,
-      requestParameters: fetched.requestParameters,
-      job: fetched.job,
-      startedAt,
-    },
-    {
-      s3: deps.s3,
-      bucket: deps.bucket,
-      kmsKeyId: deps.kmsKeyId,
-      tmpDir: deps.tmpDir,
-      logger,
-      now: deps.now,
-      limits: deps.limits,
-      softwareVersion: deps.softwareVersion,
-    },
-  );
+  await mkdir(deps.tmpDir, { recursive: true });
+  let result: Awaited<ReturnType<typeof archiveReport>>;
+  try {
+    result = await archiveReport(
+      {
+        request,
+        report,
+        sources: fetched.sources,
+        requestParameters: fetched.requestParameters,
+        job: fetched.job,
+        startedAt,
+      },
+      {
+        s3: deps.s3,
+        bucket: deps.bucket,
+        kmsKeyId: deps.kmsKeyId,
+        tmpDir: deps.tmpDir,
+        logger,
+        now: deps.now,
+        limits: deps.limits,
+        softwareVersion: deps.softwareVersion,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ReportExpiredError)) throw error;
+    logger.warn('the vendor no longer has the report; starting the job again', { reason: error.message });
+    return { status: 'RESTART', job: fetched.job, waitSeconds: null, reason: error.message, deadline, archived: null };
+  }
   logger.info('report archived', { rowCount: result.rowCount, bytes: result.bytes });
   return {
     status: 'ARCHIVED',
