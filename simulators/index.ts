@@ -5,6 +5,7 @@
 import * as csp from './csp/server.ts';
 import * as openathens from './openathens/server.ts';
 import * as pingone from './pingone/server.ts';
+import * as rsa from './rsa/server.ts';
 
 export interface LocalSimulators {
   /** a configuration (local mode) pointing every vendor at its simulator */
@@ -20,6 +21,11 @@ interface Started {
 }
 
 const SIMULATORS: Record<string, () => Promise<Started>> = {
+  async rsa() {
+    // the 8-hour and 15-minute windows and the generation time, shrunk
+    const sim = await rsa.startRsaSimulator(rsa.LOCAL_SIMULATOR_OPTIONS);
+    return { section: rsa.localVendorSection(sim), close: () => sim.close() };
+  },
   async pingone() {
     // the 5-second rule, shrunk to 250 ms so a local run takes seconds
     const sim = await pingone.startPingOneSimulator({ rateLimitWindowMs: 250 });

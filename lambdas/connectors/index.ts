@@ -6,11 +6,12 @@ import type { Connector } from '../core/types.ts';
 import { cspConnector } from './csp/index.ts';
 import { openathensConnector } from './openathens/index.ts';
 import { pingOneConnector } from './pingone/index.ts';
+import { rsaConnector } from './rsa/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: connectors differ in tenant, credential and settings types
 export type AnyConnector = Connector<any, any, any>;
 
-export const connectors: readonly AnyConnector[] = [pingOneConnector, openathensConnector, cspConnector];
+export const connectors: readonly AnyConnector[] = [pingOneConnector, cspConnector, rsaConnector, openathensConnector];
 
 export function connectorFor(vendor: string): AnyConnector {
   const connector = connectors.find((c) => c.vendor === vendor);
