@@ -17,6 +17,7 @@ import type { AppConfig } from '../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../scripts/local/catalog.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
+import { testAppConfig } from '../support/app-config.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const CSV =
@@ -105,20 +106,8 @@ function fixtureConnector(fileServer: () => Loopback): Connector {
 }
 
 function config(fileHost: string): AppConfig {
-  return {
-    stackName: 'Test',
-    archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
-      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
-      maxDownloadBytes: 10_000_000,
-      maxExtractedBytes: 10_000_000,
-      maxCompressionRatio: 100,
-      accessLogRetentionDays: 1,
-    },
-    alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
-    events: { source: 'identity-report-archive' },
-    vendors: {
+  return testAppConfig(
+    {
       demo: {
         enabled: true,
         baseUrl: `http://${fileHost}`,
@@ -131,7 +120,8 @@ function config(fileHost: string): AppConfig {
         tenants: TENANTS.map((id) => ({ id, credentials: { token: `secret-${id}` } })),
       },
     },
-  } as unknown as AppConfig;
+    { maxDownloadBytes: 10_000_000, maxExtractedBytes: 10_000_000, maxCompressionRatio: 100 },
+  );
 }
 
 describe('report pipeline (local run of the deployed definition)', () => {

@@ -20,6 +20,7 @@ import {
   localVendorSection,
   startCspSimulator,
 } from '../../../simulators/csp/server.ts';
+import { testAppConfig } from '../../support/app-config.ts';
 import { ANCHOR, DATE, DAY_END, DAY_START, NOW, simClock } from './helpers.ts';
 
 let root: string;
@@ -43,21 +44,10 @@ afterEach(async () => {
 });
 
 function appConfig(section: Record<string, unknown>): AppConfig {
-  return {
-    stackName: 'Test',
-    archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
-      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
-      maxDownloadBytes: 10_000_000,
-      maxExtractedBytes: 10_000_000,
-      maxCompressionRatio: 100,
-      accessLogRetentionDays: 1,
-    },
-    alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
-    events: { source: 'identity-report-archive' },
-    vendors: { csp: section },
-  } as unknown as AppConfig;
+  return testAppConfig(
+    { csp: section },
+    { maxDownloadBytes: 10_000_000, maxExtractedBytes: 10_000_000, maxCompressionRatio: 100 },
+  );
 }
 
 interface Scenario {

@@ -22,6 +22,7 @@ import {
   type SimulatedOrganisation,
   startOpenAthensSimulator,
 } from '../../../simulators/openathens/server.ts';
+import { testAppConfig } from '../../support/app-config.ts';
 
 // A fixed clock for the run, the plan and the simulator's window: no midnight surprises.
 const NOW = new Date('2026-11-22T01:30:00Z');
@@ -63,21 +64,10 @@ async function harness(
     maxConcurrency: 16,
     poll: { intervalSeconds: 1, maxAttempts: 3, deadlineMinutes: 5 },
   });
-  const config = {
-    stackName: 'Test',
-    archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
-      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
-      maxDownloadBytes: 10_000_000,
-      maxExtractedBytes: 50_000_000,
-      maxCompressionRatio: 100,
-      accessLogRetentionDays: 1,
-    },
-    alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
-    events: { source: 'identity-report-archive' },
-    vendors: { openathens: vendorSection },
-  } as unknown as AppConfig;
+  const config = testAppConfig(
+    { openathens: vendorSection },
+    { maxDownloadBytes: 10_000_000, maxExtractedBytes: 50_000_000, maxCompressionRatio: 100 },
+  );
   return {
     dir,
     s3,

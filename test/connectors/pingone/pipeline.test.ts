@@ -25,6 +25,7 @@ import {
   type PingOneSimulator,
   type PingOneSimulatorOptions,
 } from '../../../simulators/pingone/server.ts';
+import { testAppConfig } from '../../support/app-config.ts';
 import {
   callGaps,
   expectNoSecrets,
@@ -60,22 +61,7 @@ beforeEach(() => {
 });
 
 function configFor(section: Record<string, unknown>): AppConfig {
-  return {
-    stackName: 'Test',
-    archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
-      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
-      maxDownloadBytes: 50_000_000,
-      maxExtractedBytes: 50_000_000,
-      maxCompressionRatio: 1_000,
-      accessLogRetentionDays: 1,
-    },
-    alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
-    events: { source: 'identity-report-archive' },
-    // The registry does not list pingone yet (the maintainer's line): the section is parsed here.
-    vendors: { pingone: pingOneSettingsSchema.parse(section) },
-  } as unknown as AppConfig;
+  return testAppConfig({ pingone: pingOneSettingsSchema.parse(section) });
 }
 
 interface Scenario {

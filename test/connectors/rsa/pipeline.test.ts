@@ -22,6 +22,7 @@ import {
   type RsaSimulatorOptions,
   startRsaSimulator,
 } from '../../../simulators/rsa/server.ts';
+import { testAppConfig } from '../../support/app-config.ts';
 import { fetchedBytes, reportRequest, rsaContext } from './helpers.ts';
 
 // LOCAL_SIMULATOR_OPTIONS: the window is wide enough that the next report of a tenant always
@@ -49,21 +50,10 @@ afterEach(async () => {
 });
 
 function appConfig(section: Record<string, unknown>): AppConfig {
-  return {
-    stackName: 'Test',
-    archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
-      transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
-      maxDownloadBytes: 10_000_000,
-      maxExtractedBytes: 10_000_000,
-      maxCompressionRatio: 100,
-      accessLogRetentionDays: 1,
-    },
-    alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
-    events: { source: 'identity-report-archive' },
-    vendors: { rsa: section },
-  } as unknown as AppConfig;
+  return testAppConfig(
+    { rsa: section },
+    { maxDownloadBytes: 10_000_000, maxExtractedBytes: 10_000_000, maxCompressionRatio: 100 },
+  );
 }
 
 interface Scenario {
