@@ -3,18 +3,10 @@
  * the operator only names the config file, never an ARN.
  */
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ARCHIVE_BUCKET_OUTPUT, stateMachineOutputKey } from '../../lib/outputs.ts';
 import { BackfillError } from './errors.ts';
 
-export const ARCHIVE_BUCKET_OUTPUT = 'ArchiveBucketName';
-
-/**
- * `StateMachineArn<Vendor>`, the vendor id with its first letter upper-cased. The stack must name
- * its output the same way; CloudFormation output keys are alphanumeric, so vendor ids with `-`,
- * `.` or `_` cannot be exported under this scheme.
- */
-export function stateMachineOutputKey(vendor: string): string {
-  return `StateMachineArn${vendor.charAt(0).toUpperCase()}${vendor.slice(1)}`;
-}
+export { ARCHIVE_BUCKET_OUTPUT, stateMachineOutputKey } from '../../lib/outputs.ts';
 
 export interface Deployment {
   readonly bucket: string;

@@ -1,0 +1,142 @@
+/**
+ * Alarms for every workflow, all wired to one SNS topic.
+ *
+ * 1. The topic (name from config) is encrypted with its own customer-managed key, because
+ *    CloudWatch can publish to an encrypted topic only when the key policy lets it use the key
+ *    (the AWS-managed SNS key does not). Publishing requires TLS.
+ * 2. Per state machine: executions failed, timed out, throttled or aborted.
+ * 3. Per function: errors and throttles.
+ * 4. Per vendor: `DatesAtRisk` (dates about to age out of the vendor's history, published by the
+ *    plan step). A failed report fails its run, so ExecutionsFailed covers it.
+ * 5. Per schedule: a message in its dead-letter queue, i.e. a run that was never started.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DATES_AT_RISK, METRICS_NAMESPACE } from '../lambdas/pipeline/metrics.ts';
+import { acknowledge } from './nag.ts';
+import { pascalCase } from './naming.ts';
+
+/** Custom metric counting failed reports, per vendor (dimension `Vendor`). */
+
+export interface AlertsProps {
+  /** name of the SNS topic that receives every alarm */
+  readonly topicName: string;
+  /**
+   * Addresses subscribed to the topic (each must confirm the subscription).
+   * @default - no subscriptions
+   */
+  readonly emails?: readonly string[];
+  /**
+   * Period over which the failure counts (executions, errors, throttles) are summed.
+   * @default Duration.minutes(5)
+   */
+  readonly period?: Duration;
+}
+
+export class Alerts extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly key: kms.Key;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly period: Duration;
+
+  constructor(scope: Construct, id: string, props: AlertsProps) {
+    super(scope, id);
+    this.period = props.period ?? Duration.minutes(5);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the identity report archive alert topic',
+      enableKeyRotation: true,
+    });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName: props.topicName,
+      displayName: 'Identity report archive alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of props.emails ?? []) {
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      acknowledge(
+        subscription,
+        'Serverless-SNSRedrivePolicy',
+        'an email subscription of the alert topic: SNS retries email deliveries itself, and a dead-letter queue here could only be watched by an alarm that publishes to this same topic',
+      );
+    }
+  }
+
+  /** Failed, timed-out, throttled and aborted executions of a state machine. */
+  public watchStateMachine(label: string, stateMachine: sfn.IStateMachine): void {
+    const sum = { period: this.period, statistic: cloudwatch.Stats.SUM };
+    this.alarm(`${label}ExecutionsFailed`, stateMachine.metricFailed(sum), `${label}: an execution failed`);
+    this.alarm(`${label}ExecutionsTimedOut`, stateMachine.metricTimedOut(sum), `${label}: an execution timed out`);
+    this.alarm(
+      `${label}ExecutionThrottled`,
+      stateMachine.metricThrottled(sum),
+      `${label}: state transitions were throttled`,
+    );
+    this.alarm(`${label}ExecutionsAborted`, stateMachine.metricAborted(sum), `${label}: an execution was aborted`);
+  }
+
+  /** Errors and throttles of a function. */
+  public watchFunction(label: string, fn: lambda.IFunction): void {
+    const sum = { period: this.period, statistic: cloudwatch.Stats.SUM };
+    this.alarm(`${label}Errors`, fn.metricErrors(sum), `${label}: the function raised errors`);
+    this.alarm(`${label}Throttles`, fn.metricThrottles(sum), `${label}: the function was throttled`);
+  }
+
+  /** The custom metrics a vendor's pipeline publishes. */
+  public watchVendor(vendor: string): void {
+    const label = pascalCase(vendor);
+    this.alarm(
+      `${label}DatesAtRisk`,
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: DATES_AT_RISK,
+        dimensionsMap: { Vendor: vendor },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.days(1),
+      }),
+      `${vendor}: dates the vendor will soon stop serving are not archived yet`,
+    );
+  }
+
+  /** Messages in a dead-letter queue. */
+  public watchDeadLetterQueue(label: string, queue: sqs.IQueue): void {
+    this.alarm(
+      `${label}DeadLetters`,
+      queue.metricApproximateNumberOfMessagesVisible({ period: this.period, statistic: cloudwatch.Stats.MAXIMUM }),
+      `${label}: messages are waiting in the dead-letter queue`,
+    );
+  }
+
+  /** At least one in one period: alarm. No data (nothing happened): not an alarm. */
+  private alarm(id: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      alarmDescription: description,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The query side of the archive: a Glue database, one table per report, the manifest table, an
+ * Athena workgroup and the auditors' saved queries.
+ *
+ * 1. Every table comes from the shared definitions in `lambdas/core/tables.ts` (the local runner
+ *    renders the same definitions for DuckDB), so the two engines read the same columns.
+ * 2. Partitions are projected (`dt` by date, tenants/vendors/reports by enum): no crawler, no
+ *    MSCK REPAIR, a new day is queryable as soon as its files land.
+ * 3. Rows are read with the OpenX JSON SerDe by column name, with malformed JSON surfacing as a
+ *    query error rather than silently skipped rows.
+ * 4. The workgroup enforces its result location (a dedicated, KMS-encrypted bucket whose results
+ *    expire), SSE-KMS result encryption and a bytes-scanned cutoff.
+ * 5. Every connector's saved queries become Athena named queries in that workgroup.
+ *
+ * Tables are `CfnTable` rather than the `aws-glue` `S3Table`: the L2 renders the columns and the
+ * projection, but has no way to set SerDe parameters (`ignore.malformed.json`) without an escape
+ * hatch, while our table definitions are already rendered Glue types.
+ */
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { AnyConnector } from '../lambdas/connectors/index.ts';
+import { manifestTable, PROJECTION_START_DATE, reportTable, type TableDefinition } from '../lambdas/core/tables.ts';
+import type { SavedQuery } from '../lambdas/core/types.ts';
+import { pascalCase } from './naming.ts';
+
+/** One enabled vendor, as the catalog sees it. */
+export interface CatalogVendor {
+  readonly connector: AnyConnector;
+  /** the report names enabled for this vendor in the configuration */
+  readonly reports: readonly string[];
+  /** the configured tenant ids (the enum projection of `tenant`) */
+  readonly tenants: readonly string[];
+}
+
+export interface ReportCatalogProps {
+  /** the archive bucket the tables read */
+  readonly archiveBucket: s3.IBucket;
+  readonly databaseName: string;
+  readonly workgroupName: string;
+  readonly vendors: readonly CatalogVendor[];
+  /**
+   * Bucket that receives the server access logs of the query results bucket.
+   * @default - no access logs for the results bucket
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * A query that would scan more than this is cancelled.
+   * @default Size.gibibytes(10)
+   */
+  readonly bytesScannedCutoffPerQuery?: Size;
+  /**
+   * How long query results are kept.
+   * @default Duration.days(30)
+   */
+  readonly resultsExpiration?: Duration;
+}
+
+/** The tables and saved queries of a set of vendors. */
+export function catalogContents(vendors: readonly CatalogVendor[]): {
+  tables: TableDefinition[];
+  queries: { vendor: string; query: SavedQuery }[];
+} {
+  const tables: TableDefinition[] = [];
+  const queries: { vendor: string; query: SavedQuery }[] = [];
+  for (const { connector, reports, tenants } of vendors) {
+    for (const name of reports) {
+      const report = connector.reports.find((r) => r.name === name);
+      if (!report) {
+        throw new Error(
+          `vendor ${connector.vendor} has no report "${name}"; expected one of: ${connector.reports.map((r) => r.name).join(', ')}`,
+        );
+      }
+      tables.push(reportTable(connector.vendor, report, tenants));
+    }
+    for (const query of connector.queries) queries.push({ vendor: connector.vendor, query });
+  }
+  if (vendors.length > 0) {
+    const unique = (values: Iterable<string>) => [...new Set(values)].sort();
+    tables.push(
+      manifestTable(
+        unique(vendors.map((v) => v.connector.vendor)),
+        unique(vendors.flatMap((v) => v.reports)),
+        unique(vendors.flatMap((v) => v.tenants)),
+      ),
+    );
+  }
+  return { tables, queries };
+}
+
+/** Glue table parameters for partition projection of one table definition. */
+export function projectionParameters(table: TableDefinition, bucketName: string): Record<string, string> {
+  const parameters: Record<string, string> = {
+    'projection.enabled': 'true',
+    'storage.location.template': `s3://${bucketName}/${table.locationTemplate}`,
+  };
+  for (const key of table.partitionKeys) {
+    parameters[`projection.${key.name}.type`] = key.projection.type;
+    if (key.projection.type === 'date') {
+      parameters[`projection.${key.name}.format`] = 'yyyy-MM-dd';
+      parameters[`projection.${key.name}.range`] = `${PROJECTION_START_DATE},NOW`;
+      parameters[`projection.${key.name}.interval`] = '1';
+      parameters[`projection.${key.name}.interval.unit`] = 'DAYS';
+    } else {
+      if (key.projection.values.length === 0) {
+        throw new Error(`table ${table.name}: partition key ${key.name} needs at least one enum value; received none`);
+      }
+      parameters[`projection.${key.name}.values`] = key.projection.values.join(',');
+    }
+  }
+  return parameters;
+}
+
+export class ReportCatalog extends Construct {
+  public readonly database: glue.Database;
+  public readonly tables: glue.CfnTable[] = [];
+  public readonly workgroup: athena.CfnWorkGroup;
+  public readonly resultsBucket: s3.Bucket;
+  public readonly resultsKey: kms.Key;
+  public readonly namedQueries: athena.CfnNamedQuery[] = [];
+
+  constructor(scope: Construct, id: string, props: ReportCatalogProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.database = new glue.Database(this, 'Database', {
+      databaseName: props.databaseName,
+      description: 'Identity and MFA reports archived from SaaS vendors',
+    });
+
+    const { tables, queries } = catalogContents(props.vendors);
+    const bucketName = props.archiveBucket.bucketName;
+    for (const table of tables) {
+      this.tables.push(
+        new glue.CfnTable(this, `${pascalCase(table.name)}Table`, {
+          catalogId: stack.account,
+          databaseName: this.database.databaseName,
+          tableInput: {
+            name: table.name,
+            description: table.description,
+            tableType: 'EXTERNAL_TABLE',
+            parameters: {
+              EXTERNAL: 'TRUE',
+              classification: 'json',
+              ...projectionParameters(table, bucketName),
+            },
+            partitionKeys: table.partitionKeys.map((key) => ({ name: key.name, type: 'string', comment: key.comment })),
+            storageDescriptor: {
+              location: `s3://${bucketName}/${table.prefix}`,
+              inputFormat: glue.InputFormat.TEXT.className,
+              outputFormat: glue.OutputFormat.HIVE_IGNORE_KEY_TEXT.className,
+              serdeInfo: {
+                serializationLibrary: glue.SerializationLibrary.OPENX_JSON.className,
+                // a malformed line fails the query instead of being read as a row of nulls
+                parameters: { 'ignore.malformed.json': 'FALSE' },
+              },
+              columns: table.columns.map((column) => ({
+                name: column.name,
+                type: column.glueType,
+                comment: column.comment,
+              })),
+            },
+          },
+        }),
+      );
+    }
+
+    this.resultsKey = new kms.Key(this, 'ResultsKey', {
+      description: 'Encrypts Athena query results of the identity report archive',
+      enableKeyRotation: true,
+    });
+    this.resultsBucket = new s3.Bucket(this, 'Results', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.resultsKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsBucket ? 'athena-results/' : undefined,
+      lifecycleRules: [
+        {
+          id: 'ExpireResults',
+          expiration: props.resultsExpiration ?? Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+
+    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: props.workgroupName,
+      description: 'Queries over the identity report archive',
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: (props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10)).toBytes(),
+        engineVersion: { selectedEngineVersion: 'AUTO' },
+        resultConfiguration: {
+          outputLocation: this.resultsBucket.s3UrlForObject('results/'),
+          expectedBucketOwner: stack.account,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.resultsKey.keyArn },
+        },
+      },
+    });
+
+    for (const { vendor, query } of queries) {
+      this.namedQueries.push(
+        new athena.CfnNamedQuery(this, `${pascalCase(vendor)}${pascalCase(query.name)}Query`, {
+          name: `${vendor}-${query.name}`,
+          description: query.description,
+          database: this.database.databaseName,
+          // Ref of the workgroup: the query is created after it
+          workGroup: this.workgroup.ref,
+          queryString: query.sql,
+        }),
+      );
+    }
+  }
+}

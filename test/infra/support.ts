@@ -1,0 +1,153 @@
+/**
+ * Shared by the infrastructure tests: the test configuration (config/example.json), one synth
+ * of the stack with the real connector registry, and template helpers.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, CfnElement, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { ArchiveStack } from '../../lib/archive-stack.ts';
+import { type AppConfig, loadConfig } from '../../lib/config.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const EXAMPLE_CONFIG = path.join(ROOT, 'config', 'example.json');
+
+// ---------------------------------------------------------------------------------------------
+// Synth
+
+export interface Built {
+  readonly app: App;
+  readonly stack: ArchiveStack;
+  readonly config: AppConfig;
+}
+
+export interface Synthesized extends Built {
+  readonly template: Template;
+}
+
+/**
+ * Builds (does not synthesize) the stack for `config/example.json`, with the feature flags of
+ * cdk.json and without bundling the functions (`aws:cdk:bundling-stacks: []`): the template is
+ * the same, only the asset contents differ.
+ */
+export function buildExample(): Built {
+  const config = loadConfig(EXAMPLE_CONFIG, 'deploy');
+  const app = new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-')),
+    // `cdk synth` runs it too, but it only warns and costs most of the synth time
+    builtinCloudFormationValidation: false,
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new ArchiveStack(app, 'IdentityReportArchive', { config, softwareVersion: '0.0.0-test' });
+  return { app, stack, config };
+}
+
+/** Removes the cloud assembly a test synthesized into. */
+export function removeOutdir(app: App | undefined): void {
+  if (app) fs.rmSync(app.outdir, { recursive: true, force: true });
+}
+
+export function synthExample(): Synthesized {
+  const built = buildExample();
+  return { ...built, template: Template.fromStack(built.stack) };
+}
+
+/** The `context` of cdk.json (feature flags and the default config path). */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template helpers
+
+export interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+export type Resources = Record<string, Resource>;
+
+/** The template's resources, each with `Properties` (empty when the resource has none). */
+export function resourcesById(template: Template): Resources {
+  const raw = template.toJSON().Resources as Record<
+    string,
+    Omit<Resource, 'Properties'> & { Properties?: Resource['Properties'] }
+  >;
+  return Object.fromEntries(Object.entries(raw).map(([id, r]) => [id, { ...r, Properties: r.Properties ?? {} }]));
+}
+
+/** The statements of a policy document property (`PolicyDocument`, `KeyPolicy`). */
+export function documentStatements(document: unknown): Statement[] {
+  return (document as { Statement?: Statement[] } | undefined)?.Statement ?? [];
+}
+
+/** The logical id of a CloudFormation element, or of an L2's default child. */
+export function logicalId(stack: Stack, construct: IConstruct): string {
+  const element = construct instanceof CfnElement ? construct : construct.node.defaultChild;
+  if (!(element instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return stack.getLogicalId(element);
+}
+
+/**
+ * Renders a CloudFormation value as text: `Fn::Join` is joined, `Ref` becomes `<Id>`, `Fn::GetAtt`
+ * `<Id.Attr>`, pseudo parameters `<AWS::Region>`. Enough to compare IAM resources and ARNs.
+ */
+export function render(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) return `<${String(v.Ref)}>`;
+    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+  readonly Principal?: unknown;
+  readonly Sid?: string;
+}
+
+export const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every identity policy attached to a role (inline or AWS::IAM::Policy). */
+export function roleStatements(template: Template, roleId: string): Statement[] {
+  const resources = resourcesById(template);
+  const statements: Statement[] = [];
+  for (const policy of asArray(resources[roleId]?.Properties.Policies as { PolicyDocument: unknown }[] | undefined)) {
+    statements.push(...documentStatements(policy.PolicyDocument));
+  }
+  for (const resource of Object.values(resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const roles = asArray(resource.Properties.Roles as unknown[] | undefined).map(render);
+    if (!roles.includes(`<${roleId}>`)) continue;
+    statements.push(...documentStatements(resource.Properties.PolicyDocument));
+  }
+  return statements;
+}
+
+/** Statements that allow at least one action of a service, e.g. `s3`. */
+export function statementsFor(statements: Statement[], service: string): Statement[] {
+  return statements.filter(
+    (s) => s.Effect === 'Allow' && asArray(s.Action).some((a) => a.toLowerCase().startsWith(`${service}:`)),
+  );
+}
+
+export function resourcesOf(template: Template, type: string): [string, Resource][] {
+  return Object.entries(resourcesById(template)).filter(([, r]) => r.Type === type);
+}
