@@ -13,7 +13,6 @@ import { z } from 'zod';
 import type { AnyConnector } from '../connectors/index.ts';
 import { ConfigError } from '../core/errors.ts';
 import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
-import type { RunRequest } from '../core/types.ts';
 
 const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
