@@ -1,0 +1,360 @@
+/**
+ * Archives one report: the vendor's files byte for byte, their records as gzip JSON Lines, and a
+ * manifest.
+ *
+ * 1. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
+ * 2. Data sources are extracted in order (zip entries from the finished file; gzip, CSV and JSON
+ *    while they download), parsed, mapped with `toRecord` and streamed into one multipart upload,
+ *    completed only after the last record.
+ * 3. Then the originals are uploaded from the temp files, then the manifest (the commit mark).
+ * 4. On any failure the upload is aborted, objects this run completed are removed, downloads are
+ *    stopped and the error is rethrown. Temp files are removed in every outcome.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ArchiveError, CorruptArchiveError, UnsupportedFormatError, WrongPasswordError } from '../errors.ts';
+import { dataKey, manifestKey, originalKey } from '../layout.ts';
+import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
+import { Spool } from './download.ts';
+import { gunzip } from './gzip.ts';
+import { JsonlUpload } from './jsonl-writer.ts';
+import { type ArchiveLimits, ExtractBudget, ExtractMeter } from './limits.ts';
+import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
+import { RecordSink } from './records.ts';
+import { putText, removeObjects, type S3Target, type StoredObject, uploadFile } from './s3-upload.ts';
+import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
+import { type EntryEncryption, ZipArchive, type ZipEntryInfo } from './zip.ts';
+
+export interface ArchiveDeps {
+  s3: S3Client;
+  bucket: string;
+  /** SSE-KMS with this key when set */
+  kmsKeyId?: string;
+  tmpDir: string;
+  logger: Logger;
+  now: () => Date;
+  limits: ArchiveLimits;
+  softwareVersion: string;
+  /** multipart part size, default 8 MiB */
+  partSizeBytes?: number;
+}
+
+export interface ArchiveInput {
+  request: ReportRequest;
+  report: ReportDefinition;
+  sources: readonly ReportSource[];
+  requestParameters: JsonObject;
+  job: JsonObject;
+  /** ISO time the run started; default now */
+  startedAt?: string;
+}
+
+export interface ArchiveResult {
+  outcome: 'ARCHIVED';
+  vendor: string;
+  tenant: string;
+  report: string;
+  date: string;
+  keys: { data: string; manifest: string; originals: string[] };
+  rowCount: number;
+  bytes: { original: number; extracted: number; data: number };
+  sha256: { data: string; originals: string[] };
+}
+
+const CONTENT_TYPES: Record<FileFormat, string> = {
+  zip: 'application/zip',
+  gzip: 'application/gzip',
+  csv: 'text/csv',
+  json: 'application/json',
+};
+
+interface Run {
+  readonly deps: ArchiveDeps;
+  readonly report: ReportDefinition;
+  readonly writer: JsonlUpload;
+  readonly budget: ExtractBudget;
+  rows: number;
+}
+
+interface ExtractedEntry extends ManifestEntry {
+  readonly rows: number;
+}
+
+export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
+  const { request, report, sources } = input;
+  const startedAt = input.startedAt ?? deps.now().toISOString();
+  const keys = {
+    data: dataKey(request),
+    manifest: manifestKey(request),
+    originals: sources.map((source) => originalKey(request, source.fileName)),
+  };
+  checkSources(sources, keys.originals);
+  const target: S3Target = {
+    s3: deps.s3,
+    bucket: deps.bucket,
+    kmsKeyId: deps.kmsKeyId,
+    partSizeBytes: deps.partSizeBytes,
+  };
+  const { logger } = deps;
+  logger.info('archive started', { sources: sources.length, dataKey: keys.data });
+
+  const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
+  // Open every source now: vendor links can expire within minutes.
+  const spools = sources.map((source, i) =>
+    Spool.start(source, join(workDir, `source-${i}`), { maxBytes: deps.limits.maxDownloadBytes, logger }),
+  );
+  const published: StoredObject[] = [];
+  let writer: JsonlUpload | undefined;
+  let dataDone = false;
+  try {
+    writer = new JsonlUpload(target, keys.data);
+    const run: Run = { deps, report, writer, budget: new ExtractBudget(deps.limits.maxExtractedBytes), rows: 0 };
+    // Data sources first (in order), while the others keep downloading; then every source's facts.
+    const extracted = new Map<number, { format: FileFormat; entries: ManifestEntry[] }>();
+    for (const [i, source] of sources.entries()) {
+      if (source.role === 'data') extracted.set(i, await extractSource(run, spools[i]!, keys.originals[i]!));
+    }
+    const originals: ManifestOriginal[] = [];
+    for (const [i, source] of sources.entries()) {
+      const spool = spools[i]!;
+      const what = source.fileName;
+      const file = await spool.done;
+      const format = extracted.get(i)?.format ?? sniffFormat(await spool.head(SNIFF_BYTES), what);
+      logger.info('source downloaded', { fileName: what, role: source.role, format, bytes: file.bytes });
+      originals.push({
+        file_name: source.fileName,
+        key: keys.originals[i]!,
+        role: source.role,
+        bytes: file.bytes,
+        sha256: file.sha256,
+        format,
+        content_type: spool.contentType ?? null,
+        entries: extracted.get(i)?.entries ?? [],
+      });
+    }
+    const data = await writer.finish();
+    dataDone = true;
+    published.push(data);
+    logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
+
+    for (const [i, original] of originals.entries()) {
+      published.push(await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]));
+    }
+
+    const manifest: Manifest = {
+      schema_version: 1,
+      vendor: request.vendor,
+      tenant: request.tenant,
+      report: request.report,
+      report_date: request.date,
+      run_id: request.runId,
+      started_at: startedAt,
+      completed_at: deps.now().toISOString(),
+      software_version: deps.softwareVersion,
+      request_parameters: input.requestParameters,
+      job: input.job,
+      row_count: run.rows,
+      columns: report.columns.map((column) => column.name),
+      data: { key: keys.data, bytes: data.bytes, sha256: data.sha256, format: 'jsonl.gz' },
+      originals,
+    };
+    const text = renderManifest(manifest);
+    assertNoPassword(text, sources);
+    published.push(await putText(target, keys.manifest, text, 'application/json'));
+
+    const result: ArchiveResult = {
+      outcome: 'ARCHIVED',
+      vendor: request.vendor,
+      tenant: request.tenant,
+      report: request.report,
+      date: request.date,
+      keys,
+      rowCount: run.rows,
+      bytes: {
+        original: originals.reduce((sum, original) => sum + original.bytes, 0),
+        extracted: run.budget.used,
+        data: data.bytes,
+      },
+      sha256: { data: data.sha256, originals: originals.map((original) => original.sha256) },
+    };
+    logger.info('archive completed', { rowCount: result.rowCount, bytes: result.bytes });
+    return result;
+  } catch (caught) {
+    const error = rootCause(caught, writer);
+    for (const spool of spools) spool.abort(error);
+    if (writer && !dataDone) await writer.abort(error);
+    await removeObjects(target, published, logger);
+    logger.error('archive failed', { error: { name: error.name, message: error.message } });
+    throw error;
+  } finally {
+    for (const spool of spools) spool.abort(new Error('archive run ended'));
+    await Promise.all(spools.map((spool) => spool.settled()));
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function checkSources(sources: readonly ReportSource[], originalKeys: readonly string[]): void {
+  if (!sources.some((source) => source.role === 'data')) {
+    throw new Error(`a report needs at least one source with role "data"; received ${sources.length} sources`);
+  }
+  const seen = new Set<string>();
+  for (const [i, key] of originalKeys.entries()) {
+    if (seen.has(key)) {
+      throw new Error(
+        `two sources map to the same original key ${key} (file name ${JSON.stringify(sources[i]!.fileName)})`,
+      );
+    }
+    seen.add(key);
+  }
+}
+
+/** When the upload failed first, its error explains the "stream destroyed" that parsing then hit. */
+function rootCause(caught: unknown, writer: JsonlUpload | undefined): Error {
+  if (caught instanceof ArchiveError) return caught;
+  if (writer?.failure) return writer.failure;
+  return caught instanceof Error ? caught : new Error(String(caught));
+}
+
+async function extractSource(
+  run: Run,
+  spool: Spool,
+  key: string,
+): Promise<{ format: FileFormat; entries: ManifestEntry[] }> {
+  const { source } = spool;
+  const what = source.fileName;
+  const format = sniffFormat(await spool.head(SNIFF_BYTES), what);
+  const entries: ManifestEntry[] = [];
+  const log = run.deps.logger;
+  if (format === 'zip') {
+    await spool.done;
+    const zip = await ZipArchive.open(spool.path, what, run.deps.limits, run.budget.max - run.budget.used);
+    try {
+      const dataEntries = zip.dataEntries;
+      const skipped = zip.entries.filter((entry) => entry.junk && !entry.directory).map((entry) => entry.name);
+      if (skipped.length > 0) log.info('skipped os junk entries', { fileName: what, entries: skipped });
+      if (dataEntries.length === 0) {
+        throw new UnsupportedFormatError(`${what} holds no data entries (${zip.entries.length} entries in all)`);
+      }
+      for (const entry of dataEntries) {
+        const { rows: _rows, ...extracted } = await extractZipEntry(run, zip, entry, source.password);
+        entries.push(extracted);
+      }
+    } finally {
+      await zip.close();
+    }
+  } else if (format === 'gzip') {
+    const opened = gunzip(spool.createReader());
+    const name = what.replace(/\.(gz|gzip)$/i, '') || what;
+    const { rows: _rows, ...extracted } = await parse(run, opened.stream, {
+      what: `${what} (gzip)`,
+      name,
+      encryption: 'none',
+      compressedBytes: opened.compressedBytes,
+    });
+    entries.push(extracted);
+  } else {
+    // Plain CSV or JSON: the original is the extracted file; its hash is the download's.
+    await parse(run, spool.createReader(), { what, name: what, encryption: 'none', hash: false });
+  }
+  log.info('source extracted', { fileName: what, key, format, entries: entries.length, rows: run.rows });
+  return { format, entries };
+}
+
+async function extractZipEntry(
+  run: Run,
+  zip: ZipArchive,
+  entry: ZipEntryInfo,
+  password: string | undefined,
+): Promise<ExtractedEntry> {
+  const what = zip.entryWhat(entry);
+  const zipCrypto = entry.encryption === 'zipcrypto';
+  // ZipCrypto checks a password against one byte only: a wrong one usually shows as bad data.
+  const mismatchError = zipCrypto
+    ? (message: string) => new WrongPasswordError(`${message}: the password is wrong or the entry is corrupt`)
+    : undefined;
+  try {
+    const opened = await zip.openEntry(entry, password);
+    return await parse(run, opened.stream, {
+      what,
+      name: entry.name,
+      encryption: entry.encryption,
+      compressedBytes: entry.method === 8 ? opened.compressedBytes : undefined,
+      declaredSize: entry.uncompressedSize,
+      declaredCrc32: entry.crc32,
+      mismatchError,
+    });
+  } catch (error) {
+    if (zipCrypto && error instanceof CorruptArchiveError) {
+      throw new WrongPasswordError(`${what} did not decrypt: the password is wrong or the entry is corrupt`);
+    }
+    throw error;
+  }
+}
+
+interface ParseOptions {
+  readonly what: string;
+  readonly name: string;
+  readonly encryption: EntryEncryption;
+  readonly compressedBytes?: () => number;
+  readonly declaredSize?: number;
+  readonly declaredCrc32?: number;
+  readonly mismatchError?: (message: string) => Error;
+  readonly hash?: boolean;
+}
+
+async function parse(run: Run, stream: Readable, options: ParseOptions): Promise<ExtractedEntry> {
+  const meter = new ExtractMeter({
+    what: options.what,
+    budget: run.budget,
+    maxRatio: run.deps.limits.maxCompressionRatio,
+    compressedBytes: options.compressedBytes,
+    declaredSize: options.declaredSize,
+    declaredCrc32: options.declaredCrc32,
+    mismatchError: options.mismatchError,
+    hash: options.hash,
+  });
+  const sink = new RecordSink({ what: options.what, report: run.report, writer: run.writer });
+  try {
+    await pipeline(stream, meter, sink);
+  } catch (error) {
+    throw streamError(error, options.what);
+  }
+  run.rows += sink.records;
+  run.deps.logger.info('file parsed', {
+    file: options.name,
+    format: sink.format,
+    rows: sink.records,
+    bytes: meter.file.bytes,
+    columns: sink.columns,
+  });
+  return {
+    name: options.name,
+    bytes: meter.file.bytes,
+    sha256: meter.file.sha256,
+    encryption: options.encryption,
+    rows: sink.records,
+  };
+}
+
+/** zlib reports damaged or truncated data with Z_* codes. */
+function streamError(error: unknown, what: string): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (!(error instanceof ArchiveError) && typeof code === 'string' && code.startsWith('Z_')) {
+    const reason = code === 'Z_BUF_ERROR' ? 'ends early (truncated)' : `is corrupt (${(error as Error).message})`;
+    return new CorruptArchiveError(`${what} ${reason}`);
+  }
+  return error;
+}
+
+/** Defence in depth: the connector's parameters must never carry a zip password into the manifest. */
+function assertNoPassword(text: string, sources: readonly ReportSource[]): void {
+  for (const source of sources) {
+    if (source.password && source.password.length >= 6 && text.includes(JSON.stringify(source.password).slice(1, -1))) {
+      throw new Error(`the manifest would contain the password of ${source.fileName}; refusing to write it`);
+    }
+  }
+}

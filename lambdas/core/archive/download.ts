@@ -1,0 +1,235 @@
+/**
+ * Spools a vendor download to a temp file, hashing and counting on the way.
+ *
+ * 1. `Spool.start` calls the source's `open()` at once (vendor links can expire within minutes),
+ *    so every source of a report downloads concurrently.
+ * 2. Bytes are written to the temp file as they arrive; `createReader()` follows the file while it
+ *    grows, so gzip, CSV and JSON are processed during the download, not after it.
+ * 3. Zips need random access: their readers wait for `done`.
+ */
+import { createHash } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
+import type { ReportSource } from '../types.ts';
+
+export interface SpooledFile {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface SpoolOptions {
+  readonly maxBytes: number;
+  readonly logger: Logger;
+}
+
+const WRITE_BATCH_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
+
+export class Spool {
+  readonly done: Promise<SpooledFile>;
+  contentType?: string;
+  /** bytes on disk, readable by followers */
+  private written = 0;
+  private state: 'running' | 'done' | 'failed' = 'running';
+  private failure?: Error;
+  private abortReason?: Error;
+  private body?: Readable;
+  private readonly created: Promise<void>;
+  private markCreated!: (error?: Error) => void;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    readonly source: ReportSource,
+    readonly path: string,
+    private readonly options: SpoolOptions,
+  ) {
+    this.created = new Promise<void>((resolve, reject) => {
+      this.markCreated = (error) => (error ? reject(error) : resolve());
+    });
+    this.created.catch(() => {});
+    this.done = this.run();
+    this.done.catch(() => {}); // observed by readers and by the orchestrator
+  }
+
+  /** Starts the download right away. */
+  static start(source: ReportSource, path: string, options: SpoolOptions): Spool {
+    return new Spool(source, path, options);
+  }
+
+  get failed(): boolean {
+    return this.state === 'failed';
+  }
+
+  /** Stops the download (another step failed); `done` rejects. */
+  abort(reason: Error): void {
+    if (this.state !== 'running') return;
+    this.abortReason ??= reason;
+    this.body?.destroy(reason);
+  }
+
+  /** Resolves once the download settled either way. */
+  async settled(): Promise<void> {
+    await this.done.catch(() => {});
+  }
+
+  /** The first `n` bytes (fewer when the file is shorter), as soon as they are on disk. */
+  async head(n: number): Promise<Buffer> {
+    while (this.state === 'running' && this.written < n) await this.changed();
+    if (this.state === 'failed') throw this.failure;
+    await this.created;
+    const fh = await open(this.path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(n, this.written));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** A stream of the file from its start that follows the download until it ends or fails. */
+  createReader(): Readable {
+    let fh: FileHandle | undefined;
+    const cursor = { position: 0 };
+    const spool = this;
+    return new Readable({
+      highWaterMark: READ_CHUNK_BYTES,
+      construct(callback) {
+        spool.created
+          .then(() => open(spool.path, 'r'))
+          .then((handle) => {
+            fh = handle;
+            callback();
+          }, callback);
+      },
+      read() {
+        spool.follow(this, fh!, cursor).catch((error: Error) => this.destroy(error));
+      },
+      destroy(error, callback) {
+        if (!fh) return callback(error);
+        fh.close().then(
+          () => callback(error),
+          () => callback(error),
+        );
+      },
+    });
+  }
+
+  /** Pushes the next chunk once there is one (Node calls `read()` again only after a push). */
+  private async follow(stream: Readable, fh: FileHandle, cursor: { position: number }): Promise<void> {
+    for (;;) {
+      if (cursor.position < this.written) {
+        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, this.written - cursor.position));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, cursor.position);
+        if (bytesRead === 0) throw new Error(`temp file of ${this.source.fileName} is shorter than written`);
+        cursor.position += bytesRead;
+        stream.push(buf.subarray(0, bytesRead));
+        return;
+      }
+      if (this.state === 'failed') throw this.failure;
+      if (this.state === 'done') {
+        stream.push(null);
+        return;
+      }
+      await this.changed();
+    }
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async run(): Promise<SpooledFile> {
+    const { fileName } = this.source;
+    let fh: FileHandle | undefined;
+    try {
+      const opened = await this.source.open();
+      this.body = opened.body;
+      this.contentType = opened.contentType;
+      if (this.abortReason) {
+        opened.body.destroy();
+        throw this.abortReason;
+      }
+      const max = this.options.maxBytes;
+      if (opened.contentLength !== undefined && opened.contentLength > max) {
+        opened.body.destroy();
+        throw new SizeLimitError(`${fileName} is ${opened.contentLength} bytes (Content-Length); the limit is ${max}`);
+      }
+      fh = await open(this.path, 'wx', 0o600);
+      this.markCreated();
+      const hash = createHash('sha256');
+      let received = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        await writeAll(fh!, pending, pendingBytes, this.written);
+        this.written += pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+        this.notify();
+      };
+      for await (const chunk of opened.body as AsyncIterable<Buffer | string>) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        received += buf.length;
+        if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
+        hash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+      }
+      if (this.abortReason) throw this.abortReason;
+      if (pendingBytes > 0) await flush();
+      if (opened.contentLength !== undefined && received < opened.contentLength) {
+        throw new VendorUnavailableError(
+          `download of ${fileName} ended after ${received} of ${opened.contentLength} bytes (Content-Length)`,
+        );
+      }
+      this.state = 'done';
+      this.notify();
+      return { bytes: received, sha256: hash.digest('hex') };
+    } catch (error) {
+      this.failure = this.abortReason ?? downloadError(error, fileName);
+      this.state = 'failed';
+      this.markCreated(this.failure);
+      this.notify();
+      throw this.failure;
+    } finally {
+      await fh?.close().catch(() => {});
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
+  const { bytesWritten } = await fh.writev(buffers, position);
+  if (bytesWritten === total) return;
+  // short write: write the rest in one piece
+  const rest = Buffer.concat(buffers, total).subarray(bytesWritten);
+  let offset = 0;
+  while (offset < rest.length) {
+    const written = await fh.write(rest, offset, rest.length - offset, position + bytesWritten + offset);
+    offset += written.bytesWritten;
+  }
+}
+
+/** Named errors pass through; socket resets and the like become retryable vendor errors. */
+function downloadError(error: unknown, fileName: string): Error {
+  if (error instanceof ArchiveError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown })?.code;
+  return new VendorUnavailableError(
+    `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redactUrls(message)}`,
+  );
+}
+
+/** Error messages of HTTP stacks can carry the URL; a pre-signed URL's query string is a secret. */
+export function redactUrls(message: string): string {
+  return message.replace(/(https?:\/\/[^\s?#]*)[?#]\S*/gi, '$1?<redacted>');
+}

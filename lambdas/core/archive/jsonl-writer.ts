@@ -1,0 +1,107 @@
+/**
+ * The data object: records as JSON Lines, gzip level 1, streamed to S3 as a multipart upload.
+ *
+ * Level 1 was picked on numbers (JSON Lines of identity records, this machine): level 1 compresses
+ * 382 MB/s at ratio 9.8, level 3 238 MB/s at 10.4, level 6 126 MB/s at 12.0. The upload completes
+ * only after `finish()`; `abort()` (or any stream error) aborts it.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Transform, type TransformCallback } from 'node:stream';
+import { createGzip, type Gzip } from 'node:zlib';
+import type { JsonObject } from '../types.ts';
+import { type S3Target, type StoredObject, uploadStream } from './s3-upload.ts';
+
+export const GZIP_LEVEL = 1;
+/** Lines are encoded into batches of this many bytes before gzip. */
+const BATCH_BYTES = 1024 * 1024;
+
+export interface WrittenData extends StoredObject {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export class JsonlUpload {
+  /** first error of the upload or the streams, if any */
+  failure?: Error;
+  private readonly gzip: Gzip;
+  private readonly meter: Transform;
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private readonly uploaded: Promise<StoredObject>;
+  /** encoded lines not yet handed to gzip */
+  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private batchUsed = 0;
+
+  constructor(target: S3Target, key: string) {
+    // A large writable buffer lets zlib (thread pool) compress one batch while this thread parses the next.
+    this.gzip = createGzip({
+      level: GZIP_LEVEL,
+      chunkSize: 256 * 1024,
+      writableHighWaterMark: 4 * 1024 * 1024,
+    } as object);
+    const self = this;
+    this.meter = new Transform({
+      highWaterMark: 1024 * 1024,
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+        self.hash.update(chunk);
+        self.bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    this.gzip.on('error', (error) => this.fail(error));
+    this.meter.on('error', (error) => this.fail(error));
+    this.gzip.pipe(this.meter);
+    this.uploaded = uploadStream(target, key, this.meter, 'application/x-ndjson', 2);
+    this.uploaded.catch((error: Error) => this.fail(error));
+  }
+
+  add(record: JsonObject): void {
+    const line = JSON.stringify(record);
+    if (typeof line !== 'string') throw new TypeError(`toRecord returned ${typeof record}; expected an object`);
+    // Encoding each line into a batch buffer is cheaper than joining lines and encoding the string.
+    const worst = line.length * 3 + 1;
+    if (this.batchUsed + worst > this.batch.length) {
+      this.flushLines();
+      if (worst > this.batch.length) this.batch = Buffer.allocUnsafe(worst);
+    }
+    this.batchUsed += this.batch.write(line, this.batchUsed, 'utf8');
+    this.batch[this.batchUsed++] = 0x0a;
+  }
+
+  /** Hands buffered lines to gzip; resolves once gzip can take more. */
+  async drain(): Promise<void> {
+    this.flushLines();
+    if (this.failure) throw this.failure;
+    if (this.gzip.writableNeedDrain) await once(this.gzip, 'drain');
+  }
+
+  /** Ends the stream and waits for the upload to complete. */
+  async finish(): Promise<WrittenData> {
+    this.flushLines();
+    this.gzip.end();
+    const stored = await this.uploaded;
+    if (this.failure) throw this.failure;
+    return { ...stored, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  /** Aborts the upload and waits until it settled. */
+  async abort(reason: Error): Promise<void> {
+    this.fail(reason);
+    await this.uploaded.catch(() => undefined);
+  }
+
+  private flushLines(): void {
+    if (this.batchUsed === 0 || this.failure) return;
+    const full = this.batch.subarray(0, this.batchUsed);
+    this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    this.batchUsed = 0;
+    this.gzip.write(full);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.gzip.destroy(this.failure);
+    this.meter.destroy(this.failure);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Size and ratio limits, and the meter every extracted byte passes through (count, SHA-256,
+ * CRC-32, limits). One meter per extracted file; one budget per archive run.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { CompressionRatioError, CorruptArchiveError, SizeLimitError } from '../errors.ts';
+
+export interface ArchiveLimits {
+  /** per downloaded file */
+  readonly maxDownloadBytes: number;
+  /** all extracted (decompressed) bytes of one run together */
+  readonly maxExtractedBytes: number;
+  /** extracted bytes per compressed byte, per zip entry or gzip file */
+  readonly maxCompressionRatio: number;
+  /** entries in one zip, directories and OS junk included */
+  readonly maxEntries: number;
+}
+
+/**
+ * Below this many extracted bytes the ratio is not checked: a 2 KiB file that inflates to 1 MiB is
+ * harmless, and small files have noisy ratios. The extracted-bytes budget still applies.
+ */
+export const RATIO_GRACE_BYTES = 1024 * 1024;
+
+export function checkRatio(compressedBytes: number, extractedBytes: number, maxRatio: number, what: string): void {
+  if (extractedBytes <= RATIO_GRACE_BYTES) return;
+  const ratio = extractedBytes / Math.max(compressedBytes, 1);
+  if (ratio > maxRatio) {
+    throw new CompressionRatioError(
+      `${what} expands ${compressedBytes} compressed bytes to ${extractedBytes} bytes (ratio ${ratio.toFixed(0)}); the limit is ${maxRatio}`,
+    );
+  }
+}
+
+/** Extracted bytes of one run, shared by every entry and file. */
+export class ExtractBudget {
+  used = 0;
+  constructor(readonly max: number) {}
+
+  take(bytes: number, what: string): void {
+    this.used += bytes;
+    if (this.used > this.max) {
+      throw new SizeLimitError(`${what}: extracted data exceeds the limit of ${this.max} bytes`);
+    }
+  }
+}
+
+/** Counts the bytes flowing through (the compressed side of an inflater). */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+export interface ExtractMeterOptions {
+  /** name in error messages, e.g. `entry "users.csv" of export.zip` */
+  readonly what: string;
+  readonly budget: ExtractBudget;
+  readonly maxRatio: number;
+  /** compressed bytes consumed so far; omit for uncompressed data */
+  readonly compressedBytes?: () => number;
+  /** size declared by the container (zip central directory); more or fewer bytes is corruption */
+  readonly declaredSize?: number;
+  /** CRC-32 declared by the container; checked at the end */
+  readonly declaredCrc32?: number;
+  /** error to raise when the CRC or declared size does not match (wrong ZipCrypto password) */
+  readonly mismatchError?: (message: string) => Error;
+  /** false: skip SHA-256 (the file is the download, already hashed) */
+  readonly hash?: boolean;
+}
+
+export interface ExtractedFile {
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly crc32: number;
+}
+
+/** Pass-through that counts, hashes and enforces every limit on extracted bytes. */
+export class ExtractMeter extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private crc = 0;
+  private count = 0;
+  private result?: ExtractedFile;
+
+  constructor(private readonly options: ExtractMeterOptions) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+
+  get file(): ExtractedFile {
+    if (!this.result) throw new Error(`${this.options.what} was not read to the end`);
+    return this.result;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      const { what, declaredSize } = this.options;
+      this.count += chunk.length;
+      // Ratio first: a bomb with lying headers is reported as what it is.
+      if (this.options.compressedBytes) {
+        checkRatio(this.options.compressedBytes(), this.count, this.options.maxRatio, what);
+      }
+      if (declaredSize !== undefined && this.count > declaredSize) {
+        // A header that under-declares a highly compressed entry is a bomb, whatever the grace size.
+        const compressed = this.options.compressedBytes?.();
+        if (compressed !== undefined && this.count / Math.max(compressed, 1) > this.options.maxRatio) {
+          throw new CompressionRatioError(
+            `${what} expands ${compressed} compressed bytes to more than ${this.count} bytes, past its declared ${declaredSize}; the ratio limit is ${this.options.maxRatio}`,
+          );
+        }
+        throw this.mismatch(`${what} holds more than its declared ${declaredSize} bytes`);
+      }
+      this.options.budget.take(chunk.length, what);
+      if (this.options.hash !== false) this.hash.update(chunk);
+      if (this.options.declaredCrc32 !== undefined) this.crc = crc32(chunk, this.crc);
+      callback(null, chunk);
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const { what, declaredSize, declaredCrc32 } = this.options;
+    if (declaredSize !== undefined && this.count !== declaredSize) {
+      callback(this.mismatch(`${what} holds ${this.count} bytes; its header declares ${declaredSize}`));
+      return;
+    }
+    if (declaredCrc32 !== undefined && this.crc !== declaredCrc32) {
+      callback(this.mismatch(`${what} fails its CRC-32 check (${hex(this.crc)}; expected ${hex(declaredCrc32)})`));
+      return;
+    }
+    this.result = {
+      bytes: this.count,
+      sha256: this.options.hash === false ? '' : this.hash.digest('hex'),
+      crc32: this.crc,
+    };
+    callback();
+  }
+
+  private mismatch(message: string): Error {
+    return this.options.mismatchError?.(message) ?? new CorruptArchiveError(message);
+  }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}

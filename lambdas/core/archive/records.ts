@@ -1,0 +1,77 @@
+/**
+ * Extracted bytes to archived records: sniffs CSV or JSON from the first bytes, parses, maps each
+ * record with the report's `toRecord` and hands it to the data writer. A Writable, so it sits at the
+ * end of a `pipeline` and its backpressure reaches back to the download.
+ */
+import { Writable } from 'node:stream';
+import type { ReportDefinition } from '../types.ts';
+import { CsvRecordReader } from './csv.ts';
+import { JsonRecordReader } from './json.ts';
+import type { JsonlUpload } from './jsonl-writer.ts';
+import { SNIFF_BYTES, sniffFormat, type TextFormat } from './sniff.ts';
+
+export interface RecordSinkOptions {
+  /** name in error messages */
+  readonly what: string;
+  readonly report: ReportDefinition;
+  readonly writer: JsonlUpload;
+}
+
+export class RecordSink extends Writable {
+  format?: TextFormat;
+  private reader?: CsvRecordReader | JsonRecordReader;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+
+  constructor(private readonly options: RecordSinkOptions) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+
+  /** records handed to the writer */
+  get records(): number {
+    return this.reader?.records ?? 0;
+  }
+
+  /** CSV header, for the log */
+  get columns(): readonly string[] | undefined {
+    return this.reader instanceof CsvRecordReader ? this.reader.header : undefined;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      if (this.reader) {
+        this.reader.write(chunk);
+      } else {
+        this.head.push(chunk);
+        this.headBytes += chunk.length;
+        if (this.headBytes >= SNIFF_BYTES) this.start();
+      }
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    this.options.writer.drain().then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    try {
+      if (!this.reader) this.start();
+      this.reader!.end();
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    this.options.writer.drain().then(() => callback(), callback);
+  }
+
+  private start(): void {
+    const head = Buffer.concat(this.head, this.headBytes);
+    this.head = [];
+    const format = sniffFormat(head, this.options.what, false) as TextFormat;
+    this.format = format;
+    const { report, writer, what } = this.options;
+    const onRecord = (raw: Readonly<Record<string, unknown>>) => writer.add(report.toRecord(raw));
+    this.reader = format === 'csv' ? new CsvRecordReader({ what, onRecord }) : new JsonRecordReader({ what, onRecord });
+    this.reader.write(head);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Writes to the archive bucket: streamed multipart uploads (lib-storage), small JSON objects, and
+ * best-effort removal of objects a failed run had already completed.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+
+export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
+/** parts in flight: 4 for originals (big, uncompressed); 2 for the data object (compressed ~5x, so slower to fill) */
+const QUEUE_SIZE = 4;
+
+export interface S3Target {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** SSE-KMS with this key when set */
+  readonly kmsKeyId?: string;
+  readonly partSizeBytes?: number;
+}
+
+export interface StoredObject {
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+function encryption(target: S3Target) {
+  return target.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: target.kmsKeyId } : {};
+}
+
+/**
+ * Starts a streamed upload. It completes only when `body` ends; a `body` destroyed with an error
+ * aborts it (`leavePartsOnError: false`), so nothing partial is published. No `ChecksumAlgorithm`:
+ * with a stream body the SDK would frame it as aws-chunked, which S3-compatible test servers store verbatim.
+ */
+export function uploadStream(
+  target: S3Target,
+  key: string,
+  body: Readable,
+  contentType: string,
+  queueSize = QUEUE_SIZE,
+): Promise<StoredObject> {
+  const upload = new Upload({
+    client: target.s3,
+    params: { Bucket: target.bucket, Key: key, Body: body, ContentType: contentType, ...encryption(target) },
+    partSize: target.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
+    queueSize,
+    leavePartsOnError: false,
+  });
+  return upload.done().then((output) => ({ key, versionId: output.VersionId }));
+}
+
+export function uploadFile(target: S3Target, key: string, path: string, contentType: string): Promise<StoredObject> {
+  return uploadStream(target, key, createReadStream(path, { highWaterMark: 1024 * 1024 }), contentType);
+}
+
+export async function putText(target: S3Target, key: string, text: string, contentType: string): Promise<StoredObject> {
+  const output = await target.s3.send(
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: key,
+      Body: text,
+      ContentType: contentType,
+      ...encryption(target),
+    }),
+  );
+  return { key, versionId: output.VersionId };
+}
+
+/**
+ * Removes what a failed run completed. With versioning, the version this run wrote is deleted, so
+ * the previous run's object becomes current again; if that is refused (Object Lock retention), a
+ * delete marker hides it instead. Failures are logged, not thrown: the run's own error matters more.
+ */
+export async function removeObjects(target: S3Target, objects: readonly StoredObject[], logger: Logger): Promise<void> {
+  for (const object of objects) {
+    const { key, versionId } = object;
+    try {
+      if (versionId) {
+        try {
+          await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key, VersionId: versionId }));
+          continue;
+        } catch (error) {
+          logger.warn('deleting the version written by this run was refused; adding a delete marker', { key, error });
+        }
+      }
+      await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }));
+      logger.info('removed object of failed run', { key });
+    } catch (error) {
+      logger.error('could not remove object of failed run', { key, error });
+    }
+  }
+}

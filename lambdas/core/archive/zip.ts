@@ -1,0 +1,325 @@
+/**
+ * Zip reading from a spooled temp file.
+ *
+ * 1. yauzl reads the central directory (ZIP64 included); every entry name, the entry count, the
+ *    declared sizes and ratios are checked before a byte is inflated.
+ * 2. Unencrypted entries: the raw entry bytes are read straight from the file and inflated with
+ *    node:zlib (256 KiB chunks: about twice as fast as yauzl's own inflate).
+ * 3. Encrypted entries (ZipCrypto, WinZip AES): zip.js decrypts only (`passThrough: 'compressed'`,
+ *    AES HMAC checked by zip.js), then the same node:zlib inflate. CRC-32 is checked by the caller's
+ *    meter for every entry (yauzl does not check it).
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
+import {
+  ERR_INVALID_AUTHENTICATION_CODE,
+  ERR_INVALID_PASSWORD,
+  type FileEntry,
+  Reader,
+  ZipReader,
+} from '@zip.js/zip.js';
+import yauzl from 'yauzl';
+import {
+  ArchiveError,
+  CorruptArchiveError,
+  SizeLimitError,
+  UnsafeEntryNameError,
+  UnsupportedFormatError,
+  WrongPasswordError,
+} from '../errors.ts';
+import { type ArchiveLimits, ByteCounter, checkRatio } from './limits.ts';
+
+export type EntryEncryption = 'none' | 'zipcrypto' | 'aes';
+
+export interface ZipEntryInfo {
+  readonly name: string;
+  readonly directory: boolean;
+  /** OS junk such as `__MACOSX/` and `.DS_Store`: skipped */
+  readonly junk: boolean;
+  readonly encryption: EntryEncryption;
+  /** the real compression method (for AES, the one in its extra field) */
+  readonly method: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  /** undefined for WinZip AE-2, which stores no CRC */
+  readonly crc32?: number;
+  readonly localHeaderOffset: number;
+  readonly entry: yauzl.Entry;
+}
+
+export interface OpenedEntry {
+  /** decompressed bytes */
+  readonly stream: Readable;
+  /** compressed bytes consumed so far, for the ratio check while inflating */
+  readonly compressedBytes: () => number;
+}
+
+const CHUNK = 256 * 1024;
+const JUNK_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
+const AES_EXTRA_FIELD = 0x9901;
+
+export class ZipArchive {
+  private zipJs?: Promise<Map<number, FileEntry>>;
+  private zipJsHandle?: FileHandle;
+
+  private constructor(
+    private readonly path: string,
+    private readonly what: string,
+    private readonly zipfile: yauzl.ZipFile,
+    readonly entries: readonly ZipEntryInfo[],
+  ) {}
+
+  /** Reads and checks the central directory. */
+  static async open(path: string, what: string, limits: ArchiveLimits, extractedBudget: number): Promise<ZipArchive> {
+    let zipfile: yauzl.ZipFile;
+    try {
+      zipfile = await yauzl.openPromise(path, {
+        lazyEntries: true,
+        autoClose: false,
+        decodeStrings: false,
+        validateEntrySizes: true,
+      });
+    } catch (error) {
+      throw zipError(error, what);
+    }
+    try {
+      if (zipfile.entryCount > limits.maxEntries) {
+        throw new SizeLimitError(`${what} holds ${zipfile.entryCount} entries; the limit is ${limits.maxEntries}`);
+      }
+      const entries: ZipEntryInfo[] = [];
+      try {
+        for await (const entry of zipfile.eachEntry()) entries.push(describe(entry, what));
+      } catch (error) {
+        throw zipError(error, what);
+      }
+      const archive = new ZipArchive(path, what, zipfile, entries);
+      archive.checkDeclaredSizes(limits, extractedBudget);
+      return archive;
+    } catch (error) {
+      zipfile.close();
+      throw error;
+    }
+  }
+
+  get dataEntries(): ZipEntryInfo[] {
+    return this.entries.filter((entry) => !entry.directory && !entry.junk);
+  }
+
+  private checkDeclaredSizes(limits: ArchiveLimits, extractedBudget: number): void {
+    let total = 0;
+    for (const entry of this.dataEntries) {
+      total += entry.uncompressedSize;
+      checkRatio(entry.compressedSize, entry.uncompressedSize, limits.maxCompressionRatio, this.entryWhat(entry));
+      if (entry.method !== 0 && entry.method !== 8) {
+        throw new UnsupportedFormatError(
+          `${this.entryWhat(entry)} uses compression method ${entry.method}; expected stored (0) or deflate (8)`,
+        );
+      }
+    }
+    if (total > extractedBudget) {
+      throw new SizeLimitError(
+        `${this.what} declares ${total} bytes of data entries; ${extractedBudget} bytes of the extraction limit remain`,
+      );
+    }
+  }
+
+  entryWhat(entry: ZipEntryInfo): string {
+    return `entry ${JSON.stringify(entry.name)} of ${this.what}`;
+  }
+
+  /** Opens one entry's decompressed bytes. */
+  async openEntry(entry: ZipEntryInfo, password: string | undefined): Promise<OpenedEntry> {
+    const raw = entry.encryption === 'none' ? await this.openPlain(entry) : await this.openEncrypted(entry, password);
+    const counter = new ByteCounter({ highWaterMark: CHUNK });
+    const stream =
+      entry.method === 8 ? createInflateRaw({ chunkSize: CHUNK }) : new PassThrough({ highWaterMark: CHUNK });
+    raw.on('error', (error) => counter.destroy(error));
+    counter.on('error', (error) => stream.destroy(error));
+    stream.on('close', () => {
+      raw.destroy();
+      counter.destroy();
+    });
+    raw.pipe(counter).pipe(stream);
+    return { stream, compressedBytes: () => counter.bytes };
+  }
+
+  private async openPlain(entry: ZipEntryInfo): Promise<Readable> {
+    let fileDataStart: number;
+    try {
+      ({ fileDataStart } = await this.zipfile.readLocalFileHeaderPromise(entry.entry, { minimal: true }));
+    } catch (error) {
+      throw zipError(error, this.entryWhat(entry));
+    }
+    if (entry.compressedSize === 0) return Readable.from([]);
+    return createReadStream(this.path, {
+      start: fileDataStart,
+      end: fileDataStart + entry.compressedSize - 1,
+      highWaterMark: CHUNK,
+    });
+  }
+
+  private async openEncrypted(entry: ZipEntryInfo, password: string | undefined): Promise<Readable> {
+    const what = this.entryWhat(entry);
+    if (!password) {
+      throw new WrongPasswordError(`${what} is encrypted (${entry.encryption}) and no password was given`);
+    }
+    this.zipJs ??= this.readZipJsEntries();
+    const zipJsEntry = (await this.zipJs).get(entry.localHeaderOffset);
+    if (!zipJsEntry) throw new CorruptArchiveError(`${what} is not where the central directory says`);
+    const out = new PassThrough({ highWaterMark: CHUNK });
+    const controller = new AbortController();
+    out.on('close', () => controller.abort());
+    // Not Writable.toWeb: its abort would destroy `out` with zip.js's raw error before it is mapped.
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => (out.write(chunk) ? undefined : drained(out)),
+      close: () => {
+        out.end();
+      },
+    });
+    zipJsEntry
+      .getData(writable, {
+        password,
+        passThrough: 'compressed',
+        checkAuthenticationCode: true,
+        useWebWorkers: false,
+        useCompressionStream: false,
+        signal: controller.signal,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => out.destroy(zipJsError(error, what)),
+      );
+    return out;
+  }
+
+  private async readZipJsEntries(): Promise<Map<number, FileEntry>> {
+    this.zipJsHandle = await open(this.path, 'r');
+    const { size } = await this.zipJsHandle.stat();
+    const reader = new ZipReader(new FileHandleReader(this.zipJsHandle, size), {
+      useWebWorkers: false,
+      useCompressionStream: false,
+    });
+    try {
+      const entries = await reader.getEntries();
+      const byOffset = new Map<number, FileEntry>();
+      for (const entry of entries) if (!entry.directory) byOffset.set(entry.offset, entry);
+      return byOffset;
+    } catch (error) {
+      throw zipJsError(error, this.what);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.zipfile.close();
+    await this.zipJs?.catch(() => undefined);
+    await this.zipJsHandle?.close().catch(() => undefined);
+  }
+}
+
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('entry stream closed'));
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
+}
+
+/** zip.js reads byte ranges through this; it never holds more than one chunk. */
+class FileHandleReader extends Reader<FileHandle> {
+  constructor(
+    private readonly fh: FileHandle,
+    size: number,
+  ) {
+    super(fh);
+    this.size = size;
+  }
+
+  override async readUint8Array(index: number, length: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(Math.max(0, Math.min(length, this.size - index)));
+    let filled = 0;
+    while (filled < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, filled, buf.length - filled, index + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === buf.length ? buf : buf.subarray(0, filled);
+  }
+}
+
+function describe(entry: yauzl.Entry, what: string): ZipEntryInfo {
+  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+  checkEntryName(name, what);
+  const directory = name.endsWith('/');
+  const segments = name.split('/');
+  const base = segments[segments.length - (directory ? 2 : 1)] ?? '';
+  const junk = segments[0] === '__MACOSX' || JUNK_NAMES.has(base) || base.startsWith('._');
+  let encryption: EntryEncryption = 'none';
+  let method = entry.compressionMethod;
+  let crc32: number | undefined = entry.crc32;
+  if (entry.isEncrypted()) {
+    const aes = entry.extraFields.find((field) => field.id === AES_EXTRA_FIELD);
+    if (entry.compressionMethod === 99 && aes && aes.data.length >= 7) {
+      encryption = 'aes';
+      method = aes.data.readUInt16LE(5);
+      if (aes.data.readUInt16LE(0) === 2) crc32 = undefined; // AE-2 stores no CRC
+    } else if (entry.compressionMethod === 99) {
+      throw new CorruptArchiveError(`entry ${JSON.stringify(name)} of ${what} is AES-encrypted without its AES field`);
+    } else {
+      encryption = 'zipcrypto';
+    }
+  }
+  return {
+    name,
+    directory,
+    junk,
+    encryption,
+    method,
+    compressedSize: entry.compressedSize,
+    uncompressedSize: entry.uncompressedSize,
+    crc32,
+    localHeaderOffset: entry.relativeOffsetOfLocalHeader,
+    entry,
+  };
+}
+
+/** Names are never used as paths here, but a name that climbs out of the archive marks a hostile file. */
+export function checkEntryName(name: string, what: string): void {
+  const quoted = JSON.stringify(name);
+  if (name.length === 0 || name.includes('\0')) {
+    throw new UnsafeEntryNameError(`${what} has an entry with an empty or NUL-containing name: ${quoted}`);
+  }
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) {
+    throw new UnsafeEntryNameError(`${what} has an entry with an absolute path: ${quoted}; expected a relative name`);
+  }
+  if (name.split('/').includes('..')) {
+    throw new UnsafeEntryNameError(`${what} has an entry that climbs out of the archive with "..": ${quoted}`);
+  }
+}
+
+function zipError(error: unknown, what: string): Error {
+  if (error instanceof ArchiveError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/strong encryption|multi-disk/i.test(message)) {
+    return new UnsupportedFormatError(`${what} uses an unsupported zip feature: ${message}`);
+  }
+  return new CorruptArchiveError(`${what} is not a readable zip (truncated or damaged): ${message}`);
+}
+
+function zipJsError(error: unknown, what: string): Error {
+  if (error instanceof ArchiveError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (message === ERR_INVALID_PASSWORD) return new WrongPasswordError(`${what}: the password is wrong`);
+  if (message === ERR_INVALID_AUTHENTICATION_CODE) {
+    return new CorruptArchiveError(`${what} fails its AES authentication code check (corrupt or tampered)`);
+  }
+  return new CorruptArchiveError(`${what} cannot be decrypted: ${message}`);
+}

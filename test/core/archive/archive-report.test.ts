@@ -1,0 +1,382 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { archiveReport, type Manifest, ManifestSchema } from '../../../lambdas/core/archive/index.ts';
+import { dataKey, manifestKey, originalKey } from '../../../lambdas/core/layout.ts';
+import type { ReportRequest, ReportSource } from '../../../lambdas/core/types.ts';
+import {
+  archiveDeps,
+  archiveInput,
+  bulkCsv,
+  capturedLogger,
+  httpSource,
+  type LocalS3,
+  newRequest,
+  readRecords,
+  sha256,
+  startLocalS3,
+  startVendor,
+  zipJs,
+} from '../../support/archive-fixtures.ts';
+
+// BOM, CRLF, quoted commas, quotes and line breaks, non-ASCII, empty fields.
+const TRICKY_CSV =
+  '\uFEFFid,name,note,city\r\n' +
+  '1,"Smith, Jane","She said ""hi""",Zürich\r\n' +
+  '2,Ōsaka Taro,"line one\r\nline two",\r\n' +
+  '3,,"",東京\r\n' +
+  '4,"Emoji 🎉","a,b,""c""\nd",São Paulo\r\n';
+const TRICKY_RECORDS = [
+  { id: '1', name: 'Smith, Jane', note: 'She said "hi"', city: 'Zürich' },
+  { id: '2', name: 'Ōsaka Taro', note: 'line one\r\nline two', city: '' },
+  { id: '3', name: '', note: '', city: '東京' },
+  { id: '4', name: 'Emoji 🎉', note: 'a,b,"c"\nd', city: 'São Paulo' },
+];
+const SMALL_CSV = 'id,name,note,city\nu1,Ann,,Paris\nu2,Bob,x,Rome\n';
+const SMALL_RECORDS = [
+  { id: 'u1', name: 'Ann', note: '', city: 'Paris' },
+  { id: 'u2', name: 'Bob', note: 'x', city: 'Rome' },
+];
+
+describe('archiveReport', () => {
+  let s3: LocalS3;
+  let vendor: Awaited<ReturnType<typeof startVendor>>;
+  let tmpDir: string;
+
+  beforeAll(async () => {
+    s3 = await startLocalS3();
+    vendor = await startVendor();
+  });
+  afterAll(async () => {
+    await vendor.close();
+    await s3.close();
+  });
+  beforeEach(async () => {
+    vendor.files.clear();
+    tmpDir = await mkdtemp(join(tmpdir(), 'archive-test-'));
+    return async () => {
+      // temp files are removed in every outcome
+      expect(await readdir(tmpDir)).toEqual([]);
+      await rm(tmpDir, { recursive: true, force: true });
+    };
+  });
+
+  async function run(request: ReportRequest, sources: ReportSource[]) {
+    const { logger, lines } = capturedLogger();
+    const result = await archiveReport(archiveInput(request, sources), archiveDeps(s3, tmpDir, logger));
+    const manifest = ManifestSchema.parse(JSON.parse((await s3.getBytes(manifestKey(request))).toString('utf8')));
+    const records = await readRecords(s3, dataKey(request));
+    return { result, manifest, records, lines };
+  }
+
+  function serve(name: string, body: Buffer | string, contentType?: string) {
+    vendor.files.set(name, { body: Buffer.from(body), contentType });
+  }
+
+  describe('plain CSV', () => {
+    it('round-trips BOM, CRLF, quoting, line breaks in fields, non-ASCII and empty fields exactly', async () => {
+      // Prepare
+      const request = newRequest();
+      serve('users.csv', TRICKY_CSV, 'text/html');
+      // Act
+      const { result, manifest, records } = await run(request, [httpSource(vendor, 'users.csv')]);
+      // Assess
+      expect(records).toEqual(TRICKY_RECORDS);
+      expect(result.rowCount).toBe(4);
+      expect(manifest.row_count).toBe(4);
+      expect(manifest.originals[0]).toMatchObject({
+        file_name: 'users.csv',
+        role: 'data',
+        format: 'csv',
+        content_type: 'text/html',
+        bytes: Buffer.byteLength(TRICKY_CSV),
+        sha256: sha256(TRICKY_CSV),
+        entries: [],
+      });
+      expect(await s3.getBytes(originalKey(request, 'users.csv'))).toEqual(Buffer.from(TRICKY_CSV));
+    });
+
+    it('writes a manifest whose hashes, sizes and keys match independently computed values', async () => {
+      // Prepare
+      const request = newRequest();
+      serve('users.csv', SMALL_CSV);
+      // Act
+      const { result, manifest } = await run(request, [httpSource(vendor, 'users.csv')]);
+      // Assess
+      const data = await s3.getBytes(dataKey(request));
+      const manifestText = (await s3.getBytes(manifestKey(request))).toString('utf8');
+      expect(manifestText.trimEnd().split('\n')).toHaveLength(1);
+      expect(manifest).toEqual<Manifest>({
+        schema_version: 1,
+        vendor: 'acme',
+        tenant: request.tenant,
+        report: 'users',
+        report_date: '2026-11-21',
+        run_id: request.runId,
+        started_at: '2026-11-22T01:00:00.000Z',
+        completed_at: '2026-11-22T01:02:03.000Z',
+        software_version: '1.2.3-test',
+        request_parameters: { window: '1d' },
+        job: { jobId: 'job-1' },
+        row_count: 2,
+        columns: ['id', 'name', 'note', 'city'],
+        data: { key: dataKey(request), bytes: data.length, sha256: sha256(data), format: 'jsonl.gz' },
+        originals: [
+          {
+            file_name: 'users.csv',
+            key: originalKey(request, 'users.csv'),
+            role: 'data',
+            bytes: SMALL_CSV.length,
+            sha256: sha256(SMALL_CSV),
+            format: 'csv',
+            content_type: 'application/octet-stream',
+            entries: [],
+          },
+        ],
+      });
+      expect(result).toEqual({
+        outcome: 'ARCHIVED',
+        vendor: 'acme',
+        tenant: request.tenant,
+        report: 'users',
+        date: '2026-11-21',
+        keys: {
+          data: dataKey(request),
+          manifest: manifestKey(request),
+          originals: [originalKey(request, 'users.csv')],
+        },
+        rowCount: 2,
+        bytes: { original: SMALL_CSV.length, extracted: SMALL_CSV.length, data: data.length },
+        sha256: { data: sha256(data), originals: [sha256(SMALL_CSV)] },
+      });
+    });
+
+    it('streams a CSV large enough for a multipart data object', async () => {
+      // Prepare
+      const request = newRequest();
+      const csv = bulkCsv(100_000);
+      serve('bulk.csv', csv);
+      // Act
+      const { logger } = capturedLogger();
+      const deps = { ...archiveDeps(s3, tmpDir, logger), partSizeBytes: 5 * 1024 * 1024 };
+      const result = await archiveReport(archiveInput(request, [httpSource(vendor, 'bulk.csv')]), deps);
+      // Assess
+      const data = await s3.getBytes(dataKey(request));
+      expect(data.length).toBeGreaterThan(5 * 1024 * 1024);
+      expect(result.rowCount).toBe(100_000);
+      expect(result.sha256.data).toBe(sha256(data));
+      const records = await readRecords(s3, dataKey(request));
+      expect(records).toHaveLength(100_000);
+      expect(records[99_999]).toMatchObject({ id: 'u99999' });
+    });
+
+    it('archives a header-only CSV as zero rows', async () => {
+      const request = newRequest();
+      serve('empty.csv', 'id,name,note,city\r\n');
+      const { result, records } = await run(request, [httpSource(vendor, 'empty.csv')]);
+      expect(result.rowCount).toBe(0);
+      expect(records).toEqual([]);
+    });
+  });
+
+  describe('zip', () => {
+    it('extracts a deflated entry and records it in the manifest', async () => {
+      // Prepare
+      const request = newRequest();
+      const zip = await zipJs([{ name: 'export/users.csv', data: TRICKY_CSV }]);
+      serve('users.zip', zip);
+      // Act
+      const { manifest, records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      // Assess
+      expect(records).toEqual(TRICKY_RECORDS);
+      expect(manifest.originals[0]).toMatchObject({
+        format: 'zip',
+        bytes: zip.length,
+        sha256: sha256(zip),
+        entries: [
+          {
+            name: 'export/users.csv',
+            bytes: Buffer.byteLength(TRICKY_CSV),
+            sha256: sha256(TRICKY_CSV),
+            encryption: 'none',
+          },
+        ],
+      });
+      expect(await s3.getBytes(originalKey(request, 'users.zip'))).toEqual(zip);
+    });
+
+    it('extracts a stored entry', async () => {
+      const request = newRequest();
+      serve('users.zip', await zipJs([{ name: 'users.csv', data: SMALL_CSV, level: 0 }]));
+      const { records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      expect(records).toEqual(SMALL_RECORDS);
+    });
+
+    it('reads ZIP64 archives', async () => {
+      const request = newRequest();
+      const zip = await zipJs([{ name: 'users.csv', data: SMALL_CSV }], { zip64: true });
+      expect(zip.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true); // ZIP64 end record present
+      serve('users.zip', zip);
+      const { records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      expect(records).toEqual(SMALL_RECORDS);
+    });
+
+    it('parses every data entry into one table and skips directories and OS junk', async () => {
+      // Prepare
+      const request = newRequest();
+      const zip = await zipJs([
+        { name: 'part1/', directory: true },
+        { name: 'part1/a.csv', data: 'id,name,note,city\n1,A,,X\n' },
+        { name: '__MACOSX/part1/._a.csv', data: 'junk' },
+        { name: 'part1/.DS_Store', data: 'junk' },
+        { name: 'part2.json', data: '[{"id":"2","name":"B","note":"n","city":"Y"}]' },
+      ]);
+      serve('users.zip', zip);
+      // Act
+      const { manifest, records, result } = await run(request, [httpSource(vendor, 'users.zip')]);
+      // Assess
+      expect(records).toEqual([
+        { id: '1', name: 'A', note: '', city: 'X' },
+        { id: '2', name: 'B', note: 'n', city: 'Y' },
+      ]);
+      expect(result.rowCount).toBe(2);
+      expect(manifest.originals[0]!.entries.map((entry) => entry.name)).toEqual(['part1/a.csv', 'part2.json']);
+    });
+
+    it.each([
+      ['AES-256', false, 'aes'],
+      ['ZipCrypto', true, 'zipcrypto'],
+    ] as const)('decrypts %s entries with the source password', async (_label, zipCrypto, encryption) => {
+      // Prepare
+      const request = newRequest();
+      const password = 'correct horse battery staple';
+      serve('users.zip', await zipJs([{ name: 'users.csv', data: TRICKY_CSV, password, zipCrypto }]));
+      // Act
+      const { manifest, records, lines } = await run(request, [httpSource(vendor, 'users.zip', { password })]);
+      // Assess
+      expect(records).toEqual(TRICKY_RECORDS);
+      expect(manifest.originals[0]!.entries).toEqual([
+        { name: 'users.csv', bytes: Buffer.byteLength(TRICKY_CSV), sha256: sha256(TRICKY_CSV), encryption },
+      ]);
+      const manifestText = (await s3.getBytes(manifestKey(request))).toString('utf8');
+      expect(manifestText).not.toContain(password);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.join('\n')).not.toContain(password);
+      expect(lines.join('\n')).not.toContain('secret-signature');
+    });
+  });
+
+  describe('gzip', () => {
+    it('decompresses a single-member file', async () => {
+      const request = newRequest();
+      const gz = gzipSync(TRICKY_CSV);
+      serve('users.csv.gz', gz);
+      const { manifest, records } = await run(request, [httpSource(vendor, 'users.csv.gz')]);
+      expect(records).toEqual(TRICKY_RECORDS);
+      expect(manifest.originals[0]).toMatchObject({
+        format: 'gzip',
+        sha256: sha256(gz),
+        entries: [{ name: 'users.csv', bytes: Buffer.byteLength(TRICKY_CSV), sha256: sha256(TRICKY_CSV) }],
+      });
+    });
+
+    it('decompresses a multi-member file as one stream', async () => {
+      const request = newRequest();
+      const [head, tail] = [SMALL_CSV.slice(0, 25), SMALL_CSV.slice(25)];
+      serve('users.gz', Buffer.concat([gzipSync(head), gzipSync(tail)]));
+      const { records } = await run(request, [httpSource(vendor, 'users.gz')]);
+      expect(records).toEqual(SMALL_RECORDS);
+    });
+  });
+
+  describe('JSON', () => {
+    const objects = [
+      { id: 'j1', name: 'Jo "Q"', note: 'a\nb', city: 'Kraków' },
+      { id: 'j2', name: 'Li', note: '', city: null },
+    ];
+    it.each([
+      ['an array of objects', JSON.stringify(objects, null, 2)],
+      ['NDJSON', `${objects.map((o) => JSON.stringify(o)).join('\r\n')}\r\n`],
+      ['an object with one array property', JSON.stringify({ count: 2, entries: objects, meta: { page: 1 } })],
+    ])('parses %s', async (_label, body) => {
+      const request = newRequest();
+      serve('users.json', body);
+      const { records, manifest } = await run(request, [httpSource(vendor, 'users.json')]);
+      expect(records).toEqual(objects);
+      expect(manifest.originals[0]!.format).toBe('json');
+    });
+
+    it('archives JSON inside a gzip', async () => {
+      const request = newRequest();
+      serve('users.json.gz', gzipSync(JSON.stringify(objects)));
+      const { records } = await run(request, [httpSource(vendor, 'users.json.gz')]);
+      expect(records).toEqual(objects);
+    });
+  });
+
+  describe('S3 requests', () => {
+    it('writes every object with SSE-KMS, the data object as ndjson without Content-Encoding', async () => {
+      // Prepare: a client that records what each command asks for
+      const request = newRequest();
+      serve('users.csv', SMALL_CSV);
+      const client = s3.client();
+      const sent: Array<{ command: string; input: Record<string, unknown> }> = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> });
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      const { logger } = capturedLogger();
+      const deps = { ...archiveDeps(s3, tmpDir, logger), s3: client, kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/test' };
+      // Act
+      await archiveReport(archiveInput(request, [httpSource(vendor, 'users.csv')]), deps);
+      client.destroy();
+      // Assess
+      const writes = sent.filter(
+        (s) => s.command === 'PutObjectCommand' || s.command === 'CreateMultipartUploadCommand',
+      );
+      expect(writes.map((w) => w.input.Key)).toEqual([
+        dataKey(request),
+        originalKey(request, 'users.csv'),
+        manifestKey(request),
+      ]);
+      for (const write of writes) {
+        expect(write.input).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: deps.kmsKeyId });
+        expect(write.input).not.toHaveProperty('ChecksumAlgorithm');
+        expect(write.input).not.toHaveProperty('ContentEncoding');
+      }
+      expect(writes.map((w) => w.input.ContentType)).toEqual(['application/x-ndjson', 'text/csv', 'application/json']);
+    });
+  });
+
+  describe('several sources', () => {
+    it('parses data sources into one table and archives original-role sources byte for byte', async () => {
+      // Prepare
+      const request = newRequest();
+      const summary = gzipSync('{"total": 3}');
+      serve('a.csv', SMALL_CSV);
+      serve('b.zip', await zipJs([{ name: 'b.csv', data: 'id,name,note,city\nu3,Cy,,Oslo\n' }]));
+      serve('summary.json.gz', summary);
+      // Act
+      const { records, manifest, result } = await run(request, [
+        httpSource(vendor, 'a.csv'),
+        httpSource(vendor, 'b.zip'),
+        httpSource(vendor, 'summary.json.gz', { role: 'original' }),
+      ]);
+      // Assess
+      expect(records).toEqual([...SMALL_RECORDS, { id: 'u3', name: 'Cy', note: '', city: 'Oslo' }]);
+      expect(result.rowCount).toBe(3);
+      expect(manifest.originals.map((o) => [o.file_name, o.role, o.format])).toEqual([
+        ['a.csv', 'data', 'csv'],
+        ['b.zip', 'data', 'zip'],
+        ['summary.json.gz', 'original', 'gzip'],
+      ]);
+      expect(await s3.getBytes(originalKey(request, 'summary.json.gz'))).toEqual(summary);
+      expect(result.sha256.originals[2]).toBe(sha256(summary));
+    });
+  });
+});
