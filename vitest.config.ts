@@ -7,6 +7,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    env: { AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', NODE_OPTIONS: '--openssl-legacy-provider' },
+    env: { AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

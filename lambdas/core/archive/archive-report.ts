@@ -6,9 +6,13 @@
  * 2. Data sources are extracted in order (zip entries from the finished file; gzip, CSV and JSON
  *    while they download), parsed, mapped with `toRecord` and streamed into one multipart upload,
  *    completed only after the last record.
- * 3. Then the originals are uploaded from the temp files, then the manifest (the commit mark).
- * 4. On any failure the upload is aborted, objects this run completed are removed, downloads are
- *    stopped and the error is rethrown. Temp files are removed in every outcome.
+ * 3. Then the originals are uploaded from the temp files, then the data upload is completed, then
+ *    the manifest is written (the commit mark).
+ * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
+ *    is rethrown; completed objects are never deleted (Object Lock would keep them anyway, and a
+ *    delete marker would hide the previous good version). A run that fails after the data
+ *    completed leaves no manifest, so the next run archives the date again at the same keys.
+ *    Temp files are removed in every outcome.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +29,7 @@ import { JsonlUpload } from './jsonl-writer.ts';
 import { type ArchiveLimits, ExtractBudget, ExtractMeter } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
 import { RecordSink } from './records.ts';
-import { putText, removeObjects, type S3Target, type StoredObject, uploadFile } from './s3-upload.ts';
+import { putText, type S3Target, uploadFile } from './s3-upload.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import { type EntryEncryption, ZipArchive, type ZipEntryInfo } from './zip.ts';
 
@@ -107,7 +111,6 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
   const spools = sources.map((source, i) =>
     Spool.start(source, join(workDir, `source-${i}`), { maxBytes: deps.limits.maxDownloadBytes, logger }),
   );
-  const published: StoredObject[] = [];
   let writer: JsonlUpload | undefined;
   let dataDone = false;
   try {
@@ -136,14 +139,15 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
         entries: extracted.get(i)?.entries ?? [],
       });
     }
+    // Originals go up before the data upload completes: if one fails, the data upload is aborted
+    // and no data object appears. Nothing completed is ever deleted: under Object Lock a delete
+    // would only add a marker that hides the previous good version.
+    for (const [i, original] of originals.entries()) {
+      await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+    }
     const data = await writer.finish();
     dataDone = true;
-    published.push(data);
     logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
-
-    for (const [i, original] of originals.entries()) {
-      published.push(await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]));
-    }
 
     const manifest: Manifest = {
       schema_version: 1,
@@ -164,7 +168,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     };
     const text = renderManifest(manifest);
     assertNoPassword(text, sources);
-    published.push(await putText(target, keys.manifest, text, 'application/json'));
+    await putText(target, keys.manifest, text, 'application/json');
 
     const result: ArchiveResult = {
       outcome: 'ARCHIVED',
@@ -187,7 +191,6 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     const error = rootCause(caught, writer);
     for (const spool of spools) spool.abort(error);
     if (writer && !dataDone) await writer.abort(error);
-    await removeObjects(target, published, logger);
     logger.error('archive failed', { error: { name: error.name, message: error.message } });
     throw error;
   } finally {

@@ -4,8 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
@@ -66,29 +65,4 @@ export async function putText(target: S3Target, key: string, text: string, conte
     }),
   );
   return { key, versionId: output.VersionId };
-}
-
-/**
- * Removes what a failed run completed. With versioning, the version this run wrote is deleted, so
- * the previous run's object becomes current again; if that is refused (Object Lock retention), a
- * delete marker hides it instead. Failures are logged, not thrown: the run's own error matters more.
- */
-export async function removeObjects(target: S3Target, objects: readonly StoredObject[], logger: Logger): Promise<void> {
-  for (const object of objects) {
-    const { key, versionId } = object;
-    try {
-      if (versionId) {
-        try {
-          await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key, VersionId: versionId }));
-          continue;
-        } catch (error) {
-          logger.warn('deleting the version written by this run was refused; adding a delete marker', { key, error });
-        }
-      }
-      await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }));
-      logger.info('removed object of failed run', { key });
-    } catch (error) {
-      logger.error('could not remove object of failed run', { key, error });
-    }
-  }
 }
