@@ -1,0 +1,101 @@
+/**
+ * The front door: `npm start -- --config <file>` against a server it is told about (here the
+ * OpenAthens simulator, started apart, reached only through the config file and an environment
+ * variable holding the key), and a bad config refused with the field named.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenAthensSimulator, startOpenAthensSimulator } from '../../simulators/openathens/server.ts';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+
+async function start(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        '--openssl-legacy-provider',
+        '--import',
+        'tsx',
+        '--import',
+        './scripts/node-polyfills.ts',
+        'scripts/local-run.ts',
+        ...args,
+      ],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm start -- --config', () => {
+  let dir: string;
+  let sim: OpenAthensSimulator;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-'));
+    sim = await startOpenAthensSimulator({ rowsPerReport: 25 });
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('archives from the servers and credentials the file names, then answers the queries', async () => {
+    // Prepare
+    const org = sim.organisations[0]!;
+    const config = join(dir, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        alerts: { topicName: 'local' },
+        vendors: {
+          openathens: {
+            baseUrl: sim.baseUrl,
+            poll: { intervalSeconds: 1, maxAttempts: 20, deadlineMinutes: 5 },
+            tenants: [{ id: org.tenantId, apiName: org.apiName, credentialsEnv: 'OA_TEST_KEY' }],
+          },
+        },
+      }),
+    );
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    // Act
+    const result = await start(
+      ['--config', config, '--date', yesterday, '--workspace', join(dir, 'ws'), '--fast-waits', '5'],
+      { OA_TEST_KEY: JSON.stringify({ apiKey: org.apiKey }) },
+    );
+    // Assess
+    expect(result.stderr).not.toContain(org.apiKey);
+    expect(result.stdout).not.toContain(org.apiKey);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/openathens\s+SUCCEEDED\s+1\s+0\s+0\s+25\b/);
+    expect(result.stdout).toContain('1 reports archived, 25 rows');
+    expect(result.stdout).toContain(`${org.tenantId}  ${yesterday}`);
+  });
+
+  it('refuses a bad config with the field and what was expected', async () => {
+    const config = join(dir, 'bad.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        alerts: { topicName: 'local' },
+        vendors: {
+          openathens: { baseUrl: 'ftp://nowhere', tenants: [{ id: 'Bad Id', apiName: 'x', credentials: {} }] },
+        },
+      }),
+    );
+    const result = await start(['--config', config, '--workspace', join(dir, 'ws2')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('vendors.openathens.baseUrl');
+    expect(result.stderr).toContain('vendors.openathens.tenants[0].id: expected a lower-case slug');
+  });
+});
