@@ -79,12 +79,21 @@ export interface ExtractedFile {
   readonly crc32: number;
 }
 
-/** Pass-through that counts, hashes and enforces every limit on extracted bytes. */
+/**
+ * Pass-through that counts, hashes and enforces every limit on extracted bytes.
+ *
+ * Limits are checked before a chunk is passed on; hashing (SHA-256, CRC-32) runs a moment later
+ * from a queue. node:zlib only asks its thread pool for the next chunk once this one was pushed,
+ * so hashing inside `_transform` would run in series with inflating; deferred, the two overlap
+ * when a second core is free. The checks on the hashes still happen before the stream ends.
+ */
 export class ExtractMeter extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private crc = 0;
   private count = 0;
   private result?: ExtractedFile;
+  private pending: Buffer[] = [];
+  private hashing = false;
 
   constructor(private readonly options: ExtractMeterOptions) {
     super({ highWaterMark: 256 * 1024 });
@@ -114,15 +123,29 @@ export class ExtractMeter extends Transform {
         throw this.mismatch(`${what} holds more than its declared ${declaredSize} bytes`);
       }
       this.options.budget.take(chunk.length, what);
-      if (this.options.hash !== false) this.hash.update(chunk);
-      if (this.options.declaredCrc32 !== undefined) this.crc = crc32(chunk, this.crc);
+      this.pending.push(chunk);
+      if (!this.hashing) {
+        this.hashing = true;
+        setImmediate(() => this.hashPending());
+      }
       callback(null, chunk);
     } catch (error) {
       callback(error as Error);
     }
   }
 
+  private hashPending(): void {
+    this.hashing = false;
+    const chunks = this.pending;
+    this.pending = [];
+    for (const chunk of chunks) {
+      if (this.options.hash !== false) this.hash.update(chunk);
+      if (this.options.declaredCrc32 !== undefined) this.crc = crc32(chunk, this.crc);
+    }
+  }
+
   override _flush(callback: TransformCallback): void {
+    this.hashPending();
     const { what, declaredSize, declaredCrc32 } = this.options;
     if (declaredSize !== undefined && this.count !== declaredSize) {
       callback(this.mismatch(`${what} holds ${this.count} bytes; its header declares ${declaredSize}`));
