@@ -221,7 +221,9 @@ async function spaced<T>(
     );
     // No record anywhere (a fresh container starting or restarting a job): assume a call just happened.
     const last = known.length > 0 ? Math.max(...known) : options.unknownHistory ? Date.now() : undefined;
-    const spacingMs = last === undefined ? 0 : Math.min(interval, last + interval - Date.now());
+    // A timer may fire a millisecond early by the wall clock: keep a small margin over the rule.
+    const margin = Math.max(2, Math.ceil(interval * 0.02));
+    const spacingMs = last === undefined ? 0 : Math.min(interval + margin, last + interval + margin - Date.now());
     const waitMs = Math.max(spacingMs, (options.notBefore ?? 0) - Date.now());
     if (waitMs > 0) {
       ctx.logger.debug('spacing dataExplorations call', { waitMs, environmentId: ctx.tenant.environmentId });
