@@ -4,6 +4,7 @@
  * export can hold and a CSV parser must survive: commas (user agents, ISP names, permission
  * sets), quotes and line breaks (resource titles entered by admins), non-ASCII text, empty fields.
  */
+import { mulberry32 as prng } from '../random.ts';
 
 /** Documented columns, in the documented order. */
 export const DOCUMENTED_HEADERS = [
@@ -56,17 +57,7 @@ export function hashString(text: string): number {
   return hash >>> 0;
 }
 
-/** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 type Random = () => number;
 

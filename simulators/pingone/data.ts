@@ -8,6 +8,7 @@
  *
  * Kept independent of the connector's field list on purpose: a shared mistake would be invisible.
  */
+import { mulberry32 } from '../random.ts';
 
 /** The documented report fields, in the documented order (the default CSV header order). */
 export const SIM_FIELDS = [
@@ -83,16 +84,7 @@ export const SIM_TIMESTAMP_FIELDS: ReadonlySet<string> = new Set([
   'lastDeviceTrxTime',
 ]);
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function hashSeed(...parts: (string | number)[]): number {
   let h = 2166136261;

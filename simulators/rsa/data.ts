@@ -7,6 +7,7 @@
  * document the columns of hardware_tokens, admin_users or radius_clients, so those are assumed
  * (the connector keeps any header it does not know in `extra`).
  */
+import { mulberry32 as prng } from '../random.ts';
 
 export const SIM_REPORTS = ['users', 'hardware_tokens', 'mfa_clients', 'admin_users', 'radius_clients'] as const;
 export type SimReport = (typeof SIM_REPORTS)[number];
@@ -59,17 +60,7 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32 */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export function seededRandom(seed: number, ...parts: string[]): () => number {
   return prng(hash(`${seed}:${parts.join(':')}`));
