@@ -137,7 +137,8 @@ describe('openathens pipeline: one organisation per switch, one run', () => {
     }),
     org('hospital', {
       rows: 33,
-      task: { runningPolls: 0, durationMs: 20 },
+      // finishes within the start request's inline wait (the API waits up to 5 s), so it is FINISHED at once
+      task: { runningPolls: 0, durationMs: 20, inlineWaitMs: 1_000 },
       download: { format: 'plain', extraColumns: ['request.referrer'], lineEnding: '\n', bom: false },
     }),
     org('quiet', { attributes: ['department'], rows: 0 }),
