@@ -56,7 +56,10 @@ function category(url: string, name: string): string {
   if (url.includes('/lambdas/')) return `lambdas: ${url.split('/lambdas/')[1]}`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return `package: ${pkg[1]}`;
-  if (url.startsWith('node:')) return `node: ${url.slice(5).split('/')[0]}`;
+  if (url.startsWith('node:')) {
+    const parts = url.slice(5).split('/');
+    return `node: ${parts[0] === 'internal' && parts.length > 2 ? `internal/${parts[1]}` : parts[0]}`;
+  }
   return url;
 }
 
