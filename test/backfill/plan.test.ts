@@ -3,38 +3,18 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import type { AnyConnector } from '../../lambdas/connectors/index.ts';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import { parseBackfillArgs } from '../../scripts/backfill/args.ts';
 import { BackfillError, UsageError } from '../../scripts/backfill/errors.ts';
 import { type BackfillRequest, executionName, planBackfill } from '../../scripts/backfill/plan.ts';
 import { stateMachineOutputKey } from '../../scripts/backfill/stack.ts';
+import { fixtureConnector } from './fixtures.ts';
 
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Acme';
-
-/** `null`: a connector whose reports are snapshots (no `backfill`). */
-function fixtureConnector(
-  backfill: AnyConnector['backfill'] | null = { spacingSeconds: 30, historyDays: 30 },
-): AnyConnector {
-  const unused = () => Promise.reject(new Error('not called by a backfill'));
-  return {
-    vendor: 'acme',
-    displayName: 'Acme',
-    settingsSchema: z.any(),
-    credentialsSchema: z.any(),
-    reports: [],
-    queries: [],
-    ...(backfill ? { backfill } : {}),
-    startJob: unused,
-    checkJob: unused,
-    fetchReport: unused,
-  };
-}
 
 const section = { enabled: true, reports: ['users', 'devices'], tenants: [{ id: 't1' }, { id: 't2' }] };
 

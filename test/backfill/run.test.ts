@@ -10,7 +10,6 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { AnyConnector } from '../../lambdas/connectors/index.ts';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import type { AppConfig } from '../../lib/config.ts';
@@ -19,6 +18,7 @@ import { backfillCommand } from '../../scripts/backfill/command.ts';
 import { BackfillError } from '../../scripts/backfill/errors.ts';
 import { type BackfillPlan, executionName } from '../../scripts/backfill/plan.ts';
 import { runBackfill } from '../../scripts/backfill/run.ts';
+import { fixtureConnector } from './fixtures.ts';
 
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
@@ -26,25 +26,6 @@ const sfn = mockClient(SFNClient);
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Acme';
-
-/** `null`: a connector whose reports are snapshots (no `backfill`). */
-function fixtureConnector(
-  backfill: AnyConnector['backfill'] | null = { spacingSeconds: 30, historyDays: 30 },
-): AnyConnector {
-  const unused = () => Promise.reject(new Error('not called by a backfill'));
-  return {
-    vendor: 'acme',
-    displayName: 'Acme',
-    settingsSchema: z.any(),
-    credentialsSchema: z.any(),
-    reports: [],
-    queries: [],
-    ...(backfill ? { backfill } : {}),
-    startJob: unused,
-    checkJob: unused,
-    fetchReport: unused,
-  };
-}
 
 // the schema only accepts registered vendors; none may be registered yet
 const config = {
