@@ -16,22 +16,19 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ArchiveError, CorruptArchiveError, UnsupportedFormatError, WrongPasswordError } from '../errors.ts';
+import { ArchiveError } from '../errors.ts';
 import { dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
 import { Spool } from './download.ts';
-import { gunzip } from './gzip.ts';
+import { type ExtractContext, extractSource } from './extract.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
-import { type ArchiveLimits, ExtractBudget, ExtractMeter } from './limits.ts';
+import { type ArchiveLimits, ExtractBudget } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
 import { RecordSink } from './records.ts';
 import { putText, type S3Target, uploadFile } from './s3-upload.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
-import { type EntryEncryption, ZipArchive, type ZipEntryInfo } from './zip.ts';
 
 export interface ArchiveDeps {
   s3: S3Client;
@@ -84,10 +81,6 @@ interface Run {
   rows: number;
 }
 
-interface ExtractedEntry extends ManifestEntry {
-  readonly rows: number;
-}
-
 export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
   const { request, report, sources } = input;
   const startedAt = input.startedAt ?? deps.now().toISOString();
@@ -119,7 +112,16 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     // Data sources first (in order), while the others keep downloading; then every source's facts.
     const extracted = new Map<number, { format: FileFormat; entries: ManifestEntry[] }>();
     for (const [i, source] of sources.entries()) {
-      if (source.role === 'data') extracted.set(i, await extractSource(run, spools[i]!, keys.originals[i]!));
+      if (source.role !== 'data') continue;
+      const result = await extractSource(spools[i]!, recordExtraction(run));
+      logger.info('source extracted', {
+        fileName: source.fileName,
+        key: keys.originals[i]!,
+        format: result.format,
+        entries: result.entries.length,
+        rows: run.rows,
+      });
+      extracted.set(i, result);
     }
     const originals: ManifestOriginal[] = [];
     for (const [i, source] of sources.entries()) {
@@ -215,142 +217,32 @@ function checkSources(sources: readonly ReportSource[], originalKeys: readonly s
   }
 }
 
+/** Extracted files are parsed into records for the data upload. */
+function recordExtraction(run: Run): ExtractContext<RecordSink> {
+  const { deps, report, writer } = run;
+  return {
+    limits: deps.limits,
+    budget: run.budget,
+    logger: deps.logger,
+    createSink: ({ what }) => new RecordSink({ what, report, writer }),
+    fileDone: (file, sink) => {
+      run.rows += sink.records;
+      deps.logger.info('file parsed', {
+        file: file.name,
+        format: sink.format,
+        rows: sink.records,
+        bytes: file.bytes,
+        columns: sink.columns,
+      });
+    },
+  };
+}
+
 /** When the upload failed first, its error explains the "stream destroyed" that parsing then hit. */
 function rootCause(caught: unknown, writer: JsonlUpload | undefined): Error {
   if (caught instanceof ArchiveError) return caught;
   if (writer?.failure) return writer.failure;
   return caught instanceof Error ? caught : new Error(String(caught));
-}
-
-async function extractSource(
-  run: Run,
-  spool: Spool,
-  key: string,
-): Promise<{ format: FileFormat; entries: ManifestEntry[] }> {
-  const { source } = spool;
-  const what = source.fileName;
-  const format = sniffFormat(await spool.head(SNIFF_BYTES), what);
-  const entries: ManifestEntry[] = [];
-  const log = run.deps.logger;
-  if (format === 'zip') {
-    await spool.done;
-    const zip = await ZipArchive.open(spool.path, what, run.deps.limits, run.budget.max - run.budget.used);
-    try {
-      const dataEntries = zip.dataEntries;
-      const skipped = zip.entries.filter((entry) => entry.junk && !entry.directory).map((entry) => entry.name);
-      if (skipped.length > 0) log.info('skipped os junk entries', { fileName: what, entries: skipped });
-      if (dataEntries.length === 0) {
-        throw new UnsupportedFormatError(`${what} holds no data entries (${zip.entries.length} entries in all)`);
-      }
-      for (const entry of dataEntries) {
-        const { rows: _rows, ...extracted } = await extractZipEntry(run, zip, entry, source.password);
-        entries.push(extracted);
-      }
-    } finally {
-      await zip.close();
-    }
-  } else if (format === 'gzip') {
-    const opened = gunzip(spool.createReader());
-    const name = what.replace(/\.(gz|gzip)$/i, '') || what;
-    const { rows: _rows, ...extracted } = await parse(run, opened.stream, {
-      what: `${what} (gzip)`,
-      name,
-      encryption: 'none',
-      compressedBytes: opened.compressedBytes,
-    });
-    entries.push(extracted);
-  } else {
-    // Plain CSV or JSON: the original is the extracted file; its hash is the download's.
-    await parse(run, spool.createReader(), { what, name: what, encryption: 'none', hash: false });
-  }
-  log.info('source extracted', { fileName: what, key, format, entries: entries.length, rows: run.rows });
-  return { format, entries };
-}
-
-async function extractZipEntry(
-  run: Run,
-  zip: ZipArchive,
-  entry: ZipEntryInfo,
-  password: string | undefined,
-): Promise<ExtractedEntry> {
-  const what = zip.entryWhat(entry);
-  const zipCrypto = entry.encryption === 'zipcrypto';
-  // ZipCrypto checks a password against one byte only: a wrong one usually shows as bad data.
-  const mismatchError = zipCrypto
-    ? (message: string) => new WrongPasswordError(`${message}: the password is wrong or the entry is corrupt`)
-    : undefined;
-  try {
-    const opened = await zip.openEntry(entry, password);
-    return await parse(run, opened.stream, {
-      what,
-      name: entry.name,
-      encryption: entry.encryption,
-      compressedBytes: entry.method === 8 ? opened.compressedBytes : undefined,
-      declaredSize: entry.uncompressedSize,
-      declaredCrc32: entry.crc32,
-      mismatchError,
-    });
-  } catch (error) {
-    if (zipCrypto && error instanceof CorruptArchiveError) {
-      throw new WrongPasswordError(`${what} did not decrypt: the password is wrong or the entry is corrupt`);
-    }
-    throw error;
-  }
-}
-
-interface ParseOptions {
-  readonly what: string;
-  readonly name: string;
-  readonly encryption: EntryEncryption;
-  readonly compressedBytes?: () => number;
-  readonly declaredSize?: number;
-  readonly declaredCrc32?: number;
-  readonly mismatchError?: (message: string) => Error;
-  readonly hash?: boolean;
-}
-
-async function parse(run: Run, stream: Readable, options: ParseOptions): Promise<ExtractedEntry> {
-  const meter = new ExtractMeter({
-    what: options.what,
-    budget: run.budget,
-    maxRatio: run.deps.limits.maxCompressionRatio,
-    compressedBytes: options.compressedBytes,
-    declaredSize: options.declaredSize,
-    declaredCrc32: options.declaredCrc32,
-    mismatchError: options.mismatchError,
-    hash: options.hash,
-  });
-  const sink = new RecordSink({ what: options.what, report: run.report, writer: run.writer });
-  try {
-    await pipeline(stream, meter, sink);
-  } catch (error) {
-    throw streamError(error, options.what);
-  }
-  run.rows += sink.records;
-  run.deps.logger.info('file parsed', {
-    file: options.name,
-    format: sink.format,
-    rows: sink.records,
-    bytes: meter.file.bytes,
-    columns: sink.columns,
-  });
-  return {
-    name: options.name,
-    bytes: meter.file.bytes,
-    sha256: meter.file.sha256,
-    encryption: options.encryption,
-    rows: sink.records,
-  };
-}
-
-/** zlib reports damaged or truncated data with Z_* codes. */
-function streamError(error: unknown, what: string): unknown {
-  const code = (error as { code?: unknown })?.code;
-  if (!(error instanceof ArchiveError) && typeof code === 'string' && code.startsWith('Z_')) {
-    const reason = code === 'Z_BUF_ERROR' ? 'ends early (truncated)' : `is corrupt (${(error as Error).message})`;
-    return new CorruptArchiveError(`${what} ${reason}`);
-  }
-  return error;
 }
 
 /** Defence in depth: the connector's parameters must never carry a zip password into the manifest. */

@@ -25,7 +25,7 @@ export interface SpoolOptions {
 }
 
 const WRITE_BATCH_BYTES = 1024 * 1024;
-const READ_CHUNK_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 export class Spool {
   readonly done: Promise<SpooledFile>;
@@ -89,10 +89,10 @@ export class Spool {
     }
   }
 
-  /** A stream of the file from its start that follows the download until it ends or fails. */
-  createReader(): Readable {
+  /** A stream of the file from `start` that follows the download until it ends or fails. */
+  createReader(start = 0): Readable {
     let fh: FileHandle | undefined;
-    const cursor = { position: 0 };
+    const cursor = { position: start };
     const spool = this;
     return new Readable({
       highWaterMark: READ_CHUNK_BYTES,
@@ -183,7 +183,8 @@ export class Spool {
         hash.update(buf);
         pending.push(buf);
         pendingBytes += buf.length;
-        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+        // Batched, but never held back while the vendor pauses: readers follow what is on disk.
+        if (pendingBytes >= WRITE_BATCH_BYTES || opened.body.readableLength === 0) await flush();
       }
       if (this.abortReason) throw this.abortReason;
       if (pendingBytes > 0) await flush();

@@ -67,6 +67,8 @@ export interface ExtractMeterOptions {
   readonly declaredSize?: number;
   /** CRC-32 declared by the container; checked at the end */
   readonly declaredCrc32?: number;
+  /** compute the CRC-32 even when nothing declares it (the caller compares it afterwards) */
+  readonly crc32?: boolean;
   /** error to raise when the CRC or declared size does not match (wrong ZipCrypto password) */
   readonly mismatchError?: (message: string) => Error;
   /** false: skip SHA-256 (the file is the download, already hashed) */
@@ -95,8 +97,11 @@ export class ExtractMeter extends Transform {
   private pending: Buffer[] = [];
   private hashing = false;
 
+  private readonly crcWanted: boolean;
+
   constructor(private readonly options: ExtractMeterOptions) {
-    super({ highWaterMark: 256 * 1024 });
+    super({ highWaterMark: 1024 * 1024 });
+    this.crcWanted = options.crc32 === true || options.declaredCrc32 !== undefined;
   }
 
   get file(): ExtractedFile {
@@ -140,7 +145,7 @@ export class ExtractMeter extends Transform {
     this.pending = [];
     for (const chunk of chunks) {
       if (this.options.hash !== false) this.hash.update(chunk);
-      if (this.options.declaredCrc32 !== undefined) this.crc = crc32(chunk, this.crc);
+      if (this.crcWanted) this.crc = crc32(chunk, this.crc);
     }
   }
 

@@ -233,6 +233,63 @@ describe('archiveReport with bad input', () => {
       await expectFailure([httpSource(vendor, 'users.zip', { password: PASSWORD })], CorruptArchiveError);
     });
 
+    // The first entry is inflated while the zip downloads, from its local header; the central
+    // directory read afterwards must agree with it in every field.
+    describe('a first entry that disagrees with the central directory', () => {
+      /** `zip` with the first central directory record patched by `patch(record, nameStart)` */
+      function patchCentral(zip: Buffer, patch: (record: Buffer) => void): Buffer {
+        const patched = Buffer.from(zip);
+        const at = patched.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+        patch(patched.subarray(at));
+        return patched;
+      }
+
+      it.each([
+        [
+          'a declared-size zip with another CRC-32',
+          'raw',
+          (record: Buffer) => record.writeUInt32LE(0x12345678, 16),
+          /CRC-32/,
+        ],
+        [
+          'a data-descriptor zip with another CRC-32',
+          'zipjs',
+          (record: Buffer) => record.writeUInt32LE(0x12345678, 16),
+          /CRC-32/,
+        ],
+        [
+          'another compressed size',
+          'zipjs',
+          (record: Buffer) => record.writeUInt32LE(record.readUInt32LE(20) + 1, 20),
+          /compressed bytes/,
+        ],
+        [
+          'another uncompressed size',
+          'zipjs',
+          (record: Buffer) => record.writeUInt32LE(record.readUInt32LE(24) - 1, 24),
+          /were extracted/,
+        ],
+        ['another name', 'raw', (record: Buffer) => record.write('x', 46), /name "xsers\.csv"/],
+        ['encryption', 'raw', (record: Buffer) => record.writeUInt16LE(record.readUInt16LE(8) | 1, 8), /./],
+      ] as const)('rejects %s', async (_label, writer, patch, message) => {
+        const data = Buffer.from(CSV.repeat(50));
+        const zip =
+          writer === 'raw' ? rawZip([{ name: 'users.csv', data }]) : await zipJs([{ name: 'users.csv', data }]);
+        serve('users.zip', patchCentral(zip, patch));
+        const { error } = await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError, message);
+        if (_label !== 'encryption') expect(error.message).toMatch(/does not match the zip's central directory/);
+      });
+
+      it('rejects a zip whose central directory places no entry at the first local header', async () => {
+        const zip = rawZip([{ name: 'users.csv', data: Buffer.from(CSV) }]);
+        serve(
+          'users.zip',
+          patchCentral(zip, (record) => record.writeUInt32LE(1, 42)),
+        );
+        await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError);
+      });
+    });
+
     it('fails with a retryable error when the vendor drops the connection mid-download', async () => {
       serve('users.csv', CSV.repeat(2000), { cutAfter: 5000 });
       await expectFailure([httpSource(vendor, 'users.csv')], VendorUnavailableError, /users\.csv/);

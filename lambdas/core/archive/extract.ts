@@ -1,0 +1,243 @@
+/**
+ * Extraction of one spooled source: sniff the format, then decrypt / unzip / gunzip / pass
+ * through, every extracted file through an `ExtractMeter` (count, SHA-256, CRC-32, limits) into a
+ * sink the caller makes. The archive step's sink parses records; the benchmark's discards bytes.
+ *
+ * - gzip, CSV and JSON are read while they download (the spool's reader follows the temp file).
+ * - zip: when the file starts with an unencrypted deflated data entry, that entry is inflated
+ *   while the zip downloads, from its local header (deflate ends itself, so no sizes are needed).
+ *   Once the download is done the central directory is read and checked as for any zip, and that
+ *   entry must match it exactly (offset, name, method, sizes, CRC-32) or the source fails. Every
+ *   other entry is read after the download, through the central directory.
+ *
+ * Nothing here publishes anything: a failure after bytes went to the sink is the caller's to
+ * abort (the archive step aborts its multipart upload).
+ */
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ArchiveError, CorruptArchiveError, UnsupportedFormatError, WrongPasswordError } from '../errors.ts';
+import type { Spool } from './download.ts';
+import { gunzip } from './gzip.ts';
+import { type ArchiveLimits, type ExtractBudget, type ExtractedFile, ExtractMeter } from './limits.ts';
+import type { ManifestEntry } from './manifest.ts';
+import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
+import {
+  type EntryEncryption,
+  type LocalEntry,
+  localHeaderBytes,
+  openStreamingEntry,
+  readFirstLocalEntry,
+  ZipArchive,
+  type ZipEntryInfo,
+} from './zip.ts';
+
+export interface ExtractContext<S extends Writable> {
+  readonly limits: ArchiveLimits;
+  /** extracted bytes of the whole run */
+  readonly budget: ExtractBudget;
+  readonly logger: Logger;
+  /** where one extracted file's bytes go */
+  readonly createSink: (file: { readonly what: string; readonly name: string }) => S;
+  /** called once a file was read to its end and passed every check */
+  readonly fileDone?: (entry: ManifestEntry, sink: S) => void;
+}
+
+export interface ExtractedSource {
+  readonly format: FileFormat;
+  /** extracted files (none for plain CSV or JSON: the download is the file) */
+  readonly entries: ManifestEntry[];
+}
+
+interface FileOptions {
+  readonly what: string;
+  readonly name: string;
+  readonly encryption: EntryEncryption;
+  readonly compressedBytes?: () => number;
+  readonly declaredSize?: number;
+  readonly declaredCrc32?: number;
+  /** compute the CRC-32 even when nothing declares it (checked by the caller afterwards) */
+  readonly crc32?: boolean;
+  readonly mismatchError?: (message: string) => Error;
+  readonly hash?: boolean;
+}
+
+export async function extractSource<S extends Writable>(
+  spool: Spool,
+  ctx: ExtractContext<S>,
+): Promise<ExtractedSource> {
+  const what = spool.source.fileName;
+  const format = sniffFormat(await spool.head(SNIFF_BYTES), what);
+  const entries: ManifestEntry[] = [];
+  if (format === 'zip') {
+    entries.push(...(await extractZip(spool, ctx)));
+  } else if (format === 'gzip') {
+    const opened = gunzip(spool.createReader());
+    const { file } = await extractFile(ctx, opened.stream, {
+      what: `${what} (gzip)`,
+      name: what.replace(/\.(gz|gzip)$/i, '') || what,
+      encryption: 'none',
+      compressedBytes: opened.compressedBytes,
+    });
+    entries.push(file);
+  } else {
+    // Plain CSV or JSON: the original is the extracted file; its hash is the download's.
+    await extractFile(ctx, spool.createReader(), { what, name: what, encryption: 'none', hash: false });
+  }
+  return { format, entries };
+}
+
+async function extractZip<S extends Writable>(spool: Spool, ctx: ExtractContext<S>): Promise<ManifestEntry[]> {
+  const what = spool.source.fileName;
+  const local = readFirstLocalEntry(await spool.head(localHeaderBytes(await spool.head(SNIFF_BYTES))), what);
+  let early: { entry: ManifestEntry; local: LocalEntry; meter: ExtractedFile; compressed: number } | undefined;
+  const usedBefore = ctx.budget.used;
+  if (local) {
+    try {
+      const opened = openStreamingEntry(spool.createReader(local.dataStart));
+      const { file, meter } = await extractFile(ctx, opened.stream, {
+        what: `entry ${JSON.stringify(local.name)} of ${what}`,
+        name: local.name,
+        encryption: 'none',
+        compressedBytes: opened.compressedBytes,
+        declaredSize: local.declared?.uncompressedSize,
+        declaredCrc32: local.declared?.crc32,
+        crc32: true,
+      });
+      early = { entry: file, local, meter, compressed: opened.compressedBytes() };
+    } catch (error) {
+      if (!(error instanceof ArchiveError)) throw error;
+      // A zip that fails the central directory's checks (damaged, a declared bomb, over the
+      // extraction limit) says so better than what its first entry's bytes ran into.
+      await spool.done;
+      const zip = await ZipArchive.open(spool.path, what, ctx.limits, ctx.budget.max - usedBefore);
+      await zip.close();
+      throw error;
+    }
+  }
+  await spool.done;
+  // The declared total includes the early entry, whose bytes are in the budget already.
+  const zip = await ZipArchive.open(spool.path, what, ctx.limits, ctx.budget.max - usedBefore);
+  try {
+    const dataEntries = zip.dataEntries;
+    const skipped = zip.entries.filter((entry) => entry.junk && !entry.directory).map((entry) => entry.name);
+    if (skipped.length > 0) ctx.logger.info('skipped os junk entries', { fileName: what, entries: skipped });
+    if (dataEntries.length === 0) {
+      throw new UnsupportedFormatError(`${what} holds no data entries (${zip.entries.length} entries in all)`);
+    }
+    const extracted: ManifestEntry[] = [];
+    let earlyEntry: ZipEntryInfo | undefined;
+    if (early) {
+      earlyEntry = matchCentral(zip, early.local, early.meter, early.compressed);
+      extracted.push(early.entry);
+    }
+    for (const entry of dataEntries) {
+      if (entry !== earlyEntry) extracted.push(await extractZipEntry(ctx, zip, entry, spool.source.password));
+    }
+    return extracted;
+  } finally {
+    await zip.close();
+  }
+}
+
+/** The entry read from its local header must be the central directory's entry at offset 0, exactly. */
+function matchCentral(zip: ZipArchive, local: LocalEntry, file: ExtractedFile, compressed: number): ZipEntryInfo {
+  const central = zip.entries.find((entry) => entry.localHeaderOffset === local.offset);
+  const what = `entry ${JSON.stringify(local.name)} of ${zip.what}`;
+  const differences: string[] = [];
+  if (!central) {
+    differences.push(`no central directory entry starts at offset ${local.offset}`);
+  } else {
+    if (!central.entry.fileNameRaw.equals(local.nameRaw)) differences.push(`name ${JSON.stringify(central.name)}`);
+    if (central.directory || central.junk) differences.push('a directory or OS junk');
+    if (central.encryption !== 'none') differences.push(`encrypted (${central.encryption})`);
+    if (central.method !== local.method) differences.push(`compression method ${central.method}`);
+    if (central.compressedSize !== compressed) {
+      differences.push(`${central.compressedSize} compressed bytes where the deflate stream took ${compressed}`);
+    }
+    if (central.uncompressedSize !== file.bytes) {
+      differences.push(`${central.uncompressedSize} bytes where ${file.bytes} were extracted`);
+    }
+    if (central.crc32 !== file.crc32) differences.push('a different CRC-32');
+  }
+  if (!central || differences.length > 0) {
+    throw new CorruptArchiveError(
+      `${what} does not match the zip's central directory (${differences.join('; ')}): the zip is damaged or inconsistent`,
+    );
+  }
+  return central;
+}
+
+async function extractZipEntry<S extends Writable>(
+  ctx: ExtractContext<S>,
+  zip: ZipArchive,
+  entry: ZipEntryInfo,
+  password: string | undefined,
+): Promise<ManifestEntry> {
+  const what = zip.entryWhat(entry);
+  const zipCrypto = entry.encryption === 'zipcrypto';
+  // ZipCrypto checks a password against one byte only: a wrong one usually shows as bad data.
+  const mismatchError = zipCrypto
+    ? (message: string) => new WrongPasswordError(`${message}: the password is wrong or the entry is corrupt`)
+    : undefined;
+  try {
+    const opened = await zip.openEntry(entry, password);
+    const { file } = await extractFile(ctx, opened.stream, {
+      what,
+      name: entry.name,
+      encryption: entry.encryption,
+      compressedBytes: entry.method === 8 ? opened.compressedBytes : undefined,
+      declaredSize: entry.uncompressedSize,
+      declaredCrc32: entry.crc32,
+      mismatchError,
+    });
+    return file;
+  } catch (error) {
+    if (zipCrypto && error instanceof CorruptArchiveError) {
+      throw new WrongPasswordError(`${what} did not decrypt: the password is wrong or the entry is corrupt`);
+    }
+    throw error;
+  }
+}
+
+async function extractFile<S extends Writable>(
+  ctx: ExtractContext<S>,
+  stream: Readable,
+  options: FileOptions,
+): Promise<{ file: ManifestEntry; meter: ExtractedFile }> {
+  const meter = new ExtractMeter({
+    what: options.what,
+    budget: ctx.budget,
+    maxRatio: ctx.limits.maxCompressionRatio,
+    compressedBytes: options.compressedBytes,
+    declaredSize: options.declaredSize,
+    declaredCrc32: options.declaredCrc32,
+    crc32: options.crc32,
+    mismatchError: options.mismatchError,
+    hash: options.hash,
+  });
+  const sink = ctx.createSink({ what: options.what, name: options.name });
+  try {
+    await pipeline(stream, meter, sink);
+  } catch (error) {
+    throw streamError(error, options.what);
+  }
+  const file: ManifestEntry = {
+    name: options.name,
+    bytes: meter.file.bytes,
+    sha256: meter.file.sha256,
+    encryption: options.encryption,
+  };
+  ctx.fileDone?.(file, sink);
+  return { file, meter: meter.file };
+}
+
+/** zlib reports damaged or truncated data with Z_* codes. */
+function streamError(error: unknown, what: string): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (!(error instanceof ArchiveError) && typeof code === 'string' && code.startsWith('Z_')) {
+    const reason = code === 'Z_BUF_ERROR' ? 'ends early (truncated)' : `is corrupt (${(error as Error).message})`;
+    return new CorruptArchiveError(`${what} ${reason}`);
+  }
+  return error;
+}

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Spool } from '../../../lambdas/core/archive/download.ts';
+import { extractSource } from '../../../lambdas/core/archive/extract.ts';
+import { ExtractBudget } from '../../../lambdas/core/archive/limits.ts';
+import type { ReportSource } from '../../../lambdas/core/types.ts';
+import { bulkCsv, capturedLogger, rawZip, zipJs } from '../../support/archive-fixtures.ts';
+
+const LIMITS = { maxDownloadBytes: 1e9, maxExtractedBytes: 1e9, maxCompressionRatio: 100, maxEntries: 10 };
+const CENTRAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x01, 0x02]);
+
+/** Counts and hashes what it receives; `finished` settles when its writer ends it. */
+class Collector extends Writable {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  readonly finished = new Promise<void>((resolve) => this.once('finish', resolve));
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    callback();
+  }
+  get sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+describe('extractSource', () => {
+  let tmpDir: string;
+  beforeEach(async () => {
+    tmpDir = await mkdtemp(join(tmpdir(), 'extract-'));
+  });
+  afterEach(async () => {
+    await rm(tmpDir, { recursive: true, force: true });
+  });
+
+  /** A source whose body the test writes by hand. */
+  function handFedSource(fileName: string): { source: ReportSource; body: PassThrough } {
+    const body = new PassThrough();
+    return { source: { fileName, role: 'data', open: async () => ({ body }) }, body };
+  }
+
+  describe.each([
+    ['sizes in the local header', 'raw'],
+    ['sizes in a data descriptor', 'zipjs'],
+  ] as const)('a zip with %s', (_label, writer) => {
+    it('inflates the first entry while the rest of the zip is still downloading', async () => {
+      const first = bulkCsv(3000, 1);
+      const second = bulkCsv(50, 2);
+      const entries = [
+        { name: 'part-1.csv', data: Buffer.from(first) },
+        { name: 'part-2.csv', data: Buffer.from(second) },
+      ];
+      const zip = writer === 'raw' ? rawZip(entries) : await zipJs(entries);
+      const secondLocal = zip.indexOf(Buffer.from('PK\x03\x04'), 4);
+      expect(secondLocal).toBeGreaterThan(0);
+
+      const { source, body } = handFedSource('export.zip');
+      const spool = Spool.start(source, join(tmpDir, 'source-0'), {
+        maxBytes: LIMITS.maxDownloadBytes,
+        logger: capturedLogger().logger,
+      });
+      const sinks: Collector[] = [];
+      const extracting = extractSource(spool, {
+        limits: LIMITS,
+        budget: new ExtractBudget(LIMITS.maxExtractedBytes),
+        logger: capturedLogger().logger,
+        createSink: () => {
+          const sink = new Collector();
+          sinks.push(sink);
+          return sink;
+        },
+      });
+      // Only the first entry and the signature after it have arrived (inflate learns that a
+      // stream ended from the byte after it): the entry is read to its end before more is sent.
+      body.write(zip.subarray(0, secondLocal + 4));
+      await expect.poll(() => sinks[0]?.bytes, { timeout: 5000 }).toBe(first.length);
+      await sinks[0]!.finished;
+      expect(sinks).toHaveLength(1);
+
+      body.end(zip.subarray(secondLocal + 4));
+      const result = await extracting;
+      expect(result.format).toBe('zip');
+      expect(result.entries).toEqual([
+        { name: 'part-1.csv', bytes: first.length, sha256: sha256(first), encryption: 'none' },
+        { name: 'part-2.csv', bytes: second.length, sha256: sha256(second), encryption: 'none' },
+      ]);
+      expect(sinks.map((sink) => sink.sha256)).toEqual([sha256(first), sha256(second)]);
+      expect(zip.indexOf(CENTRAL_SIGNATURE)).toBeGreaterThan(secondLocal);
+      await spool.settled();
+    });
+  });
+
+  it('leaves a zip whose first entry is OS junk to the central directory', async () => {
+    const data = bulkCsv(100, 3);
+    const zip = rawZip([
+      { name: '__MACOSX/._users.csv', data: Buffer.from('junk') },
+      { name: 'users.csv', data: Buffer.from(data) },
+    ]);
+    const { source, body } = handFedSource('export.zip');
+    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: 1e9, logger: capturedLogger().logger });
+    const sinks: Collector[] = [];
+    const extracting = extractSource(spool, {
+      limits: LIMITS,
+      budget: new ExtractBudget(LIMITS.maxExtractedBytes),
+      logger: capturedLogger().logger,
+      createSink: () => {
+        const sink = new Collector();
+        sinks.push(sink);
+        return sink;
+      },
+    });
+    body.end(zip);
+    const result = await extracting;
+    expect(result.entries.map((entry) => entry.name)).toEqual(['users.csv']);
+    expect(sinks.map((sink) => sink.sha256)).toEqual([sha256(data)]);
+    await spool.settled();
+  });
+});
