@@ -3,9 +3,9 @@
  * manifest.
  *
  * 1. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
- * 2. Data sources are extracted in order (zip entries from the finished file; gzip, CSV and JSON
- *    while they download), parsed, mapped with `toRecord` and streamed into one multipart upload,
- *    completed only after the last record.
+ * 2. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
+ *    while they download, other zip entries from the finished file), parsed, mapped with
+ *    `toRecord` and streamed into one multipart upload, completed only after the last record.
  * 3. Then the originals are uploaded from the temp files, then the data upload is completed, then
  *    the manifest is written (the commit mark).
  * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
