@@ -212,8 +212,9 @@ function guardBody(response: http.IncomingMessage, guard: BodyGuard): Readable {
     out.destroy(new VendorUnavailableError(`${guard.operation} failed: ${reason} from ${guard.describe}`));
   };
   const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fail(`response body stalled for more than ${guard.idleMs} ms`), guard.idleMs);
+    // refresh(): a timer per chunk would cost more than the chunk's bytes
+    if (timer) timer.refresh();
+    else timer = setTimeout(() => fail(`response body stalled for more than ${guard.idleMs} ms`), guard.idleMs);
   };
   const incomplete = () =>
     guard.expectedBytes === undefined
@@ -221,7 +222,8 @@ function guardBody(response: http.IncomingMessage, guard: BodyGuard): Readable {
       : `truncated download: received ${received} of ${guard.expectedBytes} bytes`;
 
   const out = new Readable({
-    highWaterMark: 64 * 1024,
+    // several socket reads' worth: pausing the socket for every 64 KiB read costs more than the copy
+    highWaterMark: 1024 * 1024,
     read() {
       arm();
       response.resume();

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
 import type { ReportSource } from '../types.ts';
@@ -26,6 +27,8 @@ export interface SpoolOptions {
 
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** a batch not yet full is written once the download pauses this long */
+const IDLE_FLUSH_MS = 5;
 
 export class Spool {
   readonly done: Promise<SpooledFile>;
@@ -169,25 +172,40 @@ export class Spool {
       let received = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
-      const flush = async () => {
-        await writeAll(fh!, pending, pendingBytes, this.written);
-        this.written += pendingBytes;
-        pending = [];
-        pendingBytes = 0;
-        this.notify();
+      // Writes run one after another; a batch is written when full, or once the vendor pauses
+      // (readers follow what is on disk, so nothing may wait long in memory).
+      let writes: Promise<void> = Promise.resolve();
+      const flush = () => {
+        writes = writes.then(async () => {
+          if (pendingBytes === 0) return;
+          const batch = pending;
+          const bytes = pendingBytes;
+          pending = [];
+          pendingBytes = 0;
+          await writeAll(fh!, batch, bytes, this.written);
+          this.written += bytes;
+          this.notify();
+        });
+        return writes;
       };
-      for await (const chunk of opened.body as AsyncIterable<Buffer | string>) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        received += buf.length;
-        if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
-        hash.update(buf);
-        pending.push(buf);
-        pendingBytes += buf.length;
-        // Batched, but never held back while the vendor pauses: readers follow what is on disk.
-        if (pendingBytes >= WRITE_BATCH_BYTES || opened.body.readableLength === 0) await flush();
+      let idle: NodeJS.Timeout | undefined;
+      try {
+        await eachChunk(opened.body, (buf) => {
+          received += buf.length;
+          if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
+          hash.update(buf);
+          pending.push(buf);
+          pendingBytes += buf.length;
+          if (pendingBytes >= WRITE_BATCH_BYTES) return flush();
+          if (idle) idle.refresh();
+          else idle = setTimeout(() => flush().catch(() => {}), IDLE_FLUSH_MS);
+          return undefined;
+        });
+      } finally {
+        clearTimeout(idle);
       }
       if (this.abortReason) throw this.abortReason;
-      if (pendingBytes > 0) await flush();
+      await flush();
       if (opened.contentLength !== undefined && received < opened.contentLength) {
         throw new VendorUnavailableError(
           `download of ${fileName} ended after ${received} of ${opened.contentLength} bytes (Content-Length)`,
@@ -206,6 +224,45 @@ export class Spool {
       await fh?.close().catch(() => {});
     }
   }
+}
+
+/**
+ * Calls `onChunk` for every chunk of `body` as it arrives, pausing the body while a returned
+ * promise settles. Chunks are taken as delivered: an async iterator would read whatever is
+ * buffered as one concatenated copy.
+ */
+function eachChunk(body: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let busy: Promise<void> | undefined;
+    const fail = (error: unknown) => {
+      body.off('data', onData);
+      body.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer | string) => {
+      let next: Promise<void> | undefined;
+      try {
+        next = onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (!next) return;
+      body.pause();
+      busy = next.then(
+        () => {
+          busy = undefined;
+          body.resume();
+        },
+        (error: unknown) => fail(error),
+      );
+    };
+    body.on('data', onData);
+    finished(body).then(
+      () => (busy ?? Promise.resolve()).then(resolve, reject),
+      (error: unknown) => fail(error),
+    );
+  });
 }
 
 async function writeAll(fh: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
