@@ -39,6 +39,15 @@ export interface ReportDefinition {
    * `MalformedJsonError`) naming the field for a value that cannot be converted.
    */
   toRecord(raw: Readonly<Record<string, unknown>>): JsonObject;
+  /**
+   * Optional fast path for CSV, called once per file with its header row (as parsed, names
+   * unique). Returns a function from one row's fields (in header order, as many as the header) to
+   * the JSON text of its record: exactly `JSON.stringify(toRecord(raw))` for the object `raw` the
+   * CSV reader would have keyed by that header, byte for byte, and throwing the same errors for
+   * the same rows. `toRecord` stays the definition; this only saves building and serialising an
+   * object per row. Must not throw for a header alone (a file may have no rows).
+   */
+  compileCsv?(header: readonly string[]): (fields: readonly string[]) => string;
 }
 
 /** What a scheduled or hand-started execution asks for (the state machine's input). */

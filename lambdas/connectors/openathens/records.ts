@@ -11,6 +11,8 @@
  *    them over time, so a map never breaks a query or an older partition.
  * 4. Any other column the docs do not list goes into `extra` (key = header as delivered), so a
  *    column OpenAthens adds is archived, not dropped.
+ * 5. CSV files take a faster path with the same result (`compileRawStatisticsCsv`): the header is
+ *    read once, and each row becomes its JSON line without an object in between.
  */
 import { MalformedCsvError } from '../../core/errors.ts';
 import type { ColumnDefinition, JsonObject, ReportDefinition } from '../../core/types.ts';
@@ -116,6 +118,23 @@ function describe(value: string): string {
   return JSON.stringify(shown);
 }
 
+function badDate(header: string, value: string): MalformedCsvError {
+  return new MalformedCsvError(`field "${header}" must be a date YYYY-MM-DD or empty; received ${describe(value)}`);
+}
+
+/** `date` missing (`sawDate` false), empty, or not an event time. */
+function badEventTime(sawDate: boolean, value: string | null): MalformedCsvError {
+  if (!sawDate) {
+    return new MalformedCsvError('field "date" is missing: expected the documented OpenAthens raw report header');
+  }
+  if (value === null || value === '') {
+    return new MalformedCsvError('field "date" must hold the event time dd/MM/yyyyTHH:mm:ss; received an empty value');
+  }
+  return new MalformedCsvError(
+    `field "date" must be a UTC time dd/MM/yyyyTHH:mm:ss such as 20/06/2023T19:29:16; received ${describe(value)}`,
+  );
+}
+
 /** A CSV header as the vendor would mean it: BOM and surrounding blanks removed. */
 function cleanHeader(header: string): string {
   return header.replace(/^\uFEFF/, '').trim();
@@ -154,11 +173,7 @@ export function toRawStatisticsRecord(raw: Readonly<Record<string, unknown>>): J
         if (value === null || value === '') record[column.name] = null;
         else {
           const parsed = parseIsoDate(value);
-          if (parsed === undefined) {
-            throw new MalformedCsvError(
-              `field "${header}" must be a date YYYY-MM-DD or empty; received ${describe(value)}`,
-            );
-          }
+          if (parsed === undefined) throw badDate(header, value);
           record[column.name] = parsed;
         }
       } else {
@@ -171,24 +186,184 @@ export function toRawStatisticsRecord(raw: Readonly<Record<string, unknown>>): J
     else extra[header] = value;
   }
 
-  if (!sawDate || eventTimeRaw === null || eventTimeRaw === '') {
-    throw new MalformedCsvError(
-      sawDate
-        ? 'field "date" must hold the event time dd/MM/yyyyTHH:mm:ss; received an empty value'
-        : 'field "date" is missing: expected the documented OpenAthens raw report header',
-    );
-  }
+  if (!sawDate || eventTimeRaw === null || eventTimeRaw === '') throw badEventTime(sawDate, eventTimeRaw);
   const eventTime = parseEventTime(eventTimeRaw);
-  if (eventTime === undefined) {
-    throw new MalformedCsvError(
-      `field "date" must be a UTC time dd/MM/yyyyTHH:mm:ss such as 20/06/2023T19:29:16; received ${describe(eventTimeRaw)}`,
-    );
-  }
+  if (eventTime === undefined) throw badEventTime(true, eventTimeRaw);
   record.event_time = eventTime;
   record.event_time_raw = eventTimeRaw;
   record.attributes = attributes;
   record.extra = extra;
   return record;
+}
+
+/** What `JSON.stringify` escapes in a string: `"`, `\`, controls, and surrogates (lone ones). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Distinct event times remembered per file; rows mostly come in time order, many per second. */
+const EVENT_TIME_CACHE_SIZE = 4096;
+/** Distinct valid `date` values (account expiry) remembered per file. */
+const DATE_CACHE_SIZE = 4096;
+
+/**
+ * `YYYY-MM-DD` (digits and dashes only) as the number YYYYMMDD, else -1: a cache key that holds
+ * no reference to the parser's input.
+ */
+function isoDateKey(value: string): number {
+  if (value.length !== 10 || value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d) return -1;
+  let key = 0;
+  for (let i = 0; i < 10; i++) {
+    if (i === 4 || i === 7) continue;
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    key = key * 10 + digit;
+  }
+  return key;
+}
+
+// Where each varying part of a compiled line comes from (see `compileRawStatisticsCsv`):
+/** a field, as a JSON string */
+const SLOT_TEXT = 0;
+/** a `date` field (checked first): `null` when empty, else the field quoted */
+const SLOT_DATE = 1;
+/** the JSON text of `event_time` */
+const SLOT_EVENT_TIME = 2;
+/** the JSON text of `event_time_raw` */
+const SLOT_EVENT_TIME_RAW = 3;
+type Slot = typeof SLOT_TEXT | typeof SLOT_DATE | typeof SLOT_EVENT_TIME | typeof SLOT_EVENT_TIME_RAW;
+
+/**
+ * `compileCsv` of `raw_statistics`: `JSON.stringify(toRawStatisticsRecord(raw))` with every
+ * decision that depends on the header alone taken once per file: which column each field feeds
+ * (header cleaned and matched once, not per row), which field wins when two headers mean the same
+ * column, the order of the map keys. A row then becomes its JSON line by concatenation, and the
+ * event time is parsed once per distinct value.
+ *
+ * Ordering follows `toRawStatisticsRecord` step by step: fields are visited in the order
+ * `Object.entries` visits the row object the CSV reader would build (V8 puts integer-like keys
+ * first, so a plain object built the same way is asked), a later field overwrites an earlier one
+ * of the same column or map key, and the maps keep the key order a plain object gives them.
+ * Errors are the same and come in the same order: `date`-typed fields in visiting order, then
+ * the event time. test/connectors/openathens/compiled.test.ts compares both paths byte for byte.
+ */
+export function compileRawStatisticsCsv(header: readonly string[]): (fields: readonly string[]) => string {
+  const probe: Record<string, number> = {};
+  for (let i = 0; i < header.length; i++) probe[header[i]!] = i;
+
+  const fieldOfColumn = new Map<string, number>();
+  /** every field that feeds a `date` column, checked in visiting order even when overwritten */
+  const dateChecks: Array<{ readonly field: number; readonly header: string }> = [];
+  const attributes: Record<string, number> = {};
+  const extra: Record<string, number> = {};
+  let dateField = -1;
+  for (const i of Object.values(probe)) {
+    const name = cleanHeader(header[i]!);
+    const lower = name.toLowerCase();
+    if (lower === DATE_HEADER) {
+      dateField = i;
+      continue;
+    }
+    const column = DOCUMENTED_BY_HEADER.get(lower);
+    if (column) {
+      fieldOfColumn.set(column.name, i);
+      if (column.type === 'date') dateChecks.push({ field: i, header: name });
+    } else if (lower.startsWith(ATTRIBUTE_PREFIX)) {
+      attributes[name.slice(ATTRIBUTE_PREFIX.length)] = i;
+    } else {
+      extra[name] = i;
+    }
+  }
+
+  // The line is texts[0] value[0] texts[1] value[1] … tail: constant text (keys, nulls, braces)
+  // folded between the values that vary per row.
+  const texts: string[] = [];
+  const slots: Slot[] = [];
+  const fields: number[] = [];
+  let constant = '{';
+  const addValue = (slot: Slot, field = -1) => {
+    texts.push(constant);
+    slots.push(slot);
+    fields.push(field);
+    constant = '';
+  };
+  const addMap = (entries: Record<string, number>) => {
+    constant += '{';
+    for (const [j, [key, field]] of Object.entries(entries).entries()) {
+      constant += `${j === 0 ? '' : ','}${JSON.stringify(key)}:`;
+      addValue(SLOT_TEXT, field);
+    }
+    constant += '}';
+  };
+  for (const [j, column] of RAW_STATISTICS_COLUMNS.entries()) {
+    constant += `${j === 0 ? '' : ','}${JSON.stringify(column.name)}:`;
+    if (column.name === 'event_time') addValue(SLOT_EVENT_TIME);
+    else if (column.name === 'event_time_raw') addValue(SLOT_EVENT_TIME_RAW);
+    else if (column.name === 'attributes') addMap(attributes);
+    else if (column.name === 'extra') addMap(extra);
+    else {
+      const field = fieldOfColumn.get(column.name);
+      if (field === undefined) constant += 'null';
+      else addValue(column.type === 'date' ? SLOT_DATE : SLOT_TEXT, field);
+    }
+  }
+  const tail = `${constant}}`;
+
+  /** `isoDateKey` of the dates `parseIsoDate` accepted */
+  const goodDates = new Set<number>();
+  // `event_time_raw` (its JSON text) → `event_time` (its JSON text), for valid times only (a bad
+  // one ends the file). Keyed by the JSON text, a fresh string: the field itself is a slice of
+  // the parser's input and, held in the cache, would keep all of that input alive.
+  const times = new Map<string, string>();
+  let lastRaw = '';
+  let lastTime = '';
+  let lastRawJson = '';
+
+  return (row) => {
+    for (let c = 0; c < dateChecks.length; c++) {
+      const date = row[dateChecks[c]!.field]!;
+      if (date === '') continue;
+      const key = isoDateKey(date);
+      if (goodDates.has(key)) continue;
+      if (parseIsoDate(date) === undefined) throw badDate(dateChecks[c]!.header, date);
+      if (goodDates.size >= DATE_CACHE_SIZE) goodDates.clear();
+      if (key !== -1) goodDates.add(key); // always: parseIsoDate accepts YYYY-MM-DD only
+    }
+    if (dateField === -1) throw badEventTime(false, null);
+    const raw = row[dateField]!;
+    if (raw !== lastRaw || lastTime === '') {
+      if (raw === '') throw badEventTime(true, raw);
+      const rawJson = JSON.stringify(raw);
+      let time = times.get(rawJson);
+      if (time === undefined) {
+        const parsed = parseEventTime(raw);
+        if (parsed === undefined) throw badEventTime(true, raw);
+        time = `"${parsed}"`;
+        if (times.size >= EVENT_TIME_CACHE_SIZE) times.clear();
+        times.set(rawJson, time);
+      }
+      lastRaw = raw;
+      lastTime = time;
+      lastRawJson = rawJson;
+    }
+    // One `+=` per value, its constant text first: fewer and larger string pieces than `+=` per part.
+    let line = '';
+    for (let k = 0; k < slots.length; k++) {
+      const before = texts[k]!;
+      const slot = slots[k]!;
+      if (slot === SLOT_TEXT) {
+        const text = row[fields[k]!]!;
+        line += NEEDS_ESCAPE.test(text) ? before + JSON.stringify(text) : `${before}"${text}"`;
+      } else if (slot === SLOT_EVENT_TIME) {
+        line += before + lastTime;
+      } else if (slot === SLOT_EVENT_TIME_RAW) {
+        line += before + lastRawJson;
+      } else {
+        const date = row[fields[k]!]!;
+        line += date === '' ? `${before}null` : `${before}"${date}"`;
+      }
+    }
+    return line + tail;
+  };
 }
 
 export const rawStatisticsReport: ReportDefinition = {
@@ -197,4 +372,5 @@ export const rawStatisticsReport: ReportDefinition = {
     'OpenAthens raw statistics: one row per authentication or resource transfer of one organisation, one UTC day per partition',
   columns: RAW_STATISTICS_COLUMNS,
   toRecord: toRawStatisticsRecord,
+  compileCsv: compileRawStatisticsCsv,
 };

@@ -1,7 +1,8 @@
 /**
  * Extracted bytes to archived records: sniffs CSV or JSON from the first bytes, parses, maps each
- * record with the report's `toRecord` and hands it to the data writer. A Writable, so it sits at the
- * end of a `pipeline` and its backpressure reaches back to the download.
+ * record with the report's `toRecord` and hands it to the data writer. A CSV file of a report with
+ * `compileCsv` skips the record objects: each row's fields become its JSON line directly. A
+ * Writable, so it sits at the end of a `pipeline` and its backpressure reaches back to the download.
  */
 import { Writable } from 'node:stream';
 import type { ReportDefinition } from '../types.ts';
@@ -71,7 +72,17 @@ export class RecordSink extends Writable {
     this.format = format;
     const { report, writer, what } = this.options;
     const onRecord = (raw: Readonly<Record<string, unknown>>) => writer.add(report.toRecord(raw));
-    this.reader = format === 'csv' ? new CsvRecordReader({ what, onRecord }) : new JsonRecordReader({ what, onRecord });
+    if (format === 'csv') {
+      const onHeader = report.compileCsv
+        ? (header: readonly string[]) => {
+            const toLine = report.compileCsv!(header);
+            return (fields: readonly string[]) => writer.addLine(toLine(fields));
+          }
+        : undefined;
+      this.reader = new CsvRecordReader({ what, onRecord, onHeader });
+    } else {
+      this.reader = new JsonRecordReader({ what, onRecord });
+    }
     this.reader.write(head);
   }
 }
