@@ -56,6 +56,9 @@ export class ByteCounter extends Transform {
   }
 }
 
+/** chunks passed on but not yet hashed, at most (then the meter waits for the hashing) */
+const MAX_UNHASHED_BYTES = 4 * 1024 * 1024;
+
 export interface ExtractMeterOptions {
   /** name in error messages, e.g. `entry "users.csv" of export.zip` */
   readonly what: string;
@@ -87,7 +90,8 @@ export interface ExtractedFile {
  * Limits are checked before a chunk is passed on; hashing (SHA-256, CRC-32) runs a moment later
  * from a queue. node:zlib only asks its thread pool for the next chunk once this one was pushed,
  * so hashing inside `_transform` would run in series with inflating; deferred, the two overlap
- * when a second core is free. The checks on the hashes still happen before the stream ends.
+ * when a second core is free. At most `MAX_UNHASHED_BYTES` wait in the queue, and the checks on
+ * the hashes still happen before the stream ends.
  */
 export class ExtractMeter extends Transform {
   private readonly hash: Hash = createHash('sha256');
@@ -95,7 +99,10 @@ export class ExtractMeter extends Transform {
   private count = 0;
   private result?: ExtractedFile;
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private hashing = false;
+  /** the callback of a chunk taken while the queue was full */
+  private unhashedCallback?: TransformCallback;
 
   private readonly crcWanted: boolean;
 
@@ -129,11 +136,16 @@ export class ExtractMeter extends Transform {
       }
       this.options.budget.take(chunk.length, what);
       this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
       if (!this.hashing) {
         this.hashing = true;
         setImmediate(() => this.hashPending());
       }
-      callback(null, chunk);
+      this.push(chunk);
+      // The next chunk is taken once the queue is short again: hashing must not fall behind
+      // without bound when this thread is busier than the inflater.
+      if (this.pendingBytes > MAX_UNHASHED_BYTES) this.unhashedCallback = callback;
+      else callback();
     } catch (error) {
       callback(error as Error);
     }
@@ -143,10 +155,14 @@ export class ExtractMeter extends Transform {
     this.hashing = false;
     const chunks = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     for (const chunk of chunks) {
       if (this.options.hash !== false) this.hash.update(chunk);
       if (this.crcWanted) this.crc = crc32(chunk, this.crc);
     }
+    const resume = this.unhashedCallback;
+    this.unhashedCallback = undefined;
+    resume?.();
   }
 
   override _flush(callback: TransformCallback): void {

@@ -6,7 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { extractSource } from '../../../lambdas/core/archive/extract.ts';
-import { ExtractBudget } from '../../../lambdas/core/archive/limits.ts';
+import { ExtractBudget, ExtractMeter } from '../../../lambdas/core/archive/limits.ts';
 import type { ReportSource } from '../../../lambdas/core/types.ts';
 import { bulkCsv, capturedLogger, rawZip, zipJs } from '../../support/archive-fixtures.ts';
 
@@ -122,5 +122,26 @@ describe('extractSource', () => {
     expect(result.entries.map((entry) => entry.name)).toEqual(['users.csv']);
     expect(sinks.map((sink) => sink.sha256)).toEqual([sha256(data)]);
     await spool.settled();
+  });
+
+  describe('ExtractMeter', () => {
+    it('passes chunks on before hashing them, but lets at most a few MiB wait unhashed', async () => {
+      const meter = new ExtractMeter({ what: 'data', budget: new ExtractBudget(1e9), maxRatio: 100, crc32: true });
+      const sink = new Collector();
+      meter.pipe(sink);
+      const chunks = Array.from({ length: 16 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+      // Written at once, with no turn of the event loop for the deferred hashing to run in.
+      for (const chunk of chunks) meter.write(chunk);
+      const passedAtOnce = sink.bytes;
+      expect(passedAtOnce).toBeGreaterThan(0);
+      expect(passedAtOnce).toBeLessThanOrEqual(5 * 1024 * 1024);
+
+      meter.end();
+      await sink.finished;
+      const all = Buffer.concat(chunks);
+      expect(sink.bytes).toBe(all.length);
+      expect(meter.file.sha256).toBe(sha256(all));
+      expect(sink.sha256).toBe(sha256(all));
+    });
   });
 });
