@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { FUNCTION_V8_FLAGS } from '../lib/node-options.ts';
 import { BENCH_DIR, DATA_DIR, type Measurement, REPO_DIR, type Task } from './common.ts';
 
 export const BUILD_DIR = join(DATA_DIR, 'build');
@@ -20,7 +21,8 @@ export interface ChildRunner {
 
 export async function createChildRunner(tsx: boolean): Promise<ChildRunner> {
   let entry: string;
-  const baseArgs = ['--openssl-legacy-provider', '--expose-gc'];
+  // the functions' V8 flags, so the children measure what deploys
+  const baseArgs = ['--openssl-legacy-provider', '--expose-gc', ...FUNCTION_V8_FLAGS];
   if (tsx) {
     entry = join(BENCH_DIR, 'worker.ts');
     baseArgs.push('--import', 'tsx');

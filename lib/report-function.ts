@@ -19,6 +19,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerEnvironment } from '../lambdas/handlers/env.ts';
 import { acknowledge } from './nag.ts';
+import { FUNCTION_V8_FLAGS } from './node-options.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,8 +94,8 @@ export class ReportFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...toLambdaEnvironment(props.environment),
-        // stack traces point into the TypeScript sources
-        NODE_OPTIONS: '--enable-source-maps',
+        // stack traces point into the TypeScript sources; V8 flags in node-options.ts
+        NODE_OPTIONS: ['--enable-source-maps', ...FUNCTION_V8_FLAGS].join(' '),
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,

@@ -97,6 +97,8 @@ describe('functions', () => {
         expect(parsed.data?.VENDOR).toBe(pipeline.vendor);
         expect(environment.ARCHIVE_BUCKET).toBe(`<${logicalId(synth.stack, synth.stack.archive.bucket)}>`);
         expect(parsed.data?.MAX_DOWNLOAD_BYTES).toBe(synth.config.archive.maxDownloadBytes);
+        // source maps, and the young generation the benchmark measured
+        expect(environment.NODE_OPTIONS?.split(' ')).toEqual(['--enable-source-maps', '--max-semi-space-size=4']);
       }
     }
   });
