@@ -10,7 +10,8 @@
  * non-ASCII names, IPv4 and IPv6, empty fields, two `attribute.*` columns and one column the
  * connector does not know (`request.referrer`, archived in `extra`).
  */
-import { DOCUMENTED_HEADERS, formatEventTime, hashString, prng } from '../simulators/openathens/data.ts';
+import { COUNTRIES, DOCUMENTED_HEADERS, formatEventTime, hashString, prng } from '../simulators/openathens/data.ts';
+import { pick, weighted } from '../simulators/random.ts';
 
 export const HEADER: readonly string[] = [
   ...DOCUMENTED_HEADERS,
@@ -60,18 +61,6 @@ const ISPS = [
   'Free SAS',
   '',
 ];
-const COUNTRIES: readonly (readonly [string, number])[] = [
-  ['GB', 50],
-  ['US', 12],
-  ['IE', 8],
-  ['DE', 6],
-  ['FR', 5],
-  ['NL', 4],
-  ['IN', 4],
-  ['JP', 2],
-  ['BR', 2],
-  ['', 3],
-];
 const DEPARTMENTS = ['Physics', 'Chemistry, Biology', 'Médecine', 'Law "LLM"', 'Économie', 'Informatik', '法学部', ''];
 const AFFILIATIONS = ['student', 'staff', 'member;student', 'affiliate', 'alum'];
 const TITLE_WORDS = [
@@ -119,20 +108,6 @@ function hex(random: Random, digits: number): string {
 function uuid(random: Random): string {
   const h = hex(random, 32);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function weighted<T>(random: Random, items: readonly (readonly [T, number])[]): T {
-  const total = items.reduce((sum, [, weight]) => sum + weight, 0);
-  let roll = random() * total;
-  for (const [item, weight] of items) {
-    roll -= weight;
-    if (roll < 0) return item;
-  }
-  return items[items.length - 1]![0];
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
 }
 
 function userAgent(random: Random): string {

@@ -8,6 +8,8 @@
  *    empty strings) where the vendor could plausibly produce them: device names are user input.
  */
 
+import { pick } from '../random.ts';
+
 export const MFA_AUDIT_ACTIONS = [
   'MFA_ACTIVATION',
   'MFA_DEACTIVATION',
@@ -53,12 +55,6 @@ function fnv1a(text: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return hash >>> 0;
-}
-
-export function pick<T>(rng: Rng, items: readonly T[]): T {
-  const item = items[Math.floor(rng() * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
 }
 
 export function uuid(rng: Rng): string {

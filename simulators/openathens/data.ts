@@ -4,7 +4,7 @@
  * export can hold and a CSV parser must survive: commas (user agents, ISP names, permission
  * sets), quotes and line breaks (resource titles entered by admins), non-ASCII text, empty fields.
  */
-import { mulberry32 as prng } from '../random.ts';
+import { pick, mulberry32 as prng, weighted } from '../random.ts';
 
 /** Documented columns, in the documented order. */
 export const DOCUMENTED_HEADERS = [
@@ -61,20 +61,6 @@ export { prng };
 
 type Random = () => number;
 
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)] as T;
-}
-
-function weighted<T>(random: Random, items: readonly (readonly [T, number])[]): T {
-  const total = items.reduce((sum, [, weight]) => sum + weight, 0);
-  let roll = random() * total;
-  for (const [item, weight] of items) {
-    roll -= weight;
-    if (roll < 0) return item;
-  }
-  return (items[items.length - 1] as readonly [T, number])[0];
-}
-
 function uuid(random: Random): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[Math.floor(random() * 4)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -109,7 +95,8 @@ const ISPS = [
   '',
 ] as const;
 
-const COUNTRIES: readonly (readonly [string, number])[] = [
+/** country codes with their weights (the benchmark's rows use them too) */
+export const COUNTRIES: readonly (readonly [string, number])[] = [
   ['GB', 50],
   ['US', 12],
   ['IE', 8],

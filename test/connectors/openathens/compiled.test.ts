@@ -11,6 +11,7 @@ import {
 } from '../../../lambdas/connectors/openathens/records.ts';
 import { MalformedCsvError } from '../../../lambdas/core/errors.ts';
 import { DOCUMENTED_HEADERS, generateReport, prng } from '../../../simulators/openathens/data.ts';
+import { pick } from '../../../simulators/random.ts';
 
 type Random = () => number;
 type Outcome = { readonly line: string } | { readonly error: string };
@@ -45,10 +46,6 @@ function expectSameOutput(header: readonly string[], rows: readonly (readonly st
     outcomes.push(actual);
   }
   return outcomes;
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
 }
 
 function chance(random: Random, p: number): boolean {
