@@ -19,7 +19,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { ArchiveError, CorruptArchiveError, UnsupportedFormatError, WrongPasswordError } from '../errors.ts';
 import type { Spool } from './download.ts';
 import { gunzip } from './gzip.ts';
-import { type ArchiveLimits, type ExtractBudget, type ExtractedFile, ExtractMeter } from './limits.ts';
+import {
+  type ArchiveLimits,
+  type ExtractBudget,
+  type ExtractedFile,
+  ExtractMeter,
+  type ExtractMeterOptions,
+} from './limits.ts';
 import type { ManifestEntry } from './manifest.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import {
@@ -49,17 +55,10 @@ export interface ExtractedSource {
   readonly entries: ManifestEntry[];
 }
 
-interface FileOptions {
-  readonly what: string;
+/** The meter's options for one file (the run supplies budget and ratio), and its manifest facts. */
+interface FileOptions extends Omit<ExtractMeterOptions, 'budget' | 'maxRatio'> {
   readonly name: string;
   readonly encryption: EntryEncryption;
-  readonly compressedBytes?: () => number;
-  readonly declaredSize?: number;
-  readonly declaredCrc32?: number;
-  /** compute the CRC-32 even when nothing declares it (checked by the caller afterwards) */
-  readonly crc32?: boolean;
-  readonly mismatchError?: (message: string) => Error;
-  readonly hash?: boolean;
 }
 
 export async function extractSource<S extends Writable>(
@@ -205,29 +204,15 @@ async function extractFile<S extends Writable>(
   stream: Readable,
   options: FileOptions,
 ): Promise<{ file: ManifestEntry; meter: ExtractedFile }> {
-  const meter = new ExtractMeter({
-    what: options.what,
-    budget: ctx.budget,
-    maxRatio: ctx.limits.maxCompressionRatio,
-    compressedBytes: options.compressedBytes,
-    declaredSize: options.declaredSize,
-    declaredCrc32: options.declaredCrc32,
-    crc32: options.crc32,
-    mismatchError: options.mismatchError,
-    hash: options.hash,
-  });
-  const sink = ctx.createSink({ what: options.what, name: options.name });
+  const { name, encryption, ...meterOptions } = options;
+  const meter = new ExtractMeter({ ...meterOptions, budget: ctx.budget, maxRatio: ctx.limits.maxCompressionRatio });
+  const sink = ctx.createSink({ what: options.what, name });
   try {
     await pipeline(stream, meter, sink);
   } catch (error) {
     throw streamError(error, options.what);
   }
-  const file: ManifestEntry = {
-    name: options.name,
-    bytes: meter.file.bytes,
-    sha256: meter.file.sha256,
-    encryption: options.encryption,
-  };
+  const file: ManifestEntry = { name, bytes: meter.file.bytes, sha256: meter.file.sha256, encryption };
   ctx.fileDone?.(file, sink);
   return { file, meter: meter.file };
 }

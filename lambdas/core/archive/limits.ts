@@ -47,15 +47,6 @@ export class ExtractBudget {
   }
 }
 
-/** Counts the bytes flowing through (the compressed side of an inflater). */
-export class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
 /** chunks passed on but not yet hashed, at most (then the meter waits for the hashing) */
 const MAX_UNHASHED_BYTES = 4 * 1024 * 1024;
 

@@ -13,8 +13,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { PassThrough, Readable } from 'node:stream';
-import { createInflateRaw } from 'node:zlib';
+import { PassThrough, Readable, type Transform } from 'node:stream';
+import { createInflateRaw, type Zlib } from 'node:zlib';
 import {
   ERR_INVALID_AUTHENTICATION_CODE,
   ERR_INVALID_PASSWORD,
@@ -31,7 +31,7 @@ import {
   UnsupportedFormatError,
   WrongPasswordError,
 } from '../errors.ts';
-import { type ArchiveLimits, ByteCounter, checkRatio } from './limits.ts';
+import { type ArchiveLimits, checkRatio } from './limits.ts';
 
 export type EntryEncryption = 'none' | 'zipcrypto' | 'aes';
 
@@ -134,17 +134,8 @@ export class ZipArchive {
   /** Opens one entry's decompressed bytes. */
   async openEntry(entry: ZipEntryInfo, password: string | undefined): Promise<OpenedEntry> {
     const raw = entry.encryption === 'none' ? await this.openPlain(entry) : await this.openEncrypted(entry, password);
-    const counter = new ByteCounter({ highWaterMark: CHUNK });
-    const stream =
-      entry.method === 8 ? createInflateRaw({ chunkSize: CHUNK }) : new PassThrough({ highWaterMark: CHUNK });
-    raw.on('error', (error) => counter.destroy(error));
-    counter.on('error', (error) => stream.destroy(error));
-    stream.on('close', () => {
-      raw.destroy();
-      counter.destroy();
-    });
-    raw.pipe(counter).pipe(stream);
-    return { stream, compressedBytes: () => counter.bytes };
+    if (entry.method !== 8) return { stream: raw, compressedBytes: () => entry.compressedSize };
+    return inflateThrough(raw, createInflateRaw({ chunkSize: CHUNK }));
   }
 
   private async openPlain(entry: ZipEntryInfo): Promise<Readable> {
@@ -274,20 +265,25 @@ export function readFirstLocalEntry(head: Buffer, what: string): LocalEntry | un
   return { name, nameRaw, offset: 0, dataStart, method, ...(declared ? { declared } : {}) };
 }
 
-/**
- * Inflates a deflate stream from `raw`, which may run on past its end (the rest of the zip): the
- * inflater stops at the stream's end and `compressedBytes` counts what it consumed.
- */
+/** Inflates a deflate stream from `raw`, which may run on past its end (the rest of the zip). */
 export function openStreamingEntry(raw: Readable): OpenedEntry {
-  const stream = createInflateRaw({ chunkSize: CHUNK });
-  raw.on('error', (error) => stream.destroy(error));
-  stream.once('end', () => {
-    raw.unpipe(stream);
+  return inflateThrough(raw, createInflateRaw({ chunkSize: CHUNK }));
+}
+
+/**
+ * `raw` through a node:zlib decompressor. `compressedBytes` is what the decompressor has consumed
+ * (zlib's own count), for the ratio check while inflating. A deflate stream ends itself, so `raw`
+ * may run on past it: once the decompressor ends, `raw` is let go.
+ */
+export function inflateThrough(raw: Readable, inflater: Transform & Zlib): OpenedEntry {
+  raw.on('error', (error) => inflater.destroy(error));
+  inflater.once('end', () => {
+    raw.unpipe(inflater);
     raw.destroy();
   });
-  stream.on('close', () => raw.destroy());
-  raw.pipe(stream);
-  return { stream, compressedBytes: () => stream.bytesWritten };
+  inflater.on('close', () => raw.destroy());
+  raw.pipe(inflater);
+  return { stream: inflater, compressedBytes: () => inflater.bytesWritten };
 }
 
 function drained(stream: PassThrough): Promise<void> {
