@@ -13,6 +13,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import S3rver from 's3rver';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { ArchiveDeps, ArchiveInput, ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import type {
   DownloadedBody,
@@ -107,6 +108,42 @@ export async function startVendor(): Promise<Loopback & { files: Map<string, Ven
     res.end(file.body);
   });
   return Object.assign(loopback, { files });
+}
+
+export type Vendor = Awaited<ReturnType<typeof startVendor>>;
+
+export interface ArchiveTestBed {
+  readonly s3: LocalS3;
+  readonly vendor: Vendor;
+  /** a fresh temp directory per test */
+  readonly tmpDir: string;
+}
+
+/**
+ * Registers the hooks an archiveReport suite needs: a local S3 and a loopback vendor for the
+ * suite, a cleared vendor and a fresh temp directory per test. With `expectTempFilesRemoved`,
+ * each test also checks that the archiver left nothing in its temp directory.
+ */
+export function useArchiveTestBed(prefix: string, options: { expectTempFilesRemoved?: boolean } = {}): ArchiveTestBed {
+  const bed = {} as { s3: LocalS3; vendor: Vendor; tmpDir: string };
+  beforeAll(async () => {
+    bed.s3 = await startLocalS3();
+    bed.vendor = await startVendor();
+  });
+  afterAll(async () => {
+    await bed.vendor.close();
+    await bed.s3.close();
+  });
+  beforeEach(async () => {
+    bed.vendor.files.clear();
+    bed.tmpDir = await mkdtemp(join(tmpdir(), prefix));
+    return async () => {
+      // temp files are removed in every outcome, failures included
+      if (options.expectTempFilesRemoved) expect(await readdir(bed.tmpDir)).toEqual([]);
+      await rm(bed.tmpDir, { recursive: true, force: true });
+    };
+  });
+  return bed;
 }
 
 /** A source whose `open()` does a real HTTP GET against the loopback vendor. */

@@ -1,8 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { archiveReport, type Manifest, ManifestSchema } from '../../../lambdas/core/archive/index.ts';
 import { dataKey, manifestKey, originalKey } from '../../../lambdas/core/layout.ts';
 import type { ReportRequest, ReportSource } from '../../../lambdas/core/types.ts';
@@ -12,12 +9,10 @@ import {
   bulkCsv,
   capturedLogger,
   httpSource,
-  type LocalS3,
   newRequest,
   readRecords,
   sha256,
-  startLocalS3,
-  startVendor,
+  useArchiveTestBed,
   zipJs,
 } from '../../support/archive-fixtures.ts';
 
@@ -41,38 +36,18 @@ const SMALL_RECORDS = [
 ];
 
 describe('archiveReport', () => {
-  let s3: LocalS3;
-  let vendor: Awaited<ReturnType<typeof startVendor>>;
-  let tmpDir: string;
-
-  beforeAll(async () => {
-    s3 = await startLocalS3();
-    vendor = await startVendor();
-  });
-  afterAll(async () => {
-    await vendor.close();
-    await s3.close();
-  });
-  beforeEach(async () => {
-    vendor.files.clear();
-    tmpDir = await mkdtemp(join(tmpdir(), 'archive-test-'));
-    return async () => {
-      // temp files are removed in every outcome
-      expect(await readdir(tmpDir)).toEqual([]);
-      await rm(tmpDir, { recursive: true, force: true });
-    };
-  });
+  const bed = useArchiveTestBed('archive-test-', { expectTempFilesRemoved: true });
 
   async function run(request: ReportRequest, sources: ReportSource[]) {
     const { logger, lines } = capturedLogger();
-    const result = await archiveReport(archiveInput(request, sources), archiveDeps(s3, tmpDir, logger));
-    const manifest = ManifestSchema.parse(JSON.parse((await s3.getBytes(manifestKey(request))).toString('utf8')));
-    const records = await readRecords(s3, dataKey(request));
+    const result = await archiveReport(archiveInput(request, sources), archiveDeps(bed.s3, bed.tmpDir, logger));
+    const manifest = ManifestSchema.parse(JSON.parse((await bed.s3.getBytes(manifestKey(request))).toString('utf8')));
+    const records = await readRecords(bed.s3, dataKey(request));
     return { result, manifest, records, lines };
   }
 
   function serve(name: string, body: Buffer | string, contentType?: string) {
-    vendor.files.set(name, { body: Buffer.from(body), contentType });
+    bed.vendor.files.set(name, { body: Buffer.from(body), contentType });
   }
 
   describe('plain CSV', () => {
@@ -81,7 +56,7 @@ describe('archiveReport', () => {
       const request = newRequest();
       serve('users.csv', TRICKY_CSV, 'text/html');
       // Act
-      const { result, manifest, records } = await run(request, [httpSource(vendor, 'users.csv')]);
+      const { result, manifest, records } = await run(request, [httpSource(bed.vendor, 'users.csv')]);
       // Assess
       expect(records).toEqual(TRICKY_RECORDS);
       expect(result.rowCount).toBe(4);
@@ -95,7 +70,7 @@ describe('archiveReport', () => {
         sha256: sha256(TRICKY_CSV),
         entries: [],
       });
-      expect(await s3.getBytes(originalKey(request, 'users.csv'))).toEqual(Buffer.from(TRICKY_CSV));
+      expect(await bed.s3.getBytes(originalKey(request, 'users.csv'))).toEqual(Buffer.from(TRICKY_CSV));
     });
 
     it('writes a manifest whose hashes, sizes and keys match independently computed values', async () => {
@@ -103,10 +78,10 @@ describe('archiveReport', () => {
       const request = newRequest();
       serve('users.csv', SMALL_CSV);
       // Act
-      const { result, manifest } = await run(request, [httpSource(vendor, 'users.csv')]);
+      const { result, manifest } = await run(request, [httpSource(bed.vendor, 'users.csv')]);
       // Assess
-      const data = await s3.getBytes(dataKey(request));
-      const manifestText = (await s3.getBytes(manifestKey(request))).toString('utf8');
+      const data = await bed.s3.getBytes(dataKey(request));
+      const manifestText = (await bed.s3.getBytes(manifestKey(request))).toString('utf8');
       expect(manifestText.trimEnd().split('\n')).toHaveLength(1);
       expect(manifest).toEqual<Manifest>({
         schema_version: 1,
@@ -160,14 +135,14 @@ describe('archiveReport', () => {
       serve('bulk.csv', csv);
       // Act
       const { logger } = capturedLogger();
-      const deps = { ...archiveDeps(s3, tmpDir, logger), partSizeBytes: 5 * 1024 * 1024 };
-      const result = await archiveReport(archiveInput(request, [httpSource(vendor, 'bulk.csv')]), deps);
+      const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger), partSizeBytes: 5 * 1024 * 1024 };
+      const result = await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'bulk.csv')]), deps);
       // Assess
-      const data = await s3.getBytes(dataKey(request));
+      const data = await bed.s3.getBytes(dataKey(request));
       expect(data.length).toBeGreaterThan(5 * 1024 * 1024);
       expect(result.rowCount).toBe(100_000);
       expect(result.sha256.data).toBe(sha256(data));
-      const records = await readRecords(s3, dataKey(request));
+      const records = await readRecords(bed.s3, dataKey(request));
       expect(records).toHaveLength(100_000);
       expect(records[99_999]).toMatchObject({ id: 'u99999' });
     });
@@ -175,7 +150,7 @@ describe('archiveReport', () => {
     it('archives a header-only CSV as zero rows', async () => {
       const request = newRequest();
       serve('empty.csv', 'id,name,note,city\r\n');
-      const { result, records } = await run(request, [httpSource(vendor, 'empty.csv')]);
+      const { result, records } = await run(request, [httpSource(bed.vendor, 'empty.csv')]);
       expect(result.rowCount).toBe(0);
       expect(records).toEqual([]);
     });
@@ -188,7 +163,7 @@ describe('archiveReport', () => {
       const zip = await zipJs([{ name: 'export/users.csv', data: TRICKY_CSV }]);
       serve('users.zip', zip);
       // Act
-      const { manifest, records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      const { manifest, records } = await run(request, [httpSource(bed.vendor, 'users.zip')]);
       // Assess
       expect(records).toEqual(TRICKY_RECORDS);
       expect(manifest.originals[0]).toMatchObject({
@@ -204,13 +179,13 @@ describe('archiveReport', () => {
           },
         ],
       });
-      expect(await s3.getBytes(originalKey(request, 'users.zip'))).toEqual(zip);
+      expect(await bed.s3.getBytes(originalKey(request, 'users.zip'))).toEqual(zip);
     });
 
     it('extracts a stored entry', async () => {
       const request = newRequest();
       serve('users.zip', await zipJs([{ name: 'users.csv', data: SMALL_CSV, level: 0 }]));
-      const { records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.zip')]);
       expect(records).toEqual(SMALL_RECORDS);
     });
 
@@ -219,7 +194,7 @@ describe('archiveReport', () => {
       const zip = await zipJs([{ name: 'users.csv', data: SMALL_CSV }], { zip64: true });
       expect(zip.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true); // ZIP64 end record present
       serve('users.zip', zip);
-      const { records } = await run(request, [httpSource(vendor, 'users.zip')]);
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.zip')]);
       expect(records).toEqual(SMALL_RECORDS);
     });
 
@@ -235,7 +210,7 @@ describe('archiveReport', () => {
       ]);
       serve('users.zip', zip);
       // Act
-      const { manifest, records, result } = await run(request, [httpSource(vendor, 'users.zip')]);
+      const { manifest, records, result } = await run(request, [httpSource(bed.vendor, 'users.zip')]);
       // Assess
       expect(records).toEqual([
         { id: '1', name: 'A', note: '', city: 'X' },
@@ -254,13 +229,13 @@ describe('archiveReport', () => {
       const password = 'correct horse battery staple';
       serve('users.zip', await zipJs([{ name: 'users.csv', data: TRICKY_CSV, password, zipCrypto }]));
       // Act
-      const { manifest, records, lines } = await run(request, [httpSource(vendor, 'users.zip', { password })]);
+      const { manifest, records, lines } = await run(request, [httpSource(bed.vendor, 'users.zip', { password })]);
       // Assess
       expect(records).toEqual(TRICKY_RECORDS);
       expect(manifest.originals[0]!.entries).toEqual([
         { name: 'users.csv', bytes: Buffer.byteLength(TRICKY_CSV), sha256: sha256(TRICKY_CSV), encryption },
       ]);
-      const manifestText = (await s3.getBytes(manifestKey(request))).toString('utf8');
+      const manifestText = (await bed.s3.getBytes(manifestKey(request))).toString('utf8');
       expect(manifestText).not.toContain(password);
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.join('\n')).not.toContain(password);
@@ -273,7 +248,7 @@ describe('archiveReport', () => {
       const request = newRequest();
       const gz = gzipSync(TRICKY_CSV);
       serve('users.csv.gz', gz);
-      const { manifest, records } = await run(request, [httpSource(vendor, 'users.csv.gz')]);
+      const { manifest, records } = await run(request, [httpSource(bed.vendor, 'users.csv.gz')]);
       expect(records).toEqual(TRICKY_RECORDS);
       expect(manifest.originals[0]).toMatchObject({
         format: 'gzip',
@@ -286,7 +261,7 @@ describe('archiveReport', () => {
       const request = newRequest();
       const [head, tail] = [SMALL_CSV.slice(0, 25), SMALL_CSV.slice(25)];
       serve('users.gz', Buffer.concat([gzipSync(head), gzipSync(tail)]));
-      const { records } = await run(request, [httpSource(vendor, 'users.gz')]);
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.gz')]);
       expect(records).toEqual(SMALL_RECORDS);
     });
   });
@@ -303,7 +278,7 @@ describe('archiveReport', () => {
     ])('parses %s', async (_label, body) => {
       const request = newRequest();
       serve('users.json', body);
-      const { records, manifest } = await run(request, [httpSource(vendor, 'users.json')]);
+      const { records, manifest } = await run(request, [httpSource(bed.vendor, 'users.json')]);
       expect(records).toEqual(objects);
       expect(manifest.originals[0]!.format).toBe('json');
     });
@@ -311,7 +286,7 @@ describe('archiveReport', () => {
     it('archives JSON inside a gzip', async () => {
       const request = newRequest();
       serve('users.json.gz', gzipSync(JSON.stringify(objects)));
-      const { records } = await run(request, [httpSource(vendor, 'users.json.gz')]);
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.json.gz')]);
       expect(records).toEqual(objects);
     });
   });
@@ -321,7 +296,7 @@ describe('archiveReport', () => {
       // Prepare: a client that records what each command asks for
       const request = newRequest();
       serve('users.csv', SMALL_CSV);
-      const client = s3.client();
+      const client = bed.s3.client();
       const sent: Array<{ command: string; input: Record<string, unknown> }> = [];
       client.middlewareStack.add(
         (next, context) => async (args) => {
@@ -331,9 +306,13 @@ describe('archiveReport', () => {
         { step: 'initialize' },
       );
       const { logger } = capturedLogger();
-      const deps = { ...archiveDeps(s3, tmpDir, logger), s3: client, kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/test' };
+      const deps = {
+        ...archiveDeps(bed.s3, bed.tmpDir, logger),
+        s3: client,
+        kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/test',
+      };
       // Act
-      await archiveReport(archiveInput(request, [httpSource(vendor, 'users.csv')]), deps);
+      await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'users.csv')]), deps);
       client.destroy();
       // Assess
       const writes = sent.filter(
@@ -364,9 +343,9 @@ describe('archiveReport', () => {
       serve('summary.json.gz', summary);
       // Act
       const { records, manifest, result } = await run(request, [
-        httpSource(vendor, 'a.csv'),
-        httpSource(vendor, 'b.zip'),
-        httpSource(vendor, 'summary.json.gz', { role: 'original' }),
+        httpSource(bed.vendor, 'a.csv'),
+        httpSource(bed.vendor, 'b.zip'),
+        httpSource(bed.vendor, 'summary.json.gz', { role: 'original' }),
       ]);
       // Assess
       expect(records).toEqual([...SMALL_RECORDS, { id: 'u3', name: 'Cy', note: '', city: 'Oslo' }]);
@@ -376,7 +355,7 @@ describe('archiveReport', () => {
         ['b.zip', 'data', 'zip'],
         ['summary.json.gz', 'original', 'gzip'],
       ]);
-      expect(await s3.getBytes(originalKey(request, 'summary.json.gz'))).toEqual(summary);
+      expect(await bed.s3.getBytes(originalKey(request, 'summary.json.gz'))).toEqual(summary);
       expect(result.sha256.originals[2]).toBe(sha256(summary));
     });
   });

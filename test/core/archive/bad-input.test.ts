@@ -1,8 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ArchiveLimits, archiveReport } from '../../../lambdas/core/archive/index.ts';
 import {
   CompressionRatioError,
@@ -22,12 +19,10 @@ import {
   bulkCsv,
   capturedLogger,
   httpSource,
-  type LocalS3,
   newRequest,
   rawZip,
-  startLocalS3,
-  startVendor,
   USERS_REPORT,
+  useArchiveTestBed,
   zipJs,
 } from '../../support/archive-fixtures.ts';
 
@@ -38,29 +33,10 @@ const MiB = 1024 * 1024;
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 describe('archiveReport with bad input', () => {
-  let s3: LocalS3;
-  let vendor: Awaited<ReturnType<typeof startVendor>>;
-  let tmpDir: string;
-
-  beforeAll(async () => {
-    s3 = await startLocalS3();
-    vendor = await startVendor();
-  });
-  afterAll(async () => {
-    await vendor.close();
-    await s3.close();
-  });
-  beforeEach(async () => {
-    vendor.files.clear();
-    tmpDir = await mkdtemp(join(tmpdir(), 'archive-bad-'));
-    return async () => {
-      expect(await readdir(tmpDir)).toEqual([]); // temp files removed on failure too
-      await rm(tmpDir, { recursive: true, force: true });
-    };
-  });
+  const bed = useArchiveTestBed('archive-bad-', { expectTempFilesRemoved: true });
 
   function serve(name: string, body: Buffer | string, options: { cutAfter?: number; chunked?: boolean } = {}) {
-    vendor.files.set(name, { body: Buffer.from(body), ...options });
+    bed.vendor.files.set(name, { body: Buffer.from(body), ...options });
   }
 
   /** Runs the archiver, expects the named error, and checks nothing of the run was published. */
@@ -73,7 +49,7 @@ describe('archiveReport with bad input', () => {
     const request = newRequest();
     const { logger, lines } = capturedLogger();
     const input = { ...archiveInput(request, sources), report: options.report ?? USERS_REPORT };
-    const deps = { ...archiveDeps(s3, tmpDir, logger, options.limits), partSizeBytes: options.partSizeBytes };
+    const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger, options.limits), partSizeBytes: options.partSizeBytes };
     const error = await archiveReport(input, deps).then(
       () => {
         throw new Error('expected the archive to fail');
@@ -84,31 +60,31 @@ describe('archiveReport with bad input', () => {
     expect(error.name).toBe(errorClass.name);
     if (message) expect(error.message).toMatch(message);
     // nothing at the data, originals or manifest keys of this run
-    expect((await s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);
+    expect((await bed.s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);
     return { error, logs: lines.join('\n') };
   }
 
   describe('unsupported formats', () => {
     it('names an HTML error page served with status 200', async () => {
       serve('users.csv', '<!DOCTYPE html>\n<html><body>Session expired</body></html>');
-      await expectFailure([httpSource(vendor, 'users.csv')], UnsupportedFormatError, /HTML/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], UnsupportedFormatError, /HTML/);
     });
 
     it('rejects unknown binary data', async () => {
       serve('users.csv', Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x80, 0x81, 0x00, 0x10]));
-      await expectFailure([httpSource(vendor, 'users.csv')], UnsupportedFormatError, /binary/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], UnsupportedFormatError, /binary/);
     });
 
     it('rejects an HTML page inside a zip', async () => {
       serve('users.zip', await zipJs([{ name: 'users.csv', data: '<html><body>error</body></html>' }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], UnsupportedFormatError, /HTML/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], UnsupportedFormatError, /HTML/);
     });
 
     it('rejects an original-role source that is not a known format', async () => {
       serve('users.csv', CSV);
       serve('summary.pdf', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n'));
       await expectFailure(
-        [httpSource(vendor, 'users.csv'), httpSource(vendor, 'summary.pdf', { role: 'original' })],
+        [httpSource(bed.vendor, 'users.csv'), httpSource(bed.vendor, 'summary.pdf', { role: 'original' })],
         UnsupportedFormatError,
         /PDF/,
       );
@@ -122,7 +98,7 @@ describe('archiveReport with bad input', () => {
           { name: '.DS_Store', data: 'x' },
         ]),
       );
-      await expectFailure([httpSource(vendor, 'users.zip')], UnsupportedFormatError, /no data entries/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], UnsupportedFormatError, /no data entries/);
     });
   });
 
@@ -136,7 +112,7 @@ describe('archiveReport with bad input', () => {
       ['C:/evil.csv', /absolute path/],
     ])('rejects %s', async (name, message) => {
       serve('users.zip', rawZip([{ name, data: Buffer.from(CSV) }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], UnsafeEntryNameError, message);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], UnsafeEntryNameError, message);
     });
   });
 
@@ -145,49 +121,54 @@ describe('archiveReport with bad input', () => {
 
     it('rejects an absurd declared compression ratio before inflating', async () => {
       serve('users.zip', rawZip([{ name: 'users.csv', data: zeros }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], CompressionRatioError, /ratio/, {
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], CompressionRatioError, /ratio/, {
         limits: { maxCompressionRatio: 50 },
       });
     });
 
     it('rejects a zip entry whose header under-declares its size, while inflating', async () => {
       serve('users.zip', rawZip([{ name: 'users.csv', data: zeros, uncompressedSize: 1000 }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], CompressionRatioError, /ratio/, {
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], CompressionRatioError, /ratio/, {
         limits: { maxCompressionRatio: 50 },
       });
     });
 
     it('rejects a gzip bomb while inflating', async () => {
       serve('users.csv.gz', gzipSync(Buffer.concat([Buffer.from(CSV), Buffer.alloc(4 * MiB, '\n')])));
-      await expectFailure([httpSource(vendor, 'users.csv.gz')], CompressionRatioError, /ratio/, {
+      await expectFailure([httpSource(bed.vendor, 'users.csv.gz')], CompressionRatioError, /ratio/, {
         limits: { maxCompressionRatio: 50 },
       });
     });
 
     it('rejects a download over maxDownloadBytes', async () => {
       serve('users.csv', CSV.repeat(100));
-      await expectFailure([httpSource(vendor, 'users.csv')], SizeLimitError, /limit/, {
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], SizeLimitError, /limit/, {
         limits: { maxDownloadBytes: 1000 },
       });
     });
 
     it('rejects a download over maxDownloadBytes while streaming when no Content-Length is given', async () => {
       serve('users.csv', CSV.repeat(100), { chunked: true });
-      await expectFailure([httpSource(vendor, 'users.csv')], SizeLimitError, /larger than the limit of 1000 bytes/, {
-        limits: { maxDownloadBytes: 1000 },
-      });
+      await expectFailure(
+        [httpSource(bed.vendor, 'users.csv')],
+        SizeLimitError,
+        /larger than the limit of 1000 bytes/,
+        {
+          limits: { maxDownloadBytes: 1000 },
+        },
+      );
     });
 
     it('rejects a zip whose declared entries exceed maxExtractedBytes', async () => {
       serve('users.zip', await zipJs([{ name: 'users.csv', data: CSV.repeat(100) }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], SizeLimitError, /extraction limit/, {
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], SizeLimitError, /extraction limit/, {
         limits: { maxExtractedBytes: 1000 },
       });
     });
 
     it('rejects a gzip that extracts over maxExtractedBytes', async () => {
       serve('users.csv.gz', gzipSync(CSV.repeat(100)));
-      await expectFailure([httpSource(vendor, 'users.csv.gz')], SizeLimitError, /extracted data exceeds/, {
+      await expectFailure([httpSource(bed.vendor, 'users.csv.gz')], SizeLimitError, /extracted data exceeds/, {
         limits: { maxExtractedBytes: 1000 },
       });
     });
@@ -195,7 +176,7 @@ describe('archiveReport with bad input', () => {
     it('rejects a zip with more than maxEntries entries', async () => {
       const entries = Array.from({ length: 6 }, (_, i) => ({ name: `part-${i}.csv`, data: Buffer.from(CSV) }));
       serve('users.zip', rawZip(entries));
-      await expectFailure([httpSource(vendor, 'users.zip')], SizeLimitError, /6 entries/, {
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], SizeLimitError, /6 entries/, {
         limits: { maxEntries: 5 },
       });
     });
@@ -205,32 +186,32 @@ describe('archiveReport with bad input', () => {
     it('rejects a truncated zip', async () => {
       const zip = await zipJs([{ name: 'users.csv', data: CSV }]);
       serve('users.zip', zip.subarray(0, zip.length - 30));
-      await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError, /truncated/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], CorruptArchiveError, /truncated/);
     });
 
     it('rejects a truncated gzip', async () => {
       const gz = gzipSync(CSV.repeat(50));
       serve('users.csv.gz', gz.subarray(0, gz.length - 10));
-      await expectFailure([httpSource(vendor, 'users.csv.gz')], CorruptArchiveError, /truncated/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv.gz')], CorruptArchiveError, /truncated/);
     });
 
     it('rejects a zip entry whose CRC-32 does not match', async () => {
       serve('users.zip', rawZip([{ name: 'users.csv', data: Buffer.from(CSV), crc32: 0x12345678 }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError, /CRC-32/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], CorruptArchiveError, /CRC-32/);
     });
 
     it('rejects a zip entry whose stored data is corrupt', async () => {
       const zip = await zipJs([{ name: 'users.csv', data: CSV.repeat(20) }]);
       zip.fill(0xff, 60, 90); // inside the deflate stream of the only entry
       serve('users.zip', zip);
-      await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], CorruptArchiveError);
     });
 
     it('rejects an AES entry whose encrypted data was tampered with', async () => {
       const zip = await zipJs([{ name: 'users.csv', data: bulkCsv(200), password: PASSWORD }]);
       zip[2000] = zip[2000]! ^ 0x55; // inside the encrypted data
       serve('users.zip', zip);
-      await expectFailure([httpSource(vendor, 'users.zip', { password: PASSWORD })], CorruptArchiveError);
+      await expectFailure([httpSource(bed.vendor, 'users.zip', { password: PASSWORD })], CorruptArchiveError);
     });
 
     // The first entry is inflated while the zip downloads, from its local header; the central
@@ -276,7 +257,7 @@ describe('archiveReport with bad input', () => {
         const zip =
           writer === 'raw' ? rawZip([{ name: 'users.csv', data }]) : await zipJs([{ name: 'users.csv', data }]);
         serve('users.zip', patchCentral(zip, patch));
-        const { error } = await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError, message);
+        const { error } = await expectFailure([httpSource(bed.vendor, 'users.zip')], CorruptArchiveError, message);
         if (_label !== 'encryption') expect(error.message).toMatch(/does not match the zip's central directory/);
       });
 
@@ -286,13 +267,13 @@ describe('archiveReport with bad input', () => {
           'users.zip',
           patchCentral(zip, (record) => record.writeUInt32LE(1, 42)),
         );
-        await expectFailure([httpSource(vendor, 'users.zip')], CorruptArchiveError);
+        await expectFailure([httpSource(bed.vendor, 'users.zip')], CorruptArchiveError);
       });
     });
 
-    it('fails with a retryable error when the vendor drops the connection mid-download', async () => {
+    it('fails with a retryable error when the bed.vendor drops the connection mid-download', async () => {
       serve('users.csv', CSV.repeat(2000), { cutAfter: 5000 });
-      await expectFailure([httpSource(vendor, 'users.csv')], VendorUnavailableError, /users\.csv/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], VendorUnavailableError, /users\.csv/);
     });
   });
 
@@ -304,7 +285,7 @@ describe('archiveReport with bad input', () => {
       serve('users.zip', await zipJs([{ name: 'users.csv', data: CSV, password: PASSWORD, zipCrypto }]));
       const wrong = 'not-the-password-17';
       const { error, logs } = await expectFailure(
-        [httpSource(vendor, 'users.zip', { password: wrong })],
+        [httpSource(bed.vendor, 'users.zip', { password: wrong })],
         WrongPasswordError,
         /password is wrong/,
       );
@@ -314,19 +295,19 @@ describe('archiveReport with bad input', () => {
 
     it('rejects an encrypted entry when no password was given', async () => {
       serve('users.zip', await zipJs([{ name: 'users.csv', data: CSV, password: PASSWORD }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], WrongPasswordError, /no password/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], WrongPasswordError, /no password/);
     });
   });
 
   describe('malformed records', () => {
     it('names the record and line of a row with the wrong number of fields', async () => {
       serve('users.csv', 'id,name,note,city\r\nu1,Ann,"two\r\nlines",Paris\r\nu2,Bob,Rome\r\n');
-      await expectFailure([httpSource(vendor, 'users.csv')], MalformedCsvError, /record 2 \(line 4\) has 3 fields/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /record 2 \(line 4\) has 3 fields/);
     });
 
     it('names a row with the wrong number of fields inside a zip', async () => {
       serve('users.zip', await zipJs([{ name: 'users.csv', data: `${CSV}u3,extra,field,count,5\n` }]));
-      await expectFailure([httpSource(vendor, 'users.zip')], MalformedCsvError, /users\.csv.*record 3/);
+      await expectFailure([httpSource(bed.vendor, 'users.zip')], MalformedCsvError, /users\.csv.*record 3/);
     });
 
     it.each([
@@ -334,18 +315,18 @@ describe('archiveReport with bad input', () => {
       ['empty', 'id,,city\n1,2,3\n', /column 2 has no name/],
     ])('rejects a %s header name', async (_label, body, message) => {
       serve('users.csv', body);
-      await expectFailure([httpSource(vendor, 'users.csv')], MalformedCsvError, message);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, message);
     });
 
     it('rejects an unterminated quote', async () => {
       serve('users.csv', 'id,name,note,city\nu1,"Ann,,Paris\n');
-      await expectFailure([httpSource(vendor, 'users.csv')], MalformedCsvError, /not closed/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /not closed/);
     });
 
     it('rejects CSV that is not UTF-8', async () => {
       const good = Buffer.from(CSV.repeat(200)); // past the bytes the format is sniffed from
       serve('users.csv', Buffer.concat([good, Buffer.from('u9,Ren'), Buffer.from([0xe9]), Buffer.from(',,Lyon\n')]));
-      await expectFailure([httpSource(vendor, 'users.csv')], MalformedCsvError, /UTF-8/);
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /UTF-8/);
     });
 
     it.each([
@@ -357,12 +338,12 @@ describe('archiveReport with bad input', () => {
       ['NDJSON with a bad line', '{"id":"1"}\n{"id":"2"\n{"id":"3"}\n', /not valid JSON|ends in the middle/],
     ])('rejects JSON with %s', async (_label, body, message) => {
       serve('users.json', body);
-      await expectFailure([httpSource(vendor, 'users.json')], MalformedJsonError, message);
+      await expectFailure([httpSource(bed.vendor, 'users.json')], MalformedJsonError, message);
     });
 
     it('aborts the data upload when a bad row comes after parts were uploaded', async () => {
       serve('users.csv', `${bulkCsv(100_000)}u-last,too,few\r\n`);
-      await expectFailure([httpSource(vendor, 'users.csv')], MalformedCsvError, /record 100001/, {
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /record 100001/, {
         partSizeBytes: 5 * MiB,
       });
     });
@@ -379,7 +360,7 @@ describe('archiveReport with bad input', () => {
         },
       };
       serve('users.csv', CSV);
-      await expectFailure([httpSource(vendor, 'users.csv')], BadValueError, /field "id"/, { report });
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], BadValueError, /field "id"/, { report });
     });
   });
 
@@ -389,8 +370,8 @@ describe('archiveReport with bad input', () => {
       serve('users.csv', CSV);
       const request = newRequest();
       const { logger } = capturedLogger();
-      const deps = archiveDeps(s3, tmpDir, logger);
-      const failing = s3.client();
+      const deps = archiveDeps(bed.s3, bed.tmpDir, logger);
+      const failing = bed.s3.client();
       failing.middlewareStack.add(
         (next) => async (args) => {
           const key = (args.input as { Key?: string }).Key ?? '';
@@ -400,7 +381,7 @@ describe('archiveReport with bad input', () => {
         { step: 'initialize' },
       );
       // Act
-      const error = await archiveReport(archiveInput(request, [httpSource(vendor, 'users.csv')]), {
+      const error = await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'users.csv')]), {
         ...deps,
         s3: failing,
       }).catch((caught: Error) => caught);
@@ -408,7 +389,7 @@ describe('archiveReport with bad input', () => {
       failing.destroy();
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).toBe('simulated S3 outage');
-      expect((await s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);
+      expect((await bed.s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);
     });
   });
 });

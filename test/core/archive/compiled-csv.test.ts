@@ -4,11 +4,9 @@
  * byte for byte and error for error, as through `toRecord`.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawStatisticsReport } from '../../../lambdas/connectors/openathens/records.ts';
 import { CsvRecordReader } from '../../../lambdas/core/archive/csv.ts';
 import { archiveReport } from '../../../lambdas/core/archive/index.ts';
@@ -26,8 +24,8 @@ import {
   type LocalS3,
   newRequest,
   startLocalS3,
-  startVendor,
   USERS_REPORT,
+  useArchiveTestBed,
 } from '../../support/archive-fixtures.ts';
 
 type Mode = 'objects' | 'fields';
@@ -168,46 +166,29 @@ describe('CsvRecordReader with onHeader', () => {
 });
 
 describe('archiveReport with a report that compiles its CSV mapping', () => {
-  let s3: LocalS3;
-  let vendor: Awaited<ReturnType<typeof startVendor>>;
-  let tmpDir: string;
   const generic: ReportDefinition = { ...rawStatisticsReport, compileCsv: undefined };
 
-  beforeAll(async () => {
-    s3 = await startLocalS3();
-    vendor = await startVendor();
-  });
-  afterAll(async () => {
-    await vendor.close();
-    await s3.close();
-  });
-  beforeEach(async () => {
-    vendor.files.clear();
-    tmpDir = await mkdtemp(join(tmpdir(), 'archive-compiled-'));
-    return async () => {
-      await rm(tmpDir, { recursive: true, force: true });
-    };
-  });
+  const bed = useArchiveTestBed('archive-compiled-');
 
   async function archive(report: ReportDefinition, fileName: string, body: Buffer | string) {
-    vendor.files.set(fileName, { body: Buffer.from(body) });
+    bed.vendor.files.set(fileName, { body: Buffer.from(body) });
     const request = newRequest();
     const { logger } = capturedLogger();
     const result = await archiveReport(
-      { ...archiveInput(request, [httpSource(vendor, fileName)]), report },
-      archiveDeps(s3, tmpDir, logger),
+      { ...archiveInput(request, [httpSource(bed.vendor, fileName)]), report },
+      archiveDeps(bed.s3, bed.tmpDir, logger),
     );
-    return { result, data: await s3.getBytes(dataKey(request)) };
+    return { result, data: await bed.s3.getBytes(dataKey(request)) };
   }
 
   async function archiveError(report: ReportDefinition, fileName: string, body: string): Promise<Error> {
-    const before = await s3.keys();
+    const before = await bed.s3.keys();
     const error = await archive(report, fileName, body).then(
       () => new Error('expected the archive to fail'),
       (caught: unknown) => caught as Error,
     );
-    expect(await s3.keys()).toEqual(before); // nothing published
-    expect(await readdir(tmpDir)).toEqual([]);
+    expect(await bed.s3.keys()).toEqual(before); // nothing published
+    expect(await readdir(bed.tmpDir)).toEqual([]);
     return error;
   }
 
