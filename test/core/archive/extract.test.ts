@@ -41,10 +41,29 @@ describe('extractSource', () => {
     await rm(tmpDir, { recursive: true, force: true });
   });
 
-  /** A source whose body the test writes by hand. */
-  function handFedSource(fileName: string): { source: ReportSource; body: PassThrough } {
+  /**
+   * Extracts `export.zip` from a download whose body the test writes by hand, into one
+   * `Collector` per extracted file.
+   */
+  function extractHandFed() {
     const body = new PassThrough();
-    return { source: { fileName, role: 'data', open: async () => ({ body }) }, body };
+    const source: ReportSource = { fileName: 'export.zip', role: 'data', open: async () => ({ body }) };
+    const spool = Spool.start(source, join(tmpDir, 'source-0'), {
+      maxBytes: LIMITS.maxDownloadBytes,
+      logger: capturedLogger().logger,
+    });
+    const sinks: Collector[] = [];
+    const extracting = extractSource(spool, {
+      limits: LIMITS,
+      budget: new ExtractBudget(LIMITS.maxExtractedBytes),
+      logger: capturedLogger().logger,
+      createSink: () => {
+        const sink = new Collector();
+        sinks.push(sink);
+        return sink;
+      },
+    });
+    return { body, spool, sinks, extracting };
   }
 
   describe.each([
@@ -62,22 +81,7 @@ describe('extractSource', () => {
       const secondLocal = zip.indexOf(Buffer.from('PK\x03\x04'), 4);
       expect(secondLocal).toBeGreaterThan(0);
 
-      const { source, body } = handFedSource('export.zip');
-      const spool = Spool.start(source, join(tmpDir, 'source-0'), {
-        maxBytes: LIMITS.maxDownloadBytes,
-        logger: capturedLogger().logger,
-      });
-      const sinks: Collector[] = [];
-      const extracting = extractSource(spool, {
-        limits: LIMITS,
-        budget: new ExtractBudget(LIMITS.maxExtractedBytes),
-        logger: capturedLogger().logger,
-        createSink: () => {
-          const sink = new Collector();
-          sinks.push(sink);
-          return sink;
-        },
-      });
+      const { body, spool, sinks, extracting } = extractHandFed();
       // Only the first entry and the signature after it have arrived (inflate learns that a
       // stream ended from the byte after it): the entry is read to its end before more is sent.
       body.write(zip.subarray(0, secondLocal + 4));
@@ -104,19 +108,7 @@ describe('extractSource', () => {
       { name: '__MACOSX/._users.csv', data: Buffer.from('junk') },
       { name: 'users.csv', data: Buffer.from(data) },
     ]);
-    const { source, body } = handFedSource('export.zip');
-    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: 1e9, logger: capturedLogger().logger });
-    const sinks: Collector[] = [];
-    const extracting = extractSource(spool, {
-      limits: LIMITS,
-      budget: new ExtractBudget(LIMITS.maxExtractedBytes),
-      logger: capturedLogger().logger,
-      createSink: () => {
-        const sink = new Collector();
-        sinks.push(sink);
-        return sink;
-      },
-    });
+    const { body, spool, sinks, extracting } = extractHandFed();
     body.end(zip);
     const result = await extracting;
     expect(result.entries.map((entry) => entry.name)).toEqual(['users.csv']);
