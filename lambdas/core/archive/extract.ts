@@ -16,7 +16,14 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ArchiveError, CorruptArchiveError, UnsupportedFormatError, WrongPasswordError } from '../errors.ts';
+import {
+  ArchiveError,
+  CompressionRatioError,
+  CorruptArchiveError,
+  SizeLimitError,
+  UnsupportedFormatError,
+  WrongPasswordError,
+} from '../errors.ts';
 import type { Spool } from './download.ts';
 import { gunzip } from './gzip.ts';
 import {
@@ -60,6 +67,9 @@ interface FileOptions extends Omit<ExtractMeterOptions, 'budget' | 'maxRatio'> {
   readonly name: string;
   readonly encryption: EntryEncryption;
 }
+
+/** What an early entry's bytes run into when the zip as a whole is damaged, a bomb or too large. */
+const ZIP_EXPLAINS = [CorruptArchiveError, CompressionRatioError, SizeLimitError, UnsupportedFormatError];
 
 export async function extractSource<S extends Writable>(
   spool: Spool,
@@ -105,9 +115,10 @@ async function extractZip<S extends Writable>(spool: Spool, ctx: ExtractContext<
       });
       early = { entry: file, local, meter, compressed: opened.compressedBytes() };
     } catch (error) {
-      if (!(error instanceof ArchiveError)) throw error;
       // A zip that fails the central directory's checks (damaged, a declared bomb, over the
-      // extraction limit) says so better than what its first entry's bytes ran into.
+      // extraction limit) says so better than what its first entry's bytes ran into. Other
+      // errors (a malformed row, a failed upload) are not worth waiting for the download.
+      if (!ZIP_EXPLAINS.some((kind) => error instanceof kind)) throw error;
       await spool.done;
       const zip = await ZipArchive.open(spool.path, what, ctx.limits, ctx.budget.max - usedBefore);
       await zip.close();
