@@ -23,6 +23,7 @@ import { dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
 import { Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
+import type { InflateOptions } from './inflate.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
 import { type ArchiveLimits, ExtractBudget } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
@@ -42,6 +43,8 @@ export interface ArchiveDeps {
   softwareVersion: string;
   /** multipart part size, default 8 MiB */
   partSizeBytes?: number;
+  /** inflater settings, default 1 MiB chunks on zlib's native handle (tests: small chunks) */
+  inflate?: InflateOptions;
 }
 
 export interface ArchiveInput {
@@ -225,6 +228,7 @@ function recordExtraction(run: Run): ExtractContext<RecordSink> {
     budget: run.budget,
     logger: deps.logger,
     createSink: ({ what }) => new RecordSink({ what, report, writer }),
+    ...(deps.inflate ? { inflate: deps.inflate } : {}),
     fileDone: (file, sink) => {
       run.rows += sink.records;
       deps.logger.info('file parsed', {

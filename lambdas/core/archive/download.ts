@@ -3,13 +3,14 @@
  *
  * 1. `Spool.start` calls the source's `open()` at once (vendor links can expire within minutes),
  *    so every source of a report downloads concurrently.
- * 2. Bytes are written to the temp file as they arrive; `createReader()` follows the file while it
+ * 2. Bytes are written to the temp file as they arrive; `chunks()` follows the file while it
  *    grows, so gzip, CSV and JSON are processed during the download, not after it.
- * 3. Zips need random access: their readers wait for `done`.
+ * 3. A zip's first entry is inflated while it downloads too (`extract.ts`); the rest of a zip is
+ *    read through its central directory once `done`.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
@@ -92,51 +93,31 @@ export class Spool {
     }
   }
 
-  /** A stream of the file from `start` that follows the download until it ends or fails. */
-  createReader(start = 0): Readable {
-    let fh: FileHandle | undefined;
-    const cursor = { position: start };
-    const spool = this;
-    return new Readable({
-      highWaterMark: READ_CHUNK_BYTES,
-      construct(callback) {
-        spool.created
-          .then(() => open(spool.path, 'r'))
-          .then((handle) => {
-            fh = handle;
-            callback();
-          }, callback);
-      },
-      read() {
-        spool.follow(this, fh!, cursor).catch((error: Error) => this.destroy(error));
-      },
-      destroy(error, callback) {
-        if (!fh) return callback(error);
-        fh.close().then(
-          () => callback(error),
-          () => callback(error),
-        );
-      },
-    });
-  }
-
-  /** Pushes the next chunk once there is one (Node calls `read()` again only after a push). */
-  private async follow(stream: Readable, fh: FileHandle, cursor: { position: number }): Promise<void> {
-    for (;;) {
-      if (cursor.position < this.written) {
-        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, this.written - cursor.position));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, cursor.position);
-        if (bytesRead === 0) throw new Error(`temp file of ${this.source.fileName} is shorter than written`);
-        cursor.position += bytesRead;
-        stream.push(buf.subarray(0, bytesRead));
-        return;
+  /**
+   * The file from `start`, read while the download writes it, until the download ends or fails.
+   * One buffer is read into again and again: a chunk is valid until the next one is asked for.
+   */
+  async *chunks(start = 0): AsyncGenerator<Buffer> {
+    await this.created;
+    const fh = await open(this.path, 'r');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let position = start;
+    try {
+      for (;;) {
+        if (position < this.written) {
+          const length = Math.min(buffer.length, this.written - position);
+          const { bytesRead } = await fh.read(buffer, 0, length, position);
+          if (bytesRead === 0) throw new Error(`temp file of ${this.source.fileName} is shorter than written`);
+          position += bytesRead;
+          yield buffer.subarray(0, bytesRead);
+          continue;
+        }
+        if (this.state === 'failed') throw this.failure;
+        if (this.state === 'done') return;
+        await this.changed();
       }
-      if (this.state === 'failed') throw this.failure;
-      if (this.state === 'done') {
-        stream.push(null);
-        return;
-      }
-      await this.changed();
+    } finally {
+      await fh.close();
     }
   }
 

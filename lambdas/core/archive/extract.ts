@@ -13,8 +13,8 @@
  * Nothing here publishes anything: a failure after bytes went to the sink is the caller's to
  * abort (the archive step aborts its multipart upload).
  */
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   ArchiveError,
@@ -26,6 +26,7 @@ import {
 } from '../errors.ts';
 import type { Spool } from './download.ts';
 import { gunzip } from './gzip.ts';
+import type { InflateOptions } from './inflate.ts';
 import {
   type ArchiveLimits,
   type ExtractBudget,
@@ -50,10 +51,15 @@ export interface ExtractContext<S extends Writable> {
   /** extracted bytes of the whole run */
   readonly budget: ExtractBudget;
   readonly logger: Logger;
-  /** where one extracted file's bytes go */
+  /**
+   * where one extracted file's bytes go. A chunk is valid until the sink's write callback: a sink
+   * that keeps bytes beyond it must copy them (inflated chunks are written into reused buffers).
+   */
   readonly createSink: (file: { readonly what: string; readonly name: string }) => S;
   /** called once a file was read to its end and passed every check */
   readonly fileDone?: (entry: ManifestEntry, sink: S) => void;
+  /** inflater settings (tests: small chunks, the fallback engine) */
+  readonly inflate?: InflateOptions;
 }
 
 export interface ExtractedSource {
@@ -81,8 +87,8 @@ export async function extractSource<S extends Writable>(
   if (format === 'zip') {
     entries.push(...(await extractZip(spool, ctx)));
   } else if (format === 'gzip') {
-    const opened = gunzip(spool.createReader());
-    const { file } = await extractFile(ctx, opened.stream, {
+    const opened = gunzip(spool.chunks(), ctx.inflate);
+    const { file } = await extractFile(ctx, opened.chunks, {
       what: `${what} (gzip)`,
       name: what.replace(/\.(gz|gzip)$/i, '') || what,
       encryption: 'none',
@@ -91,7 +97,7 @@ export async function extractSource<S extends Writable>(
     entries.push(file);
   } else {
     // Plain CSV or JSON: the original is the extracted file; its hash is the download's.
-    await extractFile(ctx, spool.createReader(), { what, name: what, encryption: 'none', hash: false });
+    await extractFile(ctx, spool.chunks(), { what, name: what, encryption: 'none', hash: false });
   }
   return { format, entries };
 }
@@ -103,8 +109,8 @@ async function extractZip<S extends Writable>(spool: Spool, ctx: ExtractContext<
   const usedBefore = ctx.budget.used;
   if (local) {
     try {
-      const opened = openStreamingEntry(spool.createReader(local.dataStart));
-      const { file, meter } = await extractFile(ctx, opened.stream, {
+      const opened = openStreamingEntry(spool.chunks(local.dataStart), ctx.inflate);
+      const { file, meter } = await extractFile(ctx, opened.chunks, {
         what: `entry ${JSON.stringify(local.name)} of ${what}`,
         name: local.name,
         encryption: 'none',
@@ -191,8 +197,8 @@ async function extractZipEntry<S extends Writable>(
     ? (message: string) => new WrongPasswordError(`${message}: the password is wrong or the entry is corrupt`)
     : undefined;
   try {
-    const opened = await zip.openEntry(entry, password);
-    const { file } = await extractFile(ctx, opened.stream, {
+    const opened = await zip.openEntry(entry, password, ctx.inflate);
+    const { file } = await extractFile(ctx, opened.chunks, {
       what,
       name: entry.name,
       encryption: entry.encryption,
@@ -212,20 +218,37 @@ async function extractZipEntry<S extends Writable>(
 
 async function extractFile<S extends Writable>(
   ctx: ExtractContext<S>,
-  stream: Readable,
+  chunks: AsyncIterable<Buffer>,
   options: FileOptions,
 ): Promise<{ file: ManifestEntry; meter: ExtractedFile }> {
   const { name, encryption, ...meterOptions } = options;
   const meter = new ExtractMeter({ ...meterOptions, budget: ctx.budget, maxRatio: ctx.limits.maxCompressionRatio });
   const sink = ctx.createSink({ what: options.what, name });
+  const sinkFinished = finished(sink);
+  sinkFinished.catch(() => {}); // awaited below, or the sink is destroyed with the error
   try {
-    await pipeline(stream, meter, sink);
+    for await (const chunk of chunks) {
+      meter.take(chunk);
+      // The next chunk is asked for only once the sink is done with this one (see createSink).
+      await Promise.race([written(sink, chunk), sinkFinished]);
+    }
+    meter.finish();
+    sink.end();
+    await sinkFinished;
   } catch (error) {
-    throw streamError(error, options.what);
+    const mapped = streamError(error, options.what);
+    sink.destroy(mapped as Error);
+    throw mapped;
   }
   const file: ManifestEntry = { name, bytes: meter.file.bytes, sha256: meter.file.sha256, encryption };
   ctx.fileDone?.(file, sink);
   return { file, meter: meter.file };
+}
+
+function written(sink: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sink.write(chunk, (error) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** zlib reports damaged or truncated data with Z_* codes. */

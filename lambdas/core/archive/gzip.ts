@@ -1,13 +1,10 @@
 /**
- * gzip input: node:zlib with 1 MiB chunks (about twice the default's throughput). Multi-member files
- * (concatenated gzip streams) decompress as one; a truncated stream fails with Z_BUF_ERROR.
+ * gzip input, inflated by `inflate.ts` (zlib, 1 MiB chunks). Multi-member files (concatenated gzip
+ * streams) decompress as one; a truncated stream fails with Z_BUF_ERROR.
  */
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { inflateThrough, type OpenedEntry } from './zip.ts';
+import { type InflateOptions, inflate } from './inflate.ts';
+import type { OpenedEntry } from './zip.ts';
 
-const CHUNK = 1024 * 1024;
-
-export function gunzip(compressed: Readable): OpenedEntry {
-  return inflateThrough(compressed, createGunzip({ chunkSize: CHUNK }));
+export function gunzip(compressed: AsyncIterable<Buffer>, options?: InflateOptions): OpenedEntry {
+  return inflate(compressed, 'gzip', options);
 }

@@ -90,7 +90,7 @@ export class JsonRecordReader {
       this.scan(chunk);
       return;
     }
-    this.head.push(chunk);
+    this.head.push(Buffer.from(chunk)); // the caller may reuse `chunk` once this returns
     this.headBytes += chunk.length;
     // Re-examine the head only when it doubled: many small chunks must not make this quadratic.
     if (this.headBytes >= this.nextDetectAt) {
@@ -220,7 +220,7 @@ export class JsonRecordReader {
         const start = i;
         i = this.scalar ? this.scanScalar(buf, i) : this.scanValue(buf, i);
         if (i === -1) {
-          this.addPiece(buf.subarray(start));
+          this.addPiece(Buffer.from(buf.subarray(start))); // kept past this write: copied
           break;
         }
         this.addPiece(buf.subarray(start, i));

@@ -3,7 +3,6 @@
  * CRC-32, limits). One meter per extracted file; one budget per archive run.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { CompressionRatioError, CorruptArchiveError, SizeLimitError } from '../errors.ts';
 
@@ -47,9 +46,6 @@ export class ExtractBudget {
   }
 }
 
-/** chunks passed on but not yet hashed, at most (then the meter waits for the hashing) */
-const MAX_UNHASHED_BYTES = 4 * 1024 * 1024;
-
 export interface ExtractMeterOptions {
   /** name in error messages, e.g. `entry "users.csv" of export.zip` */
   readonly what: string;
@@ -76,29 +72,19 @@ export interface ExtractedFile {
 }
 
 /**
- * Pass-through that counts, hashes and enforces every limit on extracted bytes.
- *
- * Limits are checked before a chunk is passed on; hashing (SHA-256, CRC-32) runs a moment later
- * from a queue. node:zlib only asks its thread pool for the next chunk once this one was pushed,
- * so hashing inside `_transform` would run in series with inflating; deferred, the two overlap
- * when a second core is free. At most `MAX_UNHASHED_BYTES` wait in the queue, and the checks on
- * the hashes still happen before the stream ends.
+ * Counts, hashes (SHA-256, CRC-32) and enforces every limit on one file's extracted bytes, a
+ * chunk at a time, before the chunk goes on. Hashing here runs while the inflater (`inflate.ts`)
+ * fills its other buffer on the thread pool.
  */
-export class ExtractMeter extends Transform {
-  private readonly hash: Hash = createHash('sha256');
+export class ExtractMeter {
+  private readonly hash?: Hash;
+  private readonly crcWanted: boolean;
   private crc = 0;
   private count = 0;
   private result?: ExtractedFile;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private hashing = false;
-  /** the callback of a chunk taken while the queue was full */
-  private unhashedCallback?: TransformCallback;
-
-  private readonly crcWanted: boolean;
 
   constructor(private readonly options: ExtractMeterOptions) {
-    super({ highWaterMark: 1024 * 1024 });
+    if (options.hash !== false) this.hash = createHash('sha256');
     this.crcWanted = options.crc32 === true || options.declaredCrc32 !== undefined;
   }
 
@@ -107,72 +93,40 @@ export class ExtractMeter extends Transform {
     return this.result;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      const { what, declaredSize } = this.options;
-      this.count += chunk.length;
-      // Ratio first: a bomb with lying headers is reported as what it is.
-      if (this.options.compressedBytes) {
-        checkRatio(this.options.compressedBytes(), this.count, this.options.maxRatio, what);
-      }
-      if (declaredSize !== undefined && this.count > declaredSize) {
-        // A header that under-declares a highly compressed entry is a bomb, whatever the grace size.
-        const compressed = this.options.compressedBytes?.();
-        if (compressed !== undefined && this.count / Math.max(compressed, 1) > this.options.maxRatio) {
-          throw new CompressionRatioError(
-            `${what} expands ${compressed} compressed bytes to more than ${this.count} bytes, past its declared ${declaredSize}; the ratio limit is ${this.options.maxRatio}`,
-          );
-        }
-        throw this.mismatch(`${what} holds more than its declared ${declaredSize} bytes`);
-      }
-      this.options.budget.take(chunk.length, what);
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (!this.hashing) {
-        this.hashing = true;
-        setImmediate(() => this.hashPending());
-      }
-      this.push(chunk);
-      // The next chunk is taken once the queue is short again: hashing must not fall behind
-      // without bound when this thread is busier than the inflater.
-      if (this.pendingBytes > MAX_UNHASHED_BYTES) this.unhashedCallback = callback;
-      else callback();
-    } catch (error) {
-      callback(error as Error);
+  /** Takes the next chunk; throws, before it is passed on, when it breaks a limit. */
+  take(chunk: Buffer): void {
+    const { what, declaredSize } = this.options;
+    this.count += chunk.length;
+    // Ratio first: a bomb with lying headers is reported as what it is.
+    if (this.options.compressedBytes) {
+      checkRatio(this.options.compressedBytes(), this.count, this.options.maxRatio, what);
     }
+    if (declaredSize !== undefined && this.count > declaredSize) {
+      // A header that under-declares a highly compressed entry is a bomb, whatever the grace size.
+      const compressed = this.options.compressedBytes?.();
+      if (compressed !== undefined && this.count / Math.max(compressed, 1) > this.options.maxRatio) {
+        throw new CompressionRatioError(
+          `${what} expands ${compressed} compressed bytes to more than ${this.count} bytes, past its declared ${declaredSize}; the ratio limit is ${this.options.maxRatio}`,
+        );
+      }
+      throw this.mismatch(`${what} holds more than its declared ${declaredSize} bytes`);
+    }
+    this.options.budget.take(chunk.length, what);
+    this.hash?.update(chunk);
+    if (this.crcWanted) this.crc = crc32(chunk, this.crc);
   }
 
-  private hashPending(): void {
-    this.hashing = false;
-    const chunks = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const chunk of chunks) {
-      if (this.options.hash !== false) this.hash.update(chunk);
-      if (this.crcWanted) this.crc = crc32(chunk, this.crc);
-    }
-    const resume = this.unhashedCallback;
-    this.unhashedCallback = undefined;
-    resume?.();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.hashPending();
+  /** Checks the declared size and CRC-32 once the file ended. */
+  finish(): ExtractedFile {
     const { what, declaredSize, declaredCrc32 } = this.options;
     if (declaredSize !== undefined && this.count !== declaredSize) {
-      callback(this.mismatch(`${what} holds ${this.count} bytes; its header declares ${declaredSize}`));
-      return;
+      throw this.mismatch(`${what} holds ${this.count} bytes; its header declares ${declaredSize}`);
     }
     if (declaredCrc32 !== undefined && this.crc !== declaredCrc32) {
-      callback(this.mismatch(`${what} fails its CRC-32 check (${hex(this.crc)}; expected ${hex(declaredCrc32)})`));
-      return;
+      throw this.mismatch(`${what} fails its CRC-32 check (${hex(this.crc)}; expected ${hex(declaredCrc32)})`);
     }
-    this.result = {
-      bytes: this.count,
-      sha256: this.options.hash === false ? '' : this.hash.digest('hex'),
-      crc32: this.crc,
-    };
-    callback();
+    this.result = { bytes: this.count, sha256: this.hash?.digest('hex') ?? '', crc32: this.crc };
+    return this.result;
   }
 
   private mismatch(message: string): Error {

@@ -2,7 +2,8 @@
  * Extracted bytes to archived records: sniffs CSV or JSON from the first bytes, parses, maps each
  * record with the report's `toRecord` and hands it to the data writer. A CSV file of a report with
  * `compileCsv` skips the record objects: each row's fields become its JSON line directly. A
- * Writable, so it sits at the end of a `pipeline` and its backpressure reaches back to the download.
+ * Writable whose write callback waits for the data writer, so its backpressure reaches back to the
+ * download. Written chunks may be reused once their write is done: what is kept is copied.
  */
 import { Writable } from 'node:stream';
 import type { ReportDefinition } from '../types.ts';
@@ -43,7 +44,7 @@ export class RecordSink extends Writable {
       if (this.reader) {
         this.reader.write(chunk);
       } else {
-        this.head.push(chunk);
+        this.head.push(Buffer.from(chunk)); // the chunk's buffer is reused once this write is done
         this.headBytes += chunk.length;
         if (this.headBytes >= SNIFF_BYTES) this.start();
       }

@@ -291,6 +291,40 @@ describe('archiveReport', () => {
     });
   });
 
+  describe('inflated chunks in reused buffers', () => {
+    // 64-byte chunks: records, JSON values and UTF-8 sequences span many chunks, and every buffer
+    // is overwritten two chunks later. A reader that kept a chunk without copying it would store
+    // garbage here.
+    const objects = Array.from({ length: 40 }, (_, i) => ({
+      id: `u${i}`,
+      name: `Näme "${i}" ${'x'.repeat(i * 3)}`,
+      note: i % 3 === 0 ? 'line\nbreak, comma' : '',
+      city: '東京',
+    }));
+    const csv = `id,name,note,city\n${objects.map((o) => [o.id, `"${o.name.replaceAll('"', '""')}"`, `"${o.note}"`, o.city].join(',')).join('\n')}\n`;
+
+    it.each([['native'], ['stream']] as const)(
+      'parses zip and gzip, CSV and JSON, alike (%s engine)',
+      async (engine) => {
+        const request = newRequest();
+        serve(
+          'export.zip',
+          await zipJs([
+            { name: 'users.json', data: JSON.stringify({ total: objects.length, users: objects }) },
+            { name: 'users.csv', data: csv },
+          ]),
+        );
+        serve('more.json.gz', gzipSync(objects.map((o) => JSON.stringify(o)).join('\n')));
+        const { logger } = capturedLogger();
+        const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger), inflate: { engine, chunkBytes: 64 } };
+        const sources = [httpSource(bed.vendor, 'export.zip'), httpSource(bed.vendor, 'more.json.gz')];
+        const result = await archiveReport(archiveInput(request, sources), deps);
+        expect(result.rowCount).toBe(3 * objects.length);
+        expect(await readRecords(bed.s3, dataKey(request))).toEqual([...objects, ...objects, ...objects]);
+      },
+    );
+  });
+
   describe('S3 requests', () => {
     it('writes every object with SSE-KMS, the data object as ndjson without Content-Encoding', async () => {
       // Prepare: a client that records what each command asks for

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { extractSource } from '../../../lambdas/core/archive/extract.ts';
@@ -117,23 +118,27 @@ describe('extractSource', () => {
   });
 
   describe('ExtractMeter', () => {
-    it('passes chunks on before hashing them, but lets at most a few MiB wait unhashed', async () => {
-      const meter = new ExtractMeter({ what: 'data', budget: new ExtractBudget(1e9), maxRatio: 100, crc32: true });
-      const sink = new Collector();
-      meter.pipe(sink);
-      const chunks = Array.from({ length: 16 }, (_, i) => Buffer.alloc(1024 * 1024, i));
-      // Written at once, with no turn of the event loop for the deferred hashing to run in.
-      for (const chunk of chunks) meter.write(chunk);
-      const passedAtOnce = sink.bytes;
-      expect(passedAtOnce).toBeGreaterThan(0);
-      expect(passedAtOnce).toBeLessThanOrEqual(5 * 1024 * 1024);
+    it('checks limits before a chunk goes on and verifies the declared size and CRC-32 at the end', () => {
+      const data = Buffer.from(bulkCsv(200, 4));
+      const declared = { declaredSize: data.length, declaredCrc32: crc32(data) };
+      const meter = new ExtractMeter({ what: 'data', budget: new ExtractBudget(1e9), maxRatio: 100, ...declared });
+      meter.take(data.subarray(0, 1000));
+      meter.take(data.subarray(1000));
+      expect(meter.finish()).toEqual({ bytes: data.length, sha256: sha256(data), crc32: crc32(data) });
 
-      meter.end();
-      await sink.finished;
-      const all = Buffer.concat(chunks);
-      expect(sink.bytes).toBe(all.length);
-      expect(meter.file.sha256).toBe(sha256(all));
-      expect(sink.sha256).toBe(sha256(all));
+      const short = new ExtractMeter({ what: 'data', budget: new ExtractBudget(1e9), maxRatio: 100, ...declared });
+      short.take(data.subarray(1));
+      expect(() => short.finish()).toThrow(/holds \d+ bytes; its header declares/);
+
+      const flipped = Buffer.from(data);
+      flipped[10]! ^= 1;
+      const damaged = new ExtractMeter({ what: 'data', budget: new ExtractBudget(1e9), maxRatio: 100, ...declared });
+      damaged.take(flipped);
+      expect(() => damaged.finish()).toThrow(/fails its CRC-32 check/);
+
+      const budget = new ExtractBudget(100);
+      const over = new ExtractMeter({ what: 'data', budget, maxRatio: 100 });
+      expect(() => over.take(data)).toThrow(/exceeds the limit of 100 bytes/);
     });
   });
 });
