@@ -1,8 +1,9 @@
 /**
- * Experiment behind a suggestion for the core (not part of `npm run bench`): node:zlib hands each
- * output chunk to `push()` and only then asks its thread pool for the next one, so a meter that
- * hashes synchronously inside `_transform` (as `ExtractMeter` does) runs in series with the
- * inflater. Handing the chunk on first and hashing it from a queue a moment later lets the two
+ * Experiment behind an earlier change to the core (not part of `npm run bench`; the core has since
+ * replaced node:zlib streams with `lambdas/core/archive/inflate.ts`, whose two output buffers give
+ * the same overlap without a queue): node:zlib hands each output chunk to `push()` and only then
+ * asks its thread pool for the next one, so a meter that hashes synchronously inside `_transform`
+ * runs in series with the inflater. Handing the chunk on first and hashing it from a queue a moment later lets the two
  * overlap when a second core is free.
  *
  *   node --import tsx bench/experiments/hash-overlap.ts [none|sync|deferred]
