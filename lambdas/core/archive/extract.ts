@@ -25,8 +25,7 @@ import {
   WrongPasswordError,
 } from '../errors.ts';
 import type { Spool } from './download.ts';
-import { gunzip } from './gzip.ts';
-import type { InflateOptions } from './inflate.ts';
+import { type InflateOptions, inflate } from './inflate.ts';
 import {
   type ArchiveLimits,
   type ExtractBudget,
@@ -40,7 +39,6 @@ import {
   type EntryEncryption,
   type LocalEntry,
   localHeaderBytes,
-  openStreamingEntry,
   readFirstLocalEntry,
   ZipArchive,
   type ZipEntryInfo,
@@ -87,7 +85,7 @@ export async function extractSource<S extends Writable>(
   if (format === 'zip') {
     entries.push(...(await extractZip(spool, ctx)));
   } else if (format === 'gzip') {
-    const opened = gunzip(spool.chunks(), ctx.inflate);
+    const opened = inflate(spool.chunks(), 'gzip', ctx.inflate);
     const { file } = await extractFile(ctx, opened.chunks, {
       what: `${what} (gzip)`,
       name: what.replace(/\.(gz|gzip)$/i, '') || what,
@@ -109,7 +107,8 @@ async function extractZip<S extends Writable>(spool: Spool, ctx: ExtractContext<
   const usedBefore = ctx.budget.used;
   if (local) {
     try {
-      const opened = openStreamingEntry(spool.chunks(local.dataStart), ctx.inflate);
+      // deflate ends itself: the rest of the zip after the entry is not read
+      const opened = inflate(spool.chunks(local.dataStart), 'deflate-raw', ctx.inflate);
       const { file, meter } = await extractFile(ctx, opened.chunks, {
         what: `entry ${JSON.stringify(local.name)} of ${what}`,
         name: local.name,

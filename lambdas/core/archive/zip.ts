@@ -8,7 +8,7 @@
  * 3. Encrypted entries (ZipCrypto, WinZip AES): zip.js decrypts only (`passThrough: 'compressed'`,
  *    AES HMAC checked by zip.js), then the same inflate. CRC-32 is checked by the caller's
  *    meter for every entry (yauzl does not check it).
- * 4. `readFirstLocalEntry` and `openStreamingEntry` let the caller inflate an unencrypted first
+ * 4. `readFirstLocalEntry` lets the caller inflate an unencrypted first
  *    entry from its local header while the zip still downloads (see `extract.ts`).
  */
 import { createReadStream } from 'node:fs';
@@ -50,9 +50,6 @@ export interface ZipEntryInfo {
   readonly localHeaderOffset: number;
   readonly entry: yauzl.Entry;
 }
-
-/** An entry's bytes (each chunk valid until the next is asked for) and its compressed bytes read. */
-export type OpenedEntry = Inflated;
 
 const CHUNK = 1024 * 1024;
 const JUNK_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
@@ -128,7 +125,7 @@ export class ZipArchive {
   }
 
   /** Opens one entry's decompressed bytes. */
-  async openEntry(entry: ZipEntryInfo, password: string | undefined, options?: InflateOptions): Promise<OpenedEntry> {
+  async openEntry(entry: ZipEntryInfo, password: string | undefined, options?: InflateOptions): Promise<Inflated> {
     const raw = entry.encryption === 'none' ? await this.openPlain(entry) : await this.openEncrypted(entry, password);
     if (entry.method !== 8) return { chunks: raw, compressedBytes: () => entry.compressedSize };
     return inflate(raw, 'deflate-raw', options);
@@ -259,11 +256,6 @@ export function readFirstLocalEntry(head: Buffer, what: string): LocalEntry | un
   const deferred = (flags & 0x08) !== 0 || compressedSize === 0xffffffff || uncompressedSize === 0xffffffff;
   const declared = deferred ? undefined : { compressedSize, uncompressedSize, crc32: head.readUInt32LE(14) };
   return { name, nameRaw, offset: 0, dataStart, method, ...(declared ? { declared } : {}) };
-}
-
-/** Inflates a deflate stream from `raw`, which may run on past its end (the rest of the zip). */
-export function openStreamingEntry(raw: AsyncIterable<Buffer>, options?: InflateOptions): OpenedEntry {
-  return inflate(raw, 'deflate-raw', options);
 }
 
 function drained(stream: PassThrough): Promise<void> {
