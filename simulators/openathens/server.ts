@@ -368,8 +368,12 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     const taskOptions = taskOf(organisation);
     const inlineWait = taskOptions.inlineWaitMs ?? 0;
     if (inlineWait > 0) {
-      const needed = taskOptions.runningPolls === 0 ? (taskOptions.durationMs ?? 0) : inlineWait;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(inlineWait, needed)));
+      // Until the task is finished or the wait is over. Checked against the same clock as
+      // isFinished: a timer of exactly durationMs could fire a millisecond before it says so.
+      const deadline = Date.now() + inlineWait;
+      while (!isFinished(task) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(5, deadline - Date.now()))));
+      }
     }
     sendJson(res, 200, taskBody(task), TASK_CONTENT_TYPE);
     task.polls += 1;
