@@ -94,6 +94,7 @@ const STRATEGY = constants.Z_DEFAULT_STRATEGY;
 class NativeInflater {
   private readonly handle: ZlibHandle;
   private readonly state = new Uint32Array(2);
+  private closed = false;
   private pending?: {
     resolve: (left: { availOut: number; availIn: number }) => void;
     reject: (error: Error) => void;
@@ -113,6 +114,8 @@ class NativeInflater {
   }
 
   write(flush: number, input: Buffer, inOff: number, output: Buffer): Promise<{ availOut: number; availIn: number }> {
+    // a write after close() would abort the process (a CHECK in node's zlib binding)
+    if (this.closed) return Promise.reject(new Error('inflater closed'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject, input, output };
       this.handle.write(flush, input, inOff, input.length - inOff, output, 0, output.length);
@@ -127,11 +130,21 @@ class NativeInflater {
 
   /** Safe while a write runs: zlib closes once it is done. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.handle.close();
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** What one write into an output buffer produced. */
+interface Round {
+  readonly output: Buffer;
+  readonly produced: number;
+  /** the stream ended: room was left in the output, and the input has ended or runs on past it */
+  readonly ended: boolean;
+}
 
 async function* inflateNative(
   Handle: ZlibHandleClass,
@@ -143,38 +156,39 @@ async function* inflateNative(
   const zlib = new NativeInflater(Handle, format);
   const outputs = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
   const source = input[Symbol.asyncIterator]();
-  let slot = 0;
-  /** inflated, not yet handed out (in the buffer the next write does not use) */
-  let ready: Buffer | undefined;
   let chunk: Buffer = EMPTY;
   let offset = 0;
   let inputDone = false;
-  try {
-    for (;;) {
-      if (offset === chunk.length && !inputDone) {
-        if (ready) yield ready;
-        ready = undefined;
-        const next = await source.next();
-        if (next.done) inputDone = true;
-        else [chunk, offset] = [next.value, 0];
-        continue;
-      }
-      const output = outputs[slot]!;
-      slot ^= 1;
-      const writing = zlib.write(inputDone ? constants.Z_FINISH : constants.Z_NO_FLUSH, chunk, offset, output);
-      writing.catch(() => {}); // awaited below, unless the consumer stops while it runs
-      if (ready) yield ready;
-      ready = undefined;
-      const { availOut, availIn } = await writing;
-      const used = chunk.length - offset - availIn;
-      offset += used;
-      counter.consumed += used;
-      if (availOut < output.length) ready = output.subarray(0, output.length - availOut);
-      if (availOut === 0) continue; // the output filled up: more may be waiting
-      // Room was left: zlib needs more input, or the stream ended (input left over, or finished).
-      if (availIn > 0 || inputDone) break;
+  /** Reads input if zlib has used all it had, then inflates into `output`. */
+  const round = async (output: Buffer): Promise<Round> => {
+    while (offset === chunk.length && !inputDone) {
+      const next = await source.next();
+      if (next.done) inputDone = true;
+      else [chunk, offset] = [next.value, 0];
     }
-    if (ready) yield ready;
+    const { availOut, availIn } = await zlib.write(
+      inputDone ? constants.Z_FINISH : constants.Z_NO_FLUSH,
+      chunk,
+      offset,
+      output,
+    );
+    const used = chunk.length - offset - availIn;
+    offset += used;
+    counter.consumed += used;
+    return { output, produced: output.length - availOut, ended: availOut > 0 && (availIn > 0 || inputDone) };
+  };
+  // The next round (input read included) starts before a chunk is handed out, into the other
+  // buffer, so the pool works while the consumer does.
+  let slot = 0;
+  let next: Promise<Round> | undefined = round(outputs[slot]!);
+  try {
+    while (next) {
+      const done: Round = await next;
+      slot ^= 1;
+      next = done.ended ? undefined : round(outputs[slot]!);
+      next?.catch(() => {}); // awaited on the next turn, unless the consumer stops first
+      if (done.produced > 0) yield done.output.subarray(0, done.produced);
+    }
   } finally {
     zlib.close();
     await source.return?.();

@@ -108,5 +108,30 @@ describe('inflate', () => {
       expect(input.state.returned).toBe(true);
       expect(input.state.read).toBeLessThan(compressed.length);
     });
+
+    it('reads its next input while the consumer works, and stops cleanly if the consumer leaves meanwhile', async () => {
+      const text = Buffer.from(bulkCsv(2000, 5));
+      const compressed = deflateRawSync(text);
+      const reads: number[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      async function* slowInput(): AsyncGenerator<Buffer> {
+        yield compressed.subarray(0, 64); // one small chunk, then a read that waits for the gate
+        reads.push(Date.now());
+        await gate;
+        yield compressed.subarray(64);
+      }
+      const inflated = inflate(slowInput(), 'deflate-raw', options);
+      for await (const chunk of inflated.chunks) {
+        expect(chunk.length).toBeGreaterThan(0);
+        // The first input is used up: the engine that reads ahead is already waiting for more.
+        if (engine === 'native') expect(reads).toHaveLength(1);
+        setTimeout(release, 10);
+        break; // leaves while that read is under way; no write may reach the closed inflater
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // still alive (a write after close would have aborted the process), and nothing leaked out
+      expect(inflated.compressedBytes()).toBeLessThanOrEqual(compressed.length);
+    });
   });
 });
