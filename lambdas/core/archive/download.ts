@@ -95,28 +95,45 @@ export class Spool {
 
   /**
    * The file from `start`, read while the download writes it, until the download ends or fails.
-   * One buffer is read into again and again: a chunk is valid until the next one is asked for.
+   * Two buffers are read into in turn, the next while the reader works on the current one: a
+   * chunk is valid until the next one is asked for.
    */
   async *chunks(start = 0): AsyncGenerator<Buffer> {
     await this.created;
     const fh = await open(this.path, 'r');
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
+    let slot = 0;
     let position = start;
+    /** what is on disk from `position`, read into the next buffer; undefined when nothing is */
+    const readAhead = (): Promise<Buffer> | undefined => {
+      if (position >= this.written) return undefined;
+      const buffer = buffers[slot]!;
+      slot ^= 1;
+      const length = Math.min(buffer.length, this.written - position);
+      const at = position;
+      position += length;
+      return fh.read(buffer, 0, length, at).then(({ bytesRead }) => {
+        if (bytesRead < length) throw new Error(`temp file of ${this.source.fileName} is shorter than written`);
+        return buffer.subarray(0, length);
+      });
+    };
+    let next = readAhead();
     try {
       for (;;) {
-        if (position < this.written) {
-          const length = Math.min(buffer.length, this.written - position);
-          const { bytesRead } = await fh.read(buffer, 0, length, position);
-          if (bytesRead === 0) throw new Error(`temp file of ${this.source.fileName} is shorter than written`);
-          position += bytesRead;
-          yield buffer.subarray(0, bytesRead);
+        if (next) {
+          const chunk = await next;
+          next = readAhead();
+          next?.catch(() => {}); // awaited on the next turn, unless the reader stops first
+          yield chunk;
           continue;
         }
         if (this.state === 'failed') throw this.failure;
         if (this.state === 'done') return;
         await this.changed();
+        next = readAhead();
       }
     } finally {
+      await next?.catch(() => {});
       await fh.close();
     }
   }

@@ -1,0 +1,101 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Spool } from '../../../lambdas/core/archive/download.ts';
+import { VendorUnavailableError } from '../../../lambdas/core/errors.ts';
+import type { ReportSource } from '../../../lambdas/core/types.ts';
+import { capturedLogger } from '../../support/archive-fixtures.ts';
+
+const MiB = 1024 * 1024;
+
+describe('Spool', () => {
+  let tmpDir: string;
+  beforeEach(async () => {
+    tmpDir = await mkdtemp(join(tmpdir(), 'spool-'));
+  });
+  afterEach(async () => {
+    await rm(tmpDir, { recursive: true, force: true });
+  });
+
+  /** A download whose body the test writes by hand. */
+  function handFed() {
+    const body = new PassThrough();
+    const source: ReportSource = { fileName: 'report.zip', role: 'data', open: async () => ({ body }) };
+    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: 1e9, logger: capturedLogger().logger });
+    return { body, spool };
+  }
+
+  /** Writes `data` in pieces with pauses, so the reader catches up with the download. */
+  async function trickle(body: PassThrough, data: Buffer, piece: number): Promise<void> {
+    for (let offset = 0; offset < data.length; offset += piece) {
+      body.write(data.subarray(offset, offset + piece));
+      await sleep(2);
+    }
+  }
+
+  it('reads the file while the download writes it, reading ahead into two buffers used in turn', async () => {
+    const data = randomBytes(3.5 * MiB);
+    const { body, spool } = handFed();
+    const writing = trickle(body, data, 300 * 1024).then(() => body.end());
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const chunk of spool.chunks()) {
+      copies.push(Buffer.from(chunk));
+      buffers.add(chunk.buffer);
+      await sleep(1); // a consumer that works on each chunk while the next is read
+    }
+    await writing;
+    expect(Buffer.concat(copies).equals(data)).toBe(true);
+    expect(copies.length).toBeGreaterThan(3);
+    expect(buffers.size).toBe(2);
+    const done = await spool.done;
+    expect(done).toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  });
+
+  it('reads from an offset', async () => {
+    const data = randomBytes(2 * MiB + 17);
+    const { body, spool } = handFed();
+    body.end(data);
+    await spool.done;
+    const copies: Buffer[] = [];
+    for await (const chunk of spool.chunks(MiB + 5)) copies.push(Buffer.from(chunk));
+    expect(Buffer.concat(copies).equals(data.subarray(MiB + 5))).toBe(true);
+  });
+
+  it('hands out what reached the disk, then the download error', async () => {
+    const data = randomBytes(1.5 * MiB);
+    const { body, spool } = handFed();
+    body.write(data);
+    const received: Buffer[] = [];
+    const reading = (async () => {
+      for await (const chunk of spool.chunks()) {
+        received.push(Buffer.from(chunk));
+        if (Buffer.concat(received).length === data.length) body.destroy(new Error('socket hang up'));
+      }
+    })();
+    await expect(reading).rejects.toBeInstanceOf(VendorUnavailableError);
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+    await expect(spool.done).rejects.toThrow(/download of report\.zip failed: socket hang up/);
+  });
+
+  it('lets a reader stop early while a read ahead is under way', async () => {
+    const data = randomBytes(3 * MiB);
+    const { body, spool } = handFed();
+    body.end(data);
+    await spool.done;
+    let first: Buffer | undefined;
+    for await (const chunk of spool.chunks()) {
+      first = Buffer.from(chunk); // the second chunk is being read now
+      break;
+    }
+    expect(first?.equals(data.subarray(0, MiB))).toBe(true);
+    // the file handle was closed: the temp file can go, and a new reader starts afresh
+    const again: Buffer[] = [];
+    for await (const chunk of spool.chunks()) again.push(Buffer.from(chunk));
+    expect(Buffer.concat(again).equals(data)).toBe(true);
+  });
+});
