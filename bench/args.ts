@@ -9,6 +9,8 @@ export interface BenchOptions {
   readonly formats: readonly Format[];
   readonly runs: number;
   readonly sinks: readonly Sink[];
+  /** a: fetch (and its raw limit); b: the archive step (and DuckDB) */
+  readonly stages: readonly ('a' | 'b')[];
   readonly duckdbThreads: number;
   readonly partSizeBytes?: number;
   readonly profile: boolean;
@@ -26,6 +28,7 @@ export const USAGE = `npm run bench -- [flags]
   --formats <list>      deflate,gzip,aes (default: all three; at 4g and above: deflate,gzip)
   --runs <n>            repetitions of every measurement; medians are reported (default 3)
   --sinks <list>        where stage (b) writes: null,s3rver (default both)
+  --stages <list>       a,b (default both); one stage alone writes no results
   --duckdb-threads <n>  DuckDB threads (default: all cores, ${availableParallelism()} here)
   --part-size <MiB>     multipart part size for stage (b) (default: the core's, 8 MiB)
   --profile             after the runs, one more run of stages (a) and (b, null S3) per format
@@ -48,6 +51,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       formats: { type: 'string' },
       runs: { type: 'string', default: '3' },
       sinks: { type: 'string', default: 'null,s3rver' },
+      stages: { type: 'string', default: 'a,b' },
       'duckdb-threads': { type: 'string', default: String(availableParallelism()) },
       'part-size': { type: 'string' },
       profile: { type: 'boolean', default: false },
@@ -69,17 +73,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     '--formats',
   );
   const sinks = list(values.sinks, ['null', 's3rver'] as const, '--sinks');
+  const stages = list(values.stages, ['a', 'b'] as const, '--stages');
   return {
     targetBytes,
     seed: positiveInt(values.seed, '--seed'),
     formats,
     runs: positiveInt(values.runs, '--runs'),
     sinks,
+    stages,
     duckdbThreads: positiveInt(values['duckdb-threads'], '--duckdb-threads'),
     ...(values['part-size'] ? { partSizeBytes: positiveInt(values['part-size'], '--part-size') * 1024 * 1024 } : {}),
     profile: values.profile || values['profile-only'],
     profileOnly: values['profile-only'],
-    writeResults: !values['no-results'],
+    // results hold both stages: one alone would replace the other's
+    writeResults: !values['no-results'] && stages.length === 2,
     generateOnly: values['generate-only'],
     renderOnly: values['render-only'],
     tsx: values.tsx,

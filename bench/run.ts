@@ -80,7 +80,8 @@ async function main(): Promise<number> {
 
   const files = await startFileServer(dataSet.dir);
   const nullS3 = await startNullS3();
-  const s3rver = options.sinks.includes('s3rver') ? await startLocalS3(s3rverDir) : undefined;
+  const s3rver =
+    options.stages.includes('b') && options.sinks.includes('s3rver') ? await startLocalS3(s3rverDir) : undefined;
   const loads: number[] = [];
   const samples = new Map<string, Measurement[]>();
   const deepChecked = new Set<string>();
@@ -134,14 +135,18 @@ async function main(): Promise<number> {
     for (let run = 1; run <= options.runs; run++) {
       for (const format of options.formats) {
         const t = tasks(format);
-        await measure(format, 'raw', t.raw, run);
-        await measure(format, 'fetch', t.fetch, run);
+        if (options.stages.includes('a')) {
+          await measure(format, 'raw', t.raw, run);
+          await measure(format, 'fetch', t.fetch, run);
+        }
+        if (!options.stages.includes('b')) continue;
         if (options.sinks.includes('null')) {
           nullS3.reset();
           await measure(format, 'archive-null', t.archiveNull, run);
         }
         if (s3rver) await measure(format, 'archive-s3rver', t.archiveS3rver!, run);
       }
+      if (!options.stages.includes('b')) continue;
       await measure(
         'csv',
         'duckdb',
