@@ -59,7 +59,7 @@ export class JsonlUpload {
     this.gzip.on('error', (error) => this.fail(error));
     this.meter.on('error', (error) => this.fail(error));
     this.gzip.pipe(this.meter);
-    this.uploaded = uploadStream(target, key, this.meter, 'application/x-ndjson', 2);
+    this.uploaded = uploadStream(target, key, this.meter, 'application/x-ndjson');
     this.uploaded.catch((error: Error) => this.fail(error));
   }
 

@@ -8,8 +8,12 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
-/** parts in flight: 4 for originals (big, uncompressed); 2 for the data object (compressed ~5x, so slower to fill) */
-const QUEUE_SIZE = 4;
+/**
+ * Parts in flight per upload, each a fresh part-size Buffer, plus the one being filled. Two: the
+ * originals go up after the extraction, when 4 in flight put 20-30 MB more on the archive step's
+ * peak RSS (bench, stage (b)) for an upload that needs a few MB/s per GB of CSV.
+ */
+const QUEUE_SIZE = 2;
 
 export interface S3Target {
   readonly s3: S3Client;
@@ -38,13 +42,12 @@ export function uploadStream(
   key: string,
   body: Readable,
   contentType: string,
-  queueSize = QUEUE_SIZE,
 ): Promise<StoredObject> {
   const upload = new Upload({
     client: target.s3,
     params: { Bucket: target.bucket, Key: key, Body: body, ContentType: contentType, ...encryption(target) },
     partSize: target.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
-    queueSize,
+    queueSize: QUEUE_SIZE,
     leavePartsOnError: false,
   });
   return upload.done().then((output) => ({ key, versionId: output.VersionId }));
