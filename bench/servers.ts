@@ -4,7 +4,7 @@
  * 1. a file server: `GET /files/<name>` answers a generated report with Content-Length, as a
  *    vendor's download link would;
  * 2. a null S3 endpoint: just enough of the S3 REST API for the SDK's PutObject, multipart upload
- *    (lib-storage), abort and delete to succeed, discarding bodies. It counts bytes per key so
+ *    (`lambdas/core/archive/s3-upload.ts`), abort and delete to succeed, discarding bodies. It counts bytes per key so
  *    the run can check what was uploaded, and separates our cost from s3rver's.
  */
 import { randomUUID } from 'node:crypto';

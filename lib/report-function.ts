@@ -107,7 +107,7 @@ export class ReportFunction extends Construct {
         // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
         banner:
           "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // Bundle the pinned SDK (lib-storage included) rather than trust the runtime's copy:
+        // Bundle the pinned SDK rather than trust the runtime's copy:
         // the code that runs is the code the tests ran.
         externalModules: [],
       },

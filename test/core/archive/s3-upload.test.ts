@@ -1,69 +1,193 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { uploadFile } from '../../../lambdas/core/archive/s3-upload.ts';
+import { uploadFile, uploadStream } from '../../../lambdas/core/archive/s3-upload.ts';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB; // S3's smallest part
 
-describe('uploadFile', () => {
+function crc(data: Buffer): string {
+  return createHash('md5').update(data).digest('base64'); // any per-part value S3 would echo back
+}
+
+describe('multipart uploads', () => {
   const s3 = mockClient(S3Client);
   let tmpDir: string;
-  let path: string;
   beforeEach(async () => {
     s3.reset();
     tmpDir = await mkdtemp(join(tmpdir(), 's3-upload-'));
-    path = join(tmpDir, 'report.zip');
-    await writeFile(path, randomBytes(6 * PART + 123));
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
-    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'v1' });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'v-multi' });
+    s3.on(PutObjectCommand).resolves({ VersionId: 'v-single' });
     s3.on(AbortMultipartUploadCommand).resolves({});
   });
   afterEach(async () => {
     await rm(tmpDir, { recursive: true, force: true });
   });
 
-  /** Parts take a while to upload; records how many were in flight at once. */
+  function target(checksums: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' = 'WHEN_REQUIRED') {
+    return {
+      s3: new S3Client({ region: 'eu-west-1', requestChecksumCalculation: checksums }),
+      bucket: 'archive',
+      kmsKeyId: 'key-1',
+      partSizeBytes: PART,
+    };
+  }
+
+  async function file(bytes: number): Promise<{ path: string; data: Buffer }> {
+    const data = randomBytes(bytes);
+    const path = join(tmpDir, `f-${bytes}`);
+    await writeFile(path, data);
+    return { path, data };
+  }
+
+  /**
+   * S3 taking a while per part. Records what each part held when it was sent and checks that its
+   * buffer was not touched before the part finished; counts parts in flight and distinct buffers.
+   */
   function slowParts(failPart?: number) {
-    const seen = { inFlight: 0, most: 0, bytes: 0 };
-    s3.on(UploadPartCommand).callsFake(async (input: { PartNumber: number; Body: Uint8Array }) => {
+    const seen = {
+      inFlight: 0,
+      most: 0,
+      sent: new Map<number, Buffer>(),
+      buffers: new Set<ArrayBufferLike>(),
+      overwritten: 0,
+    };
+    s3.on(UploadPartCommand).callsFake(async (input: { PartNumber: number; Body: Buffer }) => {
+      const copy = Buffer.from(input.Body);
+      seen.buffers.add(input.Body.buffer);
       seen.inFlight++;
       seen.most = Math.max(seen.most, seen.inFlight);
       await new Promise((resolve) => setTimeout(resolve, 15));
       seen.inFlight--;
+      if (!copy.equals(input.Body)) seen.overwritten++;
       if (input.PartNumber === failPart) throw new Error('part rejected');
-      seen.bytes += input.Body.byteLength;
-      return { ETag: `"etag-${input.PartNumber}"` };
+      seen.sent.set(input.PartNumber, copy);
+      return { ETag: `"etag-${input.PartNumber}"`, ChecksumCRC32: crc(copy) };
     });
     return seen;
   }
 
-  it('uploads a file in parts, at most two in flight (each is a part-size Buffer)', async () => {
+  function uploaded(seen: ReturnType<typeof slowParts>): Buffer {
+    return Buffer.concat([...seen.sent.keys()].sort((a, b) => a - b).map((n) => seen.sent.get(n)!));
+  }
+
+  it('uploads a file in parts from three reused buffers, two parts in flight', async () => {
+    const { path, data } = await file(6 * PART + 123);
     const seen = slowParts();
-    const target = { s3: new S3Client({ region: 'eu-west-1' }), bucket: 'archive', partSizeBytes: PART };
-    const stored = await uploadFile(target, 'vendor=v/original/report.zip', path, 'application/zip');
-    expect(stored).toEqual({ key: 'vendor=v/original/report.zip', versionId: 'v1' });
-    expect(seen.bytes).toBe(6 * PART + 123);
+    const stored = await uploadFile(target(), 'vendor=v/original/report.zip', path, 'application/zip');
+    expect(stored).toEqual({ key: 'vendor=v/original/report.zip', versionId: 'v-multi' });
+    expect(uploaded(seen).equals(data)).toBe(true);
+    expect(seen.overwritten).toBe(0);
     expect(seen.most).toBe(2);
+    expect(seen.buffers.size).toBe(3);
+    const create = s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input;
+    expect(create).toMatchObject({
+      Bucket: 'archive',
+      Key: 'vendor=v/original/report.zip',
+      ContentType: 'application/zip',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'key-1',
+    });
+    expect(create.ChecksumAlgorithm).toBeUndefined();
     const complete = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input;
+    expect(complete.UploadId).toBe('upload-1');
     expect(complete.MultipartUpload?.Parts?.map((part) => part.PartNumber)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
-  it('aborts the upload when a part fails, leaving nothing behind', async () => {
+  it('declares CRC32 and lists every part checksum when the client checksums what it sends', async () => {
+    const { path } = await file(2 * PART + 1);
+    const seen = slowParts();
+    await uploadFile(target('WHEN_SUPPORTED'), 'k', path, 'application/zip');
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input.ChecksumAlgorithm).toBe('CRC32');
+    const parts = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.MultipartUpload?.Parts;
+    expect(parts).toEqual(
+      [1, 2, 3].map((n) => ({ PartNumber: n, ETag: `"etag-${n}"`, ChecksumCRC32: crc(seen.sent.get(n)!) })),
+    );
+  });
+
+  it('puts a file of one part, or none, as a single object', async () => {
+    for (const bytes of [0, 1000, PART]) {
+      s3.resetHistory();
+      const { path, data } = await file(bytes);
+      const stored = await uploadFile(target(), `k-${bytes}`, path, 'application/zip');
+      expect(stored.versionId).toBe('v-single');
+      const put = s3.commandCalls(PutObjectCommand);
+      expect(put).toHaveLength(1);
+      expect(Buffer.from(put[0]!.args[0].input.Body as Buffer).equals(data)).toBe(true);
+      expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+    }
+  });
+
+  it('sends no empty last part when a file is an exact number of parts', async () => {
+    const { path, data } = await file(3 * PART);
+    const seen = slowParts();
+    await uploadFile(target(), 'k', path, 'application/zip');
+    expect(uploaded(seen).equals(data)).toBe(true);
+    expect([...seen.sent.keys()].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('uploads a stream of uneven chunks in order', async () => {
+    const data = randomBytes(4 * PART + 777);
+    const chunks: Buffer[] = [];
+    for (let offset = 0, i = 0; offset < data.length; i++) {
+      const size = [1, 65536, 3 * MiB + 5, 100][i % 4]!;
+      chunks.push(data.subarray(offset, offset + size));
+      offset += size;
+    }
+    const seen = slowParts();
+    const stored = await uploadStream(target(), 'data.jsonl.gz', Readable.from(chunks), 'application/x-ndjson');
+    expect(stored.versionId).toBe('v-multi');
+    expect(uploaded(seen).equals(data)).toBe(true);
+    expect(seen.overwritten).toBe(0);
+    expect(seen.most).toBeLessThanOrEqual(2);
+  });
+
+  it('puts a stream of exactly one part as a single object', async () => {
+    const data = randomBytes(PART);
+    const stored = await uploadStream(
+      target(),
+      'k',
+      Readable.from([data.subarray(0, 100), data.subarray(100)]),
+      'text/plain',
+    );
+    expect(stored.versionId).toBe('v-single');
+    expect(Buffer.from(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as Buffer).equals(data)).toBe(true);
+  });
+
+  it('aborts when a part fails, and completes nothing', async () => {
+    const { path } = await file(6 * PART);
     slowParts(3);
-    const target = { s3: new S3Client({ region: 'eu-west-1' }), bucket: 'archive', partSizeBytes: PART };
-    await expect(uploadFile(target, 'k', path, 'application/zip')).rejects.toThrow(/part rejected/);
+    await expect(uploadFile(target(), 'k', path, 'application/zip')).rejects.toThrow(/part rejected/);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'archive',
+      Key: 'k',
+      UploadId: 'upload-1',
+    });
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('aborts when the stream fails midway, and completes nothing', async () => {
+    slowParts();
+    const body = new Readable({ read() {} });
+    body.push(randomBytes(2 * PART + 10));
+    setTimeout(() => body.destroy(new Error('gzip failed')), 30);
+    await expect(uploadStream(target(), 'k', body, 'application/x-ndjson')).rejects.toThrow(/gzip failed/);
     expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });
