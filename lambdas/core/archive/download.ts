@@ -168,42 +168,27 @@ export class Spool {
       this.markCreated();
       const hash = createHash('sha256');
       let received = 0;
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      // Writes run one after another; a batch is written when full, or once the vendor pauses
-      // (readers follow what is on disk, so nothing may wait long in memory).
-      let writes: Promise<void> = Promise.resolve();
-      const flush = () => {
-        writes = writes.then(async () => {
-          if (pendingBytes === 0) return;
-          const batch = pending;
-          const bytes = pendingBytes;
-          pending = [];
-          pendingBytes = 0;
-          await writeAll(fh!, batch, bytes, this.written);
-          this.written += bytes;
-          this.notify();
-        });
-        return writes;
-      };
+      const writer = new BatchWriter(fh, (bytes) => {
+        this.written += bytes;
+        this.notify();
+      });
+      // A batch is written when full, or once the vendor pauses (readers follow what is on disk,
+      // so nothing may wait long in memory).
       let idle: NodeJS.Timeout | undefined;
       try {
         await eachChunk(opened.body, (buf) => {
           received += buf.length;
           if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
           hash.update(buf);
-          pending.push(buf);
-          pendingBytes += buf.length;
-          if (pendingBytes >= WRITE_BATCH_BYTES) return flush();
           if (idle) idle.refresh();
-          else idle = setTimeout(() => flush().catch(() => {}), IDLE_FLUSH_MS);
-          return undefined;
+          else idle = setTimeout(() => writer.flush().catch(() => {}), IDLE_FLUSH_MS);
+          return writer.add(buf);
         });
       } finally {
         clearTimeout(idle);
       }
       if (this.abortReason) throw this.abortReason;
-      await flush();
+      await writer.flush();
       if (opened.contentLength !== undefined && received < opened.contentLength) {
         throw new VendorUnavailableError(
           `download of ${fileName} ended after ${received} of ${opened.contentLength} bytes (Content-Length)`,
@@ -263,15 +248,64 @@ function eachChunk(body: Readable, onChunk: (chunk: Buffer) => Promise<void> | u
   });
 }
 
-async function writeAll(fh: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
-  const { bytesWritten } = await fh.writev(buffers, position);
-  if (bytesWritten === total) return;
-  // short write: write the rest in one piece
-  const rest = Buffer.concat(buffers, total).subarray(bytesWritten);
-  let offset = 0;
-  while (offset < rest.length) {
-    const written = await fh.write(rest, offset, rest.length - offset, position + bytesWritten + offset);
-    offset += written.bytesWritten;
+/**
+ * Writes a download to its file through two batch buffers used in turn: one fills while the other
+ * is written. The socket's chunks are copied, not kept: held until their batch was written, they
+ * outlived young-generation collections and waited, dead, for a full one (at 4 GB the download
+ * phase set the archive step's peak RSS).
+ */
+class BatchWriter {
+  private readonly buffers = [Buffer.allocUnsafe(WRITE_BATCH_BYTES), Buffer.allocUnsafe(WRITE_BATCH_BYTES)];
+  /** the write under way from each buffer, if any */
+  private readonly busy: Array<Promise<void> | undefined> = [undefined, undefined];
+  private slot = 0;
+  private used = 0;
+  private position = 0;
+  /** writes run one after another, in order */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly onWritten: (bytes: number) => void,
+  ) {}
+
+  /** Copies `chunk` in; returns a promise when it must wait for a buffer to be written first. */
+  add(chunk: Buffer, offset = 0): Promise<void> | undefined {
+    while (offset < chunk.length) {
+      const busy = this.busy[this.slot];
+      if (busy) return busy.then(() => this.add(chunk, offset));
+      const copied = chunk.copy(this.buffers[this.slot]!, this.used, offset);
+      this.used += copied;
+      offset += copied;
+      if (this.used === WRITE_BATCH_BYTES) void this.flush().catch(() => {}); // surfaces via busy and flush()
+    }
+    return undefined;
+  }
+
+  /** Writes what the current buffer holds; resolves when every write so far is done. */
+  flush(): Promise<void> {
+    if (this.used === 0) return this.writes;
+    const slot = this.slot;
+    const buffer = this.buffers[slot]!;
+    const length = this.used;
+    this.slot ^= 1;
+    this.used = 0;
+    const write = this.writes.then(async () => {
+      let done = 0;
+      while (done < length) {
+        const { bytesWritten } = await this.fh.write(buffer, done, length - done, this.position + done);
+        done += bytesWritten;
+      }
+      this.position += length;
+      this.onWritten(length);
+    });
+    this.writes = write;
+    const busy = write.then(() => {
+      this.busy[slot] = undefined;
+    });
+    busy.catch(() => {}); // a failed write is reported by add() or by the last flush()
+    this.busy[slot] = busy;
+    return write;
   }
 }
 
