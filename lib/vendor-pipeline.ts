@@ -284,7 +284,9 @@ export class VendorPipeline extends Construct {
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteVendorArchive',
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 's3:ListMultipartUploadParts'],
+        // No delete: nothing completed is ever removed, and under Object Lock a delete would only
+        // add a marker that hides the archived version.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: patterns.map((pattern) => bucket.arnForObjects(pattern)),
       }),
     );
@@ -292,7 +294,7 @@ export class VendorPipeline extends Construct {
       acknowledge(
         fn.role,
         wildcardResourceFinding(this, bucket.arnForObjects(pattern)),
-        `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, delete, multipart upload parts/abort)`,
+        `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, abort a multipart upload)`,
       );
     }
     fn.role.addToPrincipalPolicy(
