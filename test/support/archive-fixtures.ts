@@ -8,12 +8,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { Spool } from '../../lambdas/core/archive/download.ts';
 import type { ArchiveDeps, ArchiveInput, ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import type {
   DownloadedBody,
@@ -144,6 +146,14 @@ export function useArchiveTestBed(prefix: string, options: { expectTempFilesRemo
     };
   });
   return bed;
+}
+
+/** A download of `fileName` into `dir`, whose body the test writes by hand. */
+export function handFedSpool(dir: string, fileName: string, maxBytes = 1e9): { body: PassThrough; spool: Spool } {
+  const body = new PassThrough();
+  const source: ReportSource = { fileName, role: 'data', open: async () => ({ body }) };
+  const spool = Spool.start(source, join(dir, 'source-0'), { maxBytes, logger: capturedLogger().logger });
+  return { body, spool };
 }
 
 /** A source whose `open()` does a real HTTP GET against the loopback vendor. */

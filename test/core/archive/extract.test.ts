@@ -2,14 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { extractSource } from '../../../lambdas/core/archive/extract.ts';
 import { ExtractBudget, ExtractMeter } from '../../../lambdas/core/archive/limits.ts';
-import type { ReportSource } from '../../../lambdas/core/types.ts';
-import { bulkCsv, capturedLogger, rawZip, zipJs } from '../../support/archive-fixtures.ts';
+import { bulkCsv, capturedLogger, handFedSpool, rawZip, sha256, zipJs } from '../../support/archive-fixtures.ts';
 
 const LIMITS = { maxDownloadBytes: 1e9, maxExtractedBytes: 1e9, maxCompressionRatio: 100, maxEntries: 10 };
 const CENTRAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x01, 0x02]);
@@ -29,10 +27,6 @@ class Collector extends Writable {
   }
 }
 
-function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 describe('extractSource', () => {
   let tmpDir: string;
   beforeEach(async () => {
@@ -47,12 +41,7 @@ describe('extractSource', () => {
    * `Collector` per extracted file.
    */
   function extractHandFed() {
-    const body = new PassThrough();
-    const source: ReportSource = { fileName: 'export.zip', role: 'data', open: async () => ({ body }) };
-    const spool = Spool.start(source, join(tmpDir, 'source-0'), {
-      maxBytes: LIMITS.maxDownloadBytes,
-      logger: capturedLogger().logger,
-    });
+    const { body, spool } = handFedSpool(tmpDir, 'export.zip', LIMITS.maxDownloadBytes);
     const sinks: Collector[] = [];
     const extracting = extractSource(spool, {
       limits: LIMITS,

@@ -2,13 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { VendorUnavailableError } from '../../../lambdas/core/errors.ts';
-import type { ReportSource } from '../../../lambdas/core/types.ts';
-import { capturedLogger } from '../../support/archive-fixtures.ts';
+import { handFedSpool } from '../../support/archive-fixtures.ts';
 
 const MiB = 1024 * 1024;
 
@@ -21,13 +19,7 @@ describe('Spool', () => {
     await rm(tmpDir, { recursive: true, force: true });
   });
 
-  /** A download whose body the test writes by hand. */
-  function handFed() {
-    const body = new PassThrough();
-    const source: ReportSource = { fileName: 'report.zip', role: 'data', open: async () => ({ body }) };
-    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: 1e9, logger: capturedLogger().logger });
-    return { body, spool };
-  }
+  const handFed = () => handFedSpool(tmpDir, 'report.zip');
 
   /** Writes `data` in pieces with pauses, so the reader catches up with the download. */
   async function trickle(body: PassThrough, data: Buffer, piece: number): Promise<void> {
