@@ -48,9 +48,9 @@ function encryption(target: S3Target) {
 
 /**
  * Uploads `body` as it is read; completes when it ends. A `body` destroyed with an error aborts
- * the upload, so nothing partial is published. No `ChecksumAlgorithm` is asked for: the client's
- * own setting decides (with a stream body the SDK would frame it as aws-chunked, which S3-compatible
- * test servers store verbatim; parts are Buffers, which it checksums directly).
+ * the upload, so nothing partial is published. Checksums follow the client's own setting: parts
+ * are Buffers, which the SDK checksums as they are (a stream body would be framed as aws-chunked,
+ * which S3-compatible test servers store verbatim).
  */
 export async function uploadStream(
   target: S3Target,
