@@ -117,9 +117,11 @@ export class Spool {
         return buffer.subarray(0, length);
       });
     };
-    let next = readAhead();
+    let next: Promise<Buffer> | undefined;
     try {
       for (;;) {
+        // Again after every chunk: what reached the disk while the reader held the last one.
+        next ??= readAhead();
         if (next) {
           const chunk = await next;
           next = readAhead();
@@ -127,10 +129,10 @@ export class Spool {
           yield chunk;
           continue;
         }
+        // Only now, with nothing left on disk, does the download's state say whether more comes.
         if (this.state === 'failed') throw this.failure;
         if (this.state === 'done') return;
         await this.changed();
-        next = readAhead();
       }
     } finally {
       await next?.catch(() => {});

@@ -95,7 +95,12 @@ export async function extractSource<S extends Writable>(
     entries.push(file);
   } else {
     // Plain CSV or JSON: the original is the extracted file; its hash is the download's.
-    await extractFile(ctx, spool.chunks(), { what, name: what, encryption: 'none', hash: false });
+    const { meter } = await extractFile(ctx, spool.chunks(), { what, name: what, encryption: 'none', hash: false });
+    // Nothing ends a plain file but the download: every downloaded byte must have been read.
+    const { bytes } = await spool.done;
+    if (meter.bytes !== bytes) {
+      throw new Error(`${what}: ${meter.bytes} of its ${bytes} downloaded bytes were read; refusing a partial file`);
+    }
   }
   return { format, entries };
 }

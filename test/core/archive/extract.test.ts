@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Spool } from '../../../lambdas/core/archive/download.ts';
 import { extractSource } from '../../../lambdas/core/archive/extract.ts';
 import { ExtractBudget, ExtractMeter } from '../../../lambdas/core/archive/limits.ts';
 import { bulkCsv, capturedLogger, handFedSpool, rawZip, sha256, zipJs } from '../../support/archive-fixtures.ts';
@@ -55,6 +56,28 @@ describe('extractSource', () => {
     });
     return { body, spool, sinks, extracting };
   }
+
+  it('refuses a plain file that was read short of its download', async () => {
+    // A reader that stops early (the bug this guards against ended the file at a chunk boundary)
+    const csv = Buffer.from(bulkCsv(100, 1));
+    const shortReader = {
+      source: { fileName: 'users.csv', role: 'data', open: () => Promise.reject(new Error('unused')) },
+      head: async (n: number) => csv.subarray(0, n),
+      chunks: async function* () {
+        yield csv.subarray(0, 1000);
+      },
+      done: Promise.resolve({ bytes: csv.length, sha256: sha256(csv) }),
+    } as unknown as Spool;
+    const sink = new Collector();
+    await expect(
+      extractSource(shortReader, {
+        limits: LIMITS,
+        budget: new ExtractBudget(LIMITS.maxExtractedBytes),
+        logger: capturedLogger().logger,
+        createSink: () => sink,
+      }),
+    ).rejects.toThrow(`users.csv: 1000 of its ${csv.length} downloaded bytes were read; refusing a partial file`);
+  });
 
   describe.each([
     ['sizes in the local header', 'raw'],

@@ -48,6 +48,23 @@ describe('Spool', () => {
     expect(done).toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
   });
 
+  it('hands out the rest when the download ends while the reader holds a chunk', async () => {
+    // The reader found nothing more on disk when it read ahead; the download then wrote the rest
+    // and ended before the reader asked for its next chunk.
+    const first = randomBytes(MiB / 2);
+    const rest = randomBytes(MiB / 3);
+    const { body, spool } = handFed();
+    body.write(first);
+    const chunks = spool.chunks();
+    const held = await chunks.next();
+    expect(Buffer.from(held.value as Buffer).equals(first)).toBe(true);
+    body.end(rest);
+    await spool.done;
+    const copies: Buffer[] = [];
+    for await (const chunk of chunks) copies.push(Buffer.from(chunk));
+    expect(Buffer.concat(copies).equals(rest)).toBe(true);
+  });
+
   it('reads from an offset', async () => {
     const data = randomBytes(2 * MiB + 17);
     const { body, spool } = handFed();
