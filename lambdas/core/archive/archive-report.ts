@@ -6,8 +6,9 @@
  * 2. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
  *    while they download, other zip entries from the finished file), parsed, mapped with
  *    `toRecord` and streamed into one multipart upload, completed only after the last record.
- * 3. Then the originals are uploaded from the temp files, then the data upload is completed, then
- *    the manifest is written (the commit mark).
+ * 3. Then the data's last parts are sent (its part buffers go to the originals), the originals are
+ *    uploaded from the temp files, the data upload is completed, and the manifest is written (the
+ *    commit mark).
  * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
  *    is rethrown; completed objects are never deleted (Object Lock would keep them anyway, and a
  *    delete marker would hide the previous good version). A run that fails after the data
@@ -28,7 +29,7 @@ import { JsonlUpload } from './jsonl-writer.ts';
 import { type ArchiveLimits, ExtractBudget } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
 import { RecordSink } from './records.ts';
-import { putText, type S3Target, uploadFile } from './s3-upload.ts';
+import { PartBuffers, putText, type S3Target, uploadFile } from './s3-upload.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
 
 export interface ArchiveDeps {
@@ -97,7 +98,8 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     s3: deps.s3,
     bucket: deps.bucket,
     kmsKeyId: deps.kmsKeyId,
-    partSizeBytes: deps.partSizeBytes,
+    // the data upload's part buffers are reused by the originals' uploads after it
+    parts: new PartBuffers(deps.partSizeBytes),
   };
   const { logger } = deps;
   logger.info('archive started', { sources: sources.length, dataKey: keys.data });
@@ -144,9 +146,11 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
         entries: extracted.get(i)?.entries ?? [],
       });
     }
-    // Originals go up before the data upload completes: if one fails, the data upload is aborted
-    // and no data object appears. Nothing completed is ever deleted: under Object Lock a delete
-    // would only add a marker that hides the previous good version.
+    // The data's last parts go up first, which frees their buffers for the originals. Originals go
+    // up before the data upload completes: if one fails, the data upload is aborted and no data
+    // object appears. Nothing completed is ever deleted: under Object Lock a delete would only add
+    // a marker that hides the previous good version.
+    await writer.end();
     for (const [i, original] of originals.entries()) {
       await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
     }

@@ -7,6 +7,10 @@
  * lib-storage copies every part into a fresh Buffer, which V8 frees only at its next collection:
  * while the originals uploaded after the extraction, when little JavaScript runs, dead parts piled
  * up to tens of MB, and the archive step's peak RSS grew with the report's size (bench, stage (b)).
+ *
+ * Part buffers come from a `PartBuffers` pool that one run's uploads share. A stream upload can be
+ * staged (`stageStream`): every part sent, nothing published, its buffers back in the pool. The
+ * archive step stages its data object, uploads the originals from the same buffers, then completes.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
@@ -35,6 +39,38 @@ export interface S3Target {
   /** SSE-KMS with this key when set */
   readonly kmsKeyId?: string;
   readonly partSizeBytes?: number;
+  /** part buffers shared by the uploads to this target (each upload makes its own otherwise) */
+  readonly parts?: PartBuffers;
+}
+
+/**
+ * Part buffers of one size, lent to uploads and returned once their parts are uploaded. A buffer
+ * whose part failed is not returned: the request may still be reading it.
+ */
+export class PartBuffers {
+  private readonly spare: Buffer[] = [];
+
+  constructor(readonly partSize: number = DEFAULT_PART_SIZE_BYTES) {
+    if (partSize < MIN_PART_SIZE_BYTES) {
+      throw new Error(`part size ${partSize} is below S3's minimum of ${MIN_PART_SIZE_BYTES} bytes`);
+    }
+  }
+
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(this.partSize);
+  }
+
+  give(buffer: Buffer): void {
+    this.spare.push(buffer);
+  }
+}
+
+/** A stream upload with every part sent and nothing published yet. */
+export interface StagedUpload {
+  /** publishes the object (CompleteMultipartUpload, or PutObject for one part) */
+  complete(): Promise<StoredObject>;
+  /** drops what was sent (AbortMultipartUpload); nothing after `complete()` */
+  abort(): Promise<void>;
 }
 
 export interface StoredObject {
@@ -58,6 +94,27 @@ export async function uploadStream(
   body: Readable,
   contentType: string,
 ): Promise<StoredObject> {
+  const staged = await stageStream(target, key, body, contentType);
+  try {
+    return await staged.complete();
+  } catch (error) {
+    await staged.abort();
+    throw error;
+  }
+}
+
+/**
+ * Sends `body` as parts as it is read, and resolves once it ended and every part is uploaded,
+ * with the part buffers back in the pool. The object appears only at `complete()`; the caller
+ * must call `abort()` if it does not complete. On a failure before that, the upload is aborted
+ * here and `body` destroyed.
+ */
+export async function stageStream(
+  target: S3Target,
+  key: string,
+  body: Readable,
+  contentType: string,
+): Promise<StagedUpload> {
   const upload = new PartUpload(target, key, contentType);
   try {
     let part = await upload.buffer();
@@ -76,7 +133,8 @@ export async function uploadStream(
         offset += n;
       }
     }
-    return await upload.finish(part, used);
+    await upload.stage(part, used);
+    return upload;
   } catch (error) {
     await upload.abort();
     body.destroy();
@@ -101,7 +159,10 @@ export async function uploadFile(
       const part = await upload.buffer();
       const used = await readFully(fh, part, position);
       position += used;
-      if (used < part.length || position >= size) return await upload.finish(part, used);
+      if (used < part.length || position >= size) {
+        await upload.stage(part, used);
+        return await upload.complete();
+      }
       await upload.send(part, used);
     }
   } catch (error) {
@@ -124,27 +185,31 @@ async function readFully(fh: FileHandle, buffer: Buffer, position: number): Prom
 
 /**
  * One object's upload from part buffers that are reused once their part is uploaded. The caller
- * fills a buffer from `buffer()`, hands it to `send()`, and ends with `finish()` (or `abort()`).
+ * fills a buffer from `buffer()`, hands it to `send()`, ends with `stage()` then `complete()`, or
+ * with `abort()`.
  */
-class PartUpload {
-  private readonly partSize: number;
+class PartUpload implements StagedUpload {
+  private readonly pool: PartBuffers;
+  /** buffers taken from the pool and not given back */
+  private readonly held = new Set<Buffer>();
+  /** of those, the ones no part is using */
   private readonly spare: Buffer[] = [];
-  private buffers = 0;
   private readonly uploading = new Set<Promise<void>>();
   private readonly parts: CompletedPart[] = [];
   private partNumber = 0;
   private created?: Promise<string>;
   private failure?: { error: unknown };
+  /** the whole object when it fits in one part: sent by `complete()` as a PutObject */
+  private single?: { readonly buffer: Buffer; readonly length: number };
+  private state: 'sending' | 'staged' | 'completing' | 'completed' | 'aborted' = 'sending';
 
   constructor(
     private readonly target: S3Target,
     private readonly key: string,
     private readonly contentType: string,
   ) {
-    this.partSize = target.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
-    if (this.partSize < MIN_PART_SIZE_BYTES) {
-      throw new Error(`part size ${this.partSize} is below S3's minimum of ${MIN_PART_SIZE_BYTES} bytes`);
-    }
+    const partSize = target.partSizeBytes ?? target.parts?.partSize ?? DEFAULT_PART_SIZE_BYTES;
+    this.pool = target.parts?.partSize === partSize ? target.parts : new PartBuffers(partSize);
   }
 
   /** An empty part buffer; waits while every buffer is uploading. */
@@ -153,9 +218,10 @@ class PartUpload {
       this.throwIfFailed();
       const spare = this.spare.pop();
       if (spare) return spare;
-      if (this.buffers < PARTS_IN_FLIGHT + 1) {
-        this.buffers++;
-        return Buffer.allocUnsafe(this.partSize);
+      if (this.held.size < PARTS_IN_FLIGHT + 1) {
+        const buffer = this.pool.take();
+        this.held.add(buffer);
+        return buffer;
       }
       await Promise.race(this.uploading);
     }
@@ -173,7 +239,7 @@ class PartUpload {
     this.throwIfFailed();
     const partNumber = ++this.partNumber;
     if (partNumber > MAX_PARTS)
-      throw new Error(`${this.key} needs more than ${MAX_PARTS} parts of ${this.partSize} bytes`);
+      throw new Error(`${this.key} needs more than ${MAX_PARTS} parts of ${this.pool.partSize} bytes`);
     const uploading: Promise<void> = this.uploadPart(partNumber, part.subarray(0, length)).then(
       (completed) => {
         this.parts.push(completed);
@@ -187,38 +253,73 @@ class PartUpload {
     void uploading.finally(() => this.uploading.delete(uploading));
   }
 
-  /** Uploads what is left and completes the object. */
-  async finish(last: Buffer, length: number): Promise<StoredObject> {
-    const { s3, bucket } = this.target;
+  /**
+   * Sends what is left (`last[0, length)`) and waits for every part; gives the buffers back. An
+   * object of one part keeps its buffer until `complete()`.
+   */
+  async stage(last: Buffer, length: number): Promise<void> {
     if (this.partNumber === 0) {
-      const output = await s3.send(new PutObjectCommand({ ...this.objectParams(), Body: last.subarray(0, length) }));
-      return { key: this.key, versionId: output.VersionId };
+      this.single = { buffer: last, length };
+      this.held.delete(last);
+    } else if (length > 0) {
+      await this.send(last, length);
     }
-    if (length > 0) await this.send(last, length);
     await Promise.all(this.uploading);
     this.throwIfFailed();
-    const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-    const output = await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: this.key,
-        UploadId: await this.uploadId(),
-        MultipartUpload: { Parts: parts },
-      }),
-    );
-    return { key: this.key, versionId: output.VersionId };
+    this.state = 'staged';
+    this.release();
+  }
+
+  async complete(): Promise<StoredObject> {
+    if (this.state !== 'staged') throw new Error(`upload of ${this.key} is ${this.state}, not staged`);
+    this.state = 'completing'; // a failure below leaves it to abort()
+    const { s3, bucket } = this.target;
+    let versionId: string | undefined;
+    const single = this.single;
+    if (single) {
+      const body = single.buffer.subarray(0, single.length);
+      ({ VersionId: versionId } = await s3.send(new PutObjectCommand({ ...this.objectParams(), Body: body })));
+      this.single = undefined;
+      this.pool.give(single.buffer);
+    } else {
+      const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+      ({ VersionId: versionId } = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: this.key,
+          UploadId: await this.uploadId(),
+          MultipartUpload: { Parts: parts },
+        }),
+      ));
+    }
+    this.state = 'completed';
+    return { key: this.key, versionId };
   }
 
   /** Stops: waits for parts under way, then aborts the multipart upload if one was started. */
   async abort(): Promise<void> {
+    if (this.state === 'completed' || this.state === 'aborted') return;
+    this.state = 'aborted';
     this.failure ??= { error: new Error('upload aborted') };
+    this.single = undefined;
     await Promise.allSettled(this.uploading);
+    this.release();
     if (!this.created) return;
     const uploadId = await this.created.catch(() => undefined);
     if (uploadId === undefined) return;
     await this.target.s3
       .send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId }))
       .catch(() => undefined); // best effort: a bucket lifecycle rule removes incomplete uploads
+  }
+
+  /** Gives the idle buffers back to the pool; one a failed part may still be read from is dropped. */
+  private release(): void {
+    for (const buffer of this.spare) {
+      this.held.delete(buffer);
+      this.pool.give(buffer);
+    }
+    this.spare.length = 0;
+    this.held.clear();
   }
 
   private async uploadPart(partNumber: number, body: Buffer): Promise<CompletedPart> {

@@ -365,6 +365,46 @@ describe('archiveReport', () => {
       }
       expect(writes.map((w) => w.input.ContentType)).toEqual(['text/csv', 'application/x-ndjson', 'application/json']);
     });
+    it('sends every data part, then the originals through the same part buffers, then completes the data', async () => {
+      // Prepare: a report whose data object and original both take several parts
+      const request = newRequest();
+      serve('bulk.csv', bulkCsv(100_000));
+      const client = bed.s3.client();
+      const sent: Array<{ command: string; key: unknown; body?: ArrayBufferLike }> = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Key?: unknown; Body?: unknown };
+          const body = Buffer.isBuffer(input.Body) ? input.Body.buffer : undefined;
+          sent.push({ command: context.commandName ?? '', key: input.Key, ...(body ? { body } : {}) });
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      const { logger } = capturedLogger();
+      const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger), s3: client, partSizeBytes: 5 * 1024 * 1024 };
+      // Act
+      await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'bulk.csv')]), deps);
+      client.destroy();
+      // Assess
+      const steps = sent.map(
+        (s) =>
+          `${s.command.replace(/Command$/, '')} ${s.key === dataKey(request) ? 'data' : s.key === manifestKey(request) ? 'manifest' : 'original'}`,
+      );
+      const last = (step: string) => steps.lastIndexOf(step);
+      const first = (step: string) => steps.indexOf(step);
+      expect(steps.filter((step) => step === 'UploadPart data').length).toBeGreaterThan(1);
+      expect(steps.filter((step) => step === 'UploadPart original').length).toBeGreaterThan(1);
+      expect(last('UploadPart data')).toBeLessThan(first('CreateMultipartUpload original'));
+      expect(last('CompleteMultipartUpload original')).toBeLessThan(first('CompleteMultipartUpload data'));
+      expect(last('CompleteMultipartUpload data')).toBeLessThan(first('PutObject manifest'));
+      const buffers = (who: string) =>
+        new Set(
+          sent
+            .filter((s) => s.command === 'UploadPartCommand' && (s.key === dataKey(request)) === (who === 'data'))
+            .map((s) => s.body),
+        );
+      expect([...buffers('original')].every((buffer) => buffers('data').has(buffer))).toBe(true);
+    });
   });
 
   describe('several sources', () => {

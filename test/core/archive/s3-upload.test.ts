@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { uploadFile, uploadStream } from '../../../lambdas/core/archive/s3-upload.ts';
+import { PartBuffers, stageStream, uploadFile, uploadStream } from '../../../lambdas/core/archive/s3-upload.ts';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB; // S3's smallest part
@@ -189,5 +189,82 @@ describe('multipart uploads', () => {
     expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('stages a stream: every part sent, nothing published until complete()', async () => {
+    const data = randomBytes(3 * PART + 5);
+    const seen = slowParts();
+    const staged = await stageStream(target(), 'k', Readable.from([data]), 'application/x-ndjson');
+    expect(uploaded(seen).equals(data)).toBe(true);
+    expect(seen.inFlight).toBe(0);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    const stored = await staged.complete();
+    expect(stored.versionId).toBe('v-multi');
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1);
+    await staged.abort(); // after completion: nothing to drop
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('holds a staged object of one part back until complete()', async () => {
+    const staged = await stageStream(target(), 'k', Readable.from([Buffer.from('one line\n')]), 'text/plain');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    await staged.complete();
+    expect(Buffer.from(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as Buffer).toString()).toBe(
+      'one line\n',
+    );
+  });
+
+  it('aborts a staged upload that is dropped instead of completed', async () => {
+    slowParts();
+    const staged = await stageStream(target(), 'k', Readable.from([randomBytes(2 * PART)]), 'text/plain');
+    await staged.abort();
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    await expect(staged.complete()).rejects.toThrow(/aborted, not staged/);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('aborts when completing fails', async () => {
+    slowParts();
+    s3.on(CompleteMultipartUploadCommand).rejects(new Error('InvalidPart'));
+    await expect(uploadStream(target(), 'k', Readable.from([randomBytes(2 * PART)]), 'text/plain')).rejects.toThrow(
+      /InvalidPart/,
+    );
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+  });
+
+  it("lends a staged upload's part buffers to the next upload of the same pool", async () => {
+    const seen = slowParts();
+    const parts = new PartBuffers(PART);
+    const shared = { ...target(), parts };
+    const staged = await stageStream(shared, 'data', Readable.from([randomBytes(4 * PART + 1)]), 'text/plain');
+    expect(seen.buffers.size).toBe(3);
+    const { path, data } = await file(5 * PART);
+    seen.sent.clear();
+    await uploadFile(shared, 'original', path, 'application/zip');
+    await staged.complete();
+    expect(uploaded(seen).equals(data)).toBe(true);
+    expect(seen.overwritten).toBe(0);
+    expect(seen.buffers.size).toBe(3); // the file went up through the data upload's buffers
+  });
+
+  it('does not lend a buffer whose part failed', async () => {
+    slowParts(2);
+    const parts = new PartBuffers(PART);
+    const { path } = await file(4 * PART);
+    await expect(uploadFile({ ...target(), parts }, 'k', path, 'application/zip')).rejects.toThrow(/part rejected/);
+    const lent = new Set([parts.take(), parts.take(), parts.take()].map((buffer) => buffer.buffer));
+    const bodyOf = (n: number) =>
+      (
+        s3.commandCalls(UploadPartCommand).find((call) => call.args[0].input.PartNumber === n)!.args[0].input
+          .Body as Buffer
+      ).buffer;
+    const sent = s3.commandCalls(UploadPartCommand).map((call) => call.args[0].input.PartNumber!);
+    // a buffer whose part went up is lent again; the failed part's is not
+    expect(sent.filter((n) => n !== 2).some((n) => lent.has(bodyOf(n)))).toBe(true);
+    expect(lent.has(bodyOf(2))).toBe(false);
+  });
+
+  it("refuses a part size below S3's minimum", () => {
+    expect(() => new PartBuffers(5 * MiB - 1)).toThrow(/below S3's minimum/);
   });
 });
