@@ -26,6 +26,12 @@ export interface SpoolOptions {
   readonly logger: Logger;
 }
 
+/** lets `chunks()`'s `return()` reach a reader that waits for the download */
+interface ReaderControl {
+  stopped: boolean;
+  wake?: () => void;
+}
+
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** a batch not yet full is written once the download pauses this long */
@@ -96,9 +102,26 @@ export class Spool {
   /**
    * The file from `start`, read while the download writes it, until the download ends or fails.
    * Two buffers are read into in turn, the next while the reader works on the current one: a
-   * chunk is valid until the next one is asked for.
+   * chunk is valid until the next one is asked for. A reader that stops (`return()`) while a read
+   * ahead waits for the download is let go at once, not once the download next moves.
    */
-  async *chunks(start = 0): AsyncGenerator<Buffer> {
+  chunks(start = 0): AsyncIterableIterator<Buffer> {
+    const control: ReaderControl = { stopped: false };
+    const reader = this.read(start, control);
+    return {
+      next: () => reader.next(),
+      return: (value?: unknown) => {
+        control.stopped = true;
+        control.wake?.();
+        return reader.return(value);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  private async *read(start: number, control: ReaderControl): AsyncGenerator<Buffer, unknown> {
     await this.created;
     const fh = await open(this.path, 'r');
     const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
@@ -132,7 +155,12 @@ export class Spool {
         // Only now, with nothing left on disk, does the download's state say whether more comes.
         if (this.state === 'failed') throw this.failure;
         if (this.state === 'done') return;
-        await this.changed();
+        await new Promise<void>((resolve) => {
+          control.wake = resolve;
+          this.waiters.push(resolve);
+        });
+        control.wake = undefined;
+        if (control.stopped) return;
       }
     } finally {
       await next?.catch(() => {});
@@ -184,13 +212,16 @@ export class Spool {
           hash.update(buf);
           if (idle) idle.refresh();
           else idle = setTimeout(() => writer.flush().catch(() => {}), IDLE_FLUSH_MS);
-          return writer.add(buf);
+          // An add that waited for a batch write copies the rest of its chunk afterwards: the timer
+          // counts from then, or a vendor that pauses now would leave those bytes in memory.
+          return writer.add(buf)?.then(() => void idle?.refresh());
         });
       } finally {
         clearTimeout(idle);
       }
       if (this.abortReason) throw this.abortReason;
       await writer.flush();
+      if (this.abortReason) throw this.abortReason; // aborted while the last batch was written
       if (opened.contentLength !== undefined && received < opened.contentLength) {
         throw new VendorUnavailableError(
           `download of ${fileName} ended after ${received} of ${opened.contentLength} bytes (Content-Length)`,

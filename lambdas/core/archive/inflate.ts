@@ -256,6 +256,17 @@ async function* inflateStream(
   }
 }
 
-async function* copies(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  for await (const chunk of input) yield Buffer.from(chunk);
+/** The input's chunks, copied. Not a generator: one would hold `return()` back behind a read. */
+function copies(input: AsyncIterable<Buffer>): AsyncIterableIterator<Buffer> {
+  const source = input[Symbol.asyncIterator]();
+  return {
+    next: async () => {
+      const next = await source.next();
+      return next.done ? next : { value: Buffer.from(next.value), done: false };
+    },
+    return: async (value?: unknown) => (await source.return?.(value)) ?? { value, done: true },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type ArchiveLimits, archiveReport } from '../../../lambdas/core/archive/index.ts';
@@ -303,6 +304,15 @@ describe('archiveReport with bad input', () => {
     it('names the record and line of a row with the wrong number of fields', async () => {
       serve('users.csv', 'id,name,note,city\r\nu1,Ann,"two\r\nlines",Paris\r\nu2,Bob,Rome\r\n');
       await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /record 2 \(line 4\) has 3 fields/);
+    });
+
+    it('fails on a bad row at once while the vendor stalls the rest of a gzip', async () => {
+      const lines = bulkCsv(20_000, 1).split('\n');
+      const gz = gzipSync([lines[0], 'u0,a,,x,EXTRA\r', ...lines.slice(1)].join('\n'));
+      const body = new PassThrough();
+      body.write(gz.subarray(0, 100_000)); // and no more: the run must not wait for it
+      const source: ReportSource = { fileName: 'users.csv.gz', role: 'data', open: async () => ({ body }) };
+      await expectFailure([source], MalformedCsvError, /record 1 \(line 2\) has 5 fields/);
     });
 
     it('names a row with the wrong number of fields inside a zip', async () => {

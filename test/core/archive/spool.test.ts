@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inflate } from '../../../lambdas/core/archive/inflate.ts';
 import { VendorUnavailableError } from '../../../lambdas/core/errors.ts';
-import { handFedSpool } from '../../support/archive-fixtures.ts';
+import { bulkCsv, handFedSpool } from '../../support/archive-fixtures.ts';
 
 const MiB = 1024 * 1024;
 
@@ -106,5 +108,66 @@ describe('Spool', () => {
     const again: Buffer[] = [];
     for await (const chunk of spool.chunks()) again.push(Buffer.from(chunk));
     expect(Buffer.concat(again).equals(data)).toBe(true);
+  });
+
+  /** `promise`'s outcome, or 'still waiting' after `ms` */
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, sleep(ms).then(() => 'still waiting' as const)]);
+
+  it('lets a reader go at once when it stops while waiting for the download', async () => {
+    const { body, spool } = handFed();
+    body.write(randomBytes(1000)); // then the vendor stalls
+    const chunks = spool.chunks();
+    expect((await chunks.next()).done).toBe(false);
+    const waiting = chunks.next(); // nothing more on disk: waits for the download
+    expect(await within(chunks.return!(), 1000)).toEqual({ value: undefined, done: true });
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    body.end();
+    await spool.done;
+  });
+
+  it.each([['native'], ['stream']] as const)(
+    'lets an inflater (%s engine) reading ahead stop at once while the vendor stalls',
+    async (engine) => {
+      const gz = gzipSync(Buffer.from(bulkCsv(20_000, 1)));
+      const { body, spool } = handFed();
+      body.write(gz.subarray(0, 100_000)); // then the vendor stalls
+      const { chunks } = inflate(spool.chunks(), 'gzip', { engine });
+      const stop = (async () => {
+        for await (const _chunk of chunks) break; // a consumer that fails on its first chunk
+      })();
+      expect(
+        await within(
+          stop.then(() => 'stopped'),
+          2000,
+        ),
+      ).toBe('stopped');
+      body.end(gz.subarray(100_000));
+      await spool.done;
+    },
+  );
+
+  it('writes what arrived while both batches were being written, once the vendor pauses', async () => {
+    // One chunk larger than both batches: the last of it is copied after waiting for a write.
+    const data = Buffer.alloc(64 * MiB + 100, 0x5a);
+    const { body, spool } = handFed();
+    body.write(data); // then the vendor pauses
+    const head = await within(spool.head(data.length), 2000);
+    body.end();
+    await spool.done;
+    expect(head === 'still waiting' ? head : head.length).toBe(data.length);
+  });
+
+  it('rejects done when aborted while the last batch is being written', async () => {
+    const data = randomBytes(1.5 * MiB);
+    for (let i = 0; i < 10; i++) {
+      const dir = join(tmpDir, `run-${i}`);
+      await mkdir(dir);
+      const { body, spool } = handFedSpool(dir, 'report.zip');
+      // the body has ended; the spool is writing its last batch
+      body.on('end', () => setImmediate(() => spool.abort(new Error('another step failed'))));
+      body.end(data);
+      await expect(spool.done).rejects.toThrow('another step failed');
+    }
   });
 });
