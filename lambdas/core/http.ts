@@ -283,7 +283,8 @@ function parseContentLength(value: string | undefined): number | undefined {
 }
 
 /** Retry-After as whole seconds from now: integer seconds or an HTTP date. */
-function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
+/** Seconds to wait from a `Retry-After` value: whole seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);

@@ -92,8 +92,8 @@ export interface RsaSimulatorOptions {
   missingReports?: readonly SimReport[];
   /** [UNKNOWN] error body shape: Spring-style JSON (default) or plain text */
   errorBody?: 'json' | 'text';
-  /** [UNKNOWN] send Retry-After (seconds left) with 429; default false */
-  retryAfter?: boolean;
+  /** [UNKNOWN] send Retry-After with 429: `true` or `'seconds'` for seconds left, `'date'` for an HTTP date; default false */
+  retryAfter?: boolean | 'seconds' | 'date';
   /** [UNKNOWN] UTF-8 BOM at the start of the CSV; default true */
   bom?: boolean;
   /** default `crlf` */
@@ -410,8 +410,12 @@ export async function startRsaSimulator(options: RsaSimulatorOptions = {}): Prom
     };
     const fail = (status: number, message: string, retryAfterMs?: number) => {
       const headers: Record<string, string> = {};
-      if (opts.retryAfter && retryAfterMs !== undefined)
-        headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
+      if (opts.retryAfter && retryAfterMs !== undefined) {
+        headers['retry-after'] =
+          opts.retryAfter === 'date'
+            ? new Date(Math.ceil((now + retryAfterMs) / 1000) * 1000).toUTCString()
+            : String(Math.ceil(retryAfterMs / 1000));
+      }
       if (opts.errorBody === 'text') {
         send(status, message, { ...headers, 'content-type': 'text/plain;charset=UTF-8' });
       } else {

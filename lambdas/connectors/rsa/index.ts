@@ -15,7 +15,7 @@
  *    VendorAuthError (key, role or clock). Every request carries a fresh RS256 JWT.
  */
 import { ConfigError, DisallowedHostError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http.ts';
+import { type HttpResponse, parseRetryAfter } from '../../core/http.ts';
 import { redact } from '../../core/logging.ts';
 import type {
   Connector,
@@ -194,11 +194,6 @@ function fetched(request: ReportRequest, call: Call, job: RsaJob): FetchResult {
   return { status: 'FETCHED', sources: [source], requestParameters, job: asJson(job) };
 }
 
-function retryAfterSeconds(response: HttpResponse): number {
-  const value = response.headers['retry-after']?.trim();
-  return value && /^\d+$/.test(value) ? Number(value) : 0;
-}
-
 async function startJob(ctx: RsaContext, request: ReportRequest, previous?: JsonObject): Promise<JobResult> {
   const carried = readJob(request.report, previous);
   if (!isGeneratedReport(request.report)) {
@@ -257,7 +252,7 @@ async function fetchGenerated(ctx: RsaContext, request: ReportRequest, current: 
     const waitSeconds = Math.max(
       DOWNLOAD_INTERVAL_SECONDS,
       ctx.settings.throttleWaitSeconds,
-      retryAfterSeconds(call.response),
+      parseRetryAfter(call.response.headers['retry-after'], ctx.now()) ?? 0,
     );
     await drain(call.response);
     ctx.logger.info('rsa download limit reached, waiting', { report: request.report, status, waitSeconds });
