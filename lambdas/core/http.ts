@@ -283,12 +283,23 @@ function parseContentLength(value: string | undefined): number | undefined {
 }
 
 /** Retry-After as whole seconds from now: integer seconds or an HTTP date. */
-/** Seconds to wait from a `Retry-After` value: whole seconds or an HTTP date (RFC 9110 §10.2.3). */
+/** RFC 9110's HTTP-date forms: IMF-fixdate, the obsolete RFC 850 form and asctime. */
+const HTTP_DATE = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
+/**
+ * Seconds to wait from a `Retry-After` value: whole seconds or an HTTP date (RFC 9110 §10.2.3);
+ * undefined for anything else (`Date.parse` would read "-1" or "soon 1" as a date long past).
+ */
 export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
+  if (!HTTP_DATE.some((form) => form.test(trimmed))) return undefined;
+  const at = Date.parse(trimmed.endsWith('GMT') ? trimmed : `${trimmed} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
 }
@@ -366,9 +377,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     };
 
-    /** The first 300 characters of an error body, redacted; never waits longer than the idle timeout. */
+    /** The first 300 characters of an error body, redacted; reading it takes at most the timeout. */
     const errorSnippet = async (response: http.IncomingMessage, url: URL): Promise<string> => {
       const stream = guardBody(response, { idleMs: timeoutMs, describe: where(url), operation });
+      // A body that trickles in never goes idle: the whole read has a deadline too.
+      const deadline = setTimeout(() => stream.destroy(new Error('error body too slow')), timeoutMs);
       const chunks: Buffer[] = [];
       let size = 0;
       let cut = false;
@@ -383,6 +396,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       } catch {
         cut = true; // best effort: the status is the news, the body is a hint
+      } finally {
+        clearTimeout(deadline);
       }
       let text = scrub(Buffer.concat(chunks).toString('utf8')).replace(/\s+/g, ' ').trim();
       if (cut) {

@@ -59,14 +59,18 @@ export function redactUrl(url: string | URL): string {
 // Trailing punctuation belongs to the sentence, not the URL.
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]*[^\s"'<>`.,;:!?)]/gi;
 const BEARER_TOKEN = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
+/** a key that names a credential: `access_token`, `clientSecret`, `X-Api-Key`, `password`... */
+const CREDENTIAL_KEY = String.raw`[^"=&\s]*(?:token|secret|passw(?:or)?d|api[-_]?key|private[-_]?key)[^"=&\s]*`;
 // JSON members that carry credentials, as echoed in some vendors' error bodies.
-const CREDENTIAL_MEMBER =
-  /("(?:access_token|refresh_token|id_token|token|password|passwd|secret|client_secret|api_key|apikey|apiKey|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+const CREDENTIAL_MEMBER = new RegExp(String.raw`("${CREDENTIAL_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"`, 'gi');
+// The same in a form-encoded body or a query string: `access_token=...&scope=...`.
+const CREDENTIAL_PAIR = new RegExp(String.raw`(^|[?&\s])(${CREDENTIAL_KEY})=[^&\s"']+`, 'gi');
 
 /**
- * Replaces every occurrence of each string in `secrets` (and its URL-encoded form) with
- * `[redacted]`, reduces URLs to `scheme://host/path`, and masks bearer tokens and credential
- * members of JSON. Use it on anything that goes into a log line or an error message.
+ * Replaces every occurrence of each string in `secrets` (as is, URL-encoded, form-encoded and
+ * JSON-escaped) with `[redacted]`, reduces URLs to `scheme://host/path` (JSON-escaped ones too),
+ * and masks bearer tokens and credential members of JSON and of form-encoded text. Use it on
+ * anything that goes into a log line or an error message.
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let result = text;
@@ -75,13 +79,17 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     if (typeof secret !== 'string' || secret.length === 0) continue;
     needles.add(secret);
     needles.add(encodeURIComponent(secret));
+    needles.add(new URLSearchParams({ s: secret }).toString().slice(2));
+    needles.add(JSON.stringify(secret).slice(1, -1));
   }
   // Longest first, so a secret that contains another is replaced whole.
   for (const needle of [...needles].sort((a, b) => b.length - a.length)) {
     result = result.split(needle).join(REDACTED);
   }
   return result
+    .replace(/\\\//g, '/') // JSON's escaped slashes, so that `https:\/\/host\/path?sig=...` is seen as a URL
     .replace(URL_IN_TEXT, (url) => redactUrl(url))
     .replace(BEARER_TOKEN, `$1 ${REDACTED}`)
-    .replace(CREDENTIAL_MEMBER, `$1"${REDACTED}"`);
+    .replace(CREDENTIAL_MEMBER, `$1"${REDACTED}"`)
+    .replace(CREDENTIAL_PAIR, `$1$2=${REDACTED}`);
 }

@@ -336,6 +336,22 @@ describe('429 throttling', () => {
     expect(sleeps).toEqual([50]);
   });
 
+  it.each(['-1', '1.5', 'soon 1', 'Tue, 04 Mar 2025 10:00:07'])(
+    'treats a malformed Retry-After (%j) as absent: backoff, not an immediate retry',
+    async (value) => {
+      // Prepare
+      server.handle((_req, res) => res.writeHead(429, { 'retry-after': value }).end());
+
+      // Act
+      const error = await rejectionOf(client().request({ url: `${server.origin}/x`, operation: 'x', maxRetries: 3 }));
+
+      // Assess
+      expect(error).toBeInstanceOf(VendorThrottledError);
+      expect((error as VendorThrottledError).retryAfterSeconds).toBeUndefined();
+      expect(sleeps).toEqual([50, 100, 200]);
+    },
+  );
+
   it('raises VendorThrottledError for a long Retry-After instead of sleeping', async () => {
     // Prepare
     server.handle((_req, res) => res.writeHead(429, { 'retry-after': '120' }).end('slow down'));
@@ -622,6 +638,65 @@ describe('download', () => {
 
     // Assess
     expect(error).toBeInstanceOf(VendorRequestError);
+  });
+});
+
+describe('error bodies', () => {
+  it('gives up on an error body that trickles in, after the timeout', async () => {
+    // Prepare: never idle for the 150 ms timeout, but never done either
+    server.handle((_req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('x'), 20);
+      res.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+
+    // Act
+    const error = await rejectionOf(client({ timeoutMs: 150 }).request({ url: `${server.origin}/x`, operation: 'x' }));
+
+    // Assess
+    expect(error.message).toMatch(/^x failed: HTTP 400 from .* \(body: x+\)$/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('keeps what vendors echo back out of error messages', async () => {
+    // Prepare: the form we sent, echoed; then a JSON-escaped pre-signed link; then a form-encoded token
+    const secret = 'Ab1~cd2!ef3*gh4 ij5';
+    server.handle((_req, res, index) => {
+      if (index === 0) res.writeHead(400).end(`invalid_client: could not parse ${server.requests[index]!.body}`);
+      else if (index === 1) {
+        res
+          .writeHead(410, { 'content-type': 'application/json' })
+          .end('{"error":"expired","link":"https:\\/\\/b.s3.amazonaws.com\\/r.csv?X-Amz-Signature=deadbeefcafe"}');
+      } else {
+        res
+          .writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' })
+          .end('access_token=gho_TOKEN123&scope=read');
+      }
+    });
+    const http = client();
+
+    // Act
+    const echoed = await rejectionOf(
+      http.request({
+        method: 'POST',
+        url: `${server.origin}/token`,
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_secret: secret }),
+        operation: 'get access token',
+        secrets: [secret],
+      }),
+    );
+    const expired = await rejectionOf(http.request({ url: `${server.origin}/link`, operation: 'get link' }));
+    const notJson = await rejectionOf(
+      (await http.request({ method: 'POST', url: `${server.origin}/token`, operation: 'token' })).json(),
+    );
+
+    // Assess
+    expect(echoed.message).toContain('client_secret=[redacted]');
+    expect(expired.message).toContain('https://b.s3.amazonaws.com/r.csv');
+    expect(notJson.message).toContain('access_token=[redacted]');
+    const all = [echoed, expired, notJson].map((error) => error.message).join('\n');
+    for (const leaked of ['Ab1', 'deadbeefcafe', 'gho_TOKEN123']) expect(all).not.toContain(leaked);
   });
 });
 

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
+import { redact } from '../logging.ts';
 import type { ReportSource } from '../types.ts';
 
 export interface SpooledFile {
@@ -348,11 +349,6 @@ function downloadError(error: unknown, fileName: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
   return new VendorUnavailableError(
-    `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redactUrls(message)}`,
+    `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redact(message)}`,
   );
-}
-
-/** Error messages of HTTP stacks can carry the URL; a pre-signed URL's query string is a secret. */
-export function redactUrls(message: string): string {
-  return message.replace(/(https?:\/\/[^\s?#]*)[?#]\S*/gi, '$1?<redacted>');
 }

@@ -6,9 +6,10 @@ import type { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { inflate } from '../../../lambdas/core/archive/inflate.ts';
 import { VendorUnavailableError } from '../../../lambdas/core/errors.ts';
-import { bulkCsv, handFedSpool } from '../../support/archive-fixtures.ts';
+import { bulkCsv, capturedLogger, handFedSpool } from '../../support/archive-fixtures.ts';
 
 const MiB = 1024 * 1024;
 
@@ -169,5 +170,27 @@ describe('Spool', () => {
       body.end(data);
       await expect(spool.done).rejects.toThrow('another step failed');
     }
+  });
+
+  it("keeps credentials and query strings of URLs out of a failed download's error", async () => {
+    const source = {
+      fileName: 'report.csv',
+      role: 'data' as const,
+      open: () =>
+        Promise.reject(
+          Object.assign(new Error('connect ECONNREFUSED for https://user:hunter2@files.example.com/r.csv?sig=abc'), {
+            code: 'ECONNREFUSED',
+          }),
+        ),
+    };
+    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: MiB, logger: capturedLogger().logger });
+    const error = await spool.done.then(
+      () => undefined,
+      (caught: Error) => caught,
+    );
+    expect(error).toBeInstanceOf(VendorUnavailableError);
+    expect(error?.message).toBe(
+      'download of report.csv failed (ECONNREFUSED): connect ECONNREFUSED for https://files.example.com/r.csv',
+    );
   });
 });
