@@ -38,8 +38,7 @@ export interface S3Target {
   readonly bucket: string;
   /** SSE-KMS with this key when set */
   readonly kmsKeyId?: string;
-  readonly partSizeBytes?: number;
-  /** part buffers shared by the uploads to this target (each upload makes its own otherwise) */
+  /** part buffers (and so the part size) shared by the uploads to this target; default: each upload its own, of 8 MiB */
   readonly parts?: PartBuffers;
 }
 
@@ -191,7 +190,7 @@ async function readFully(fh: FileHandle, buffer: Buffer, position: number): Prom
 class PartUpload implements StagedUpload {
   private readonly pool: PartBuffers;
   /** buffers taken from the pool and not given back */
-  private readonly held = new Set<Buffer>();
+  private taken = 0;
   /** of those, the ones no part is using */
   private readonly spare: Buffer[] = [];
   private readonly uploading = new Set<Promise<void>>();
@@ -208,8 +207,7 @@ class PartUpload implements StagedUpload {
     private readonly key: string,
     private readonly contentType: string,
   ) {
-    const partSize = target.partSizeBytes ?? target.parts?.partSize ?? DEFAULT_PART_SIZE_BYTES;
-    this.pool = target.parts?.partSize === partSize ? target.parts : new PartBuffers(partSize);
+    this.pool = target.parts ?? new PartBuffers();
   }
 
   /** An empty part buffer; waits while every buffer is uploading. */
@@ -218,10 +216,9 @@ class PartUpload implements StagedUpload {
       this.throwIfFailed();
       const spare = this.spare.pop();
       if (spare) return spare;
-      if (this.held.size < PARTS_IN_FLIGHT + 1) {
-        const buffer = this.pool.take();
-        this.held.add(buffer);
-        return buffer;
+      if (this.taken < PARTS_IN_FLIGHT + 1) {
+        this.taken++;
+        return this.pool.take();
       }
       await Promise.race(this.uploading);
     }
@@ -260,7 +257,6 @@ class PartUpload implements StagedUpload {
   async stage(last: Buffer, length: number): Promise<void> {
     if (this.partNumber === 0) {
       this.single = { buffer: last, length };
-      this.held.delete(last);
     } else if (length > 0) {
       await this.send(last, length);
     }
@@ -314,12 +310,9 @@ class PartUpload implements StagedUpload {
 
   /** Gives the idle buffers back to the pool; one a failed part may still be read from is dropped. */
   private release(): void {
-    for (const buffer of this.spare) {
-      this.held.delete(buffer);
-      this.pool.give(buffer);
-    }
+    for (const buffer of this.spare) this.pool.give(buffer);
     this.spare.length = 0;
-    this.held.clear();
+    this.taken = 0;
   }
 
   private async uploadPart(partNumber: number, body: Buffer): Promise<CompletedPart> {

@@ -11,6 +11,7 @@ import { rawStatisticsReport } from '../../../lambdas/connectors/openathens/reco
 import { CsvRecordReader } from '../../../lambdas/core/archive/csv.ts';
 import { archiveReport } from '../../../lambdas/core/archive/index.ts';
 import { JsonlUpload } from '../../../lambdas/core/archive/jsonl-writer.ts';
+import { PartBuffers } from '../../../lambdas/core/archive/s3-upload.ts';
 import { MalformedCsvError } from '../../../lambdas/core/errors.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import type { ReportDefinition } from '../../../lambdas/core/types.ts';
@@ -272,7 +273,7 @@ describe('JsonlUpload', () => {
   it('stores records and ready lines in order, across many reused batches and a line larger than one', async () => {
     // Prepare
     const key = `data/jsonl-${Date.now()}.jsonl.gz`;
-    const writer = new JsonlUpload({ s3: s3.s3, bucket: BUCKET, partSizeBytes: 5 * 1024 * 1024 }, key);
+    const writer = new JsonlUpload({ s3: s3.s3, bucket: BUCKET, parts: new PartBuffers(5 * 1024 * 1024) }, key);
     const expected: string[] = [];
     // Act
     for (let i = 0; i < 40_000; i++) {

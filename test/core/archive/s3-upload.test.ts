@@ -42,7 +42,7 @@ describe('multipart uploads', () => {
       s3: new S3Client({ region: 'eu-west-1', requestChecksumCalculation: checksums }),
       bucket: 'archive',
       kmsKeyId: 'key-1',
-      partSizeBytes: PART,
+      parts: new PartBuffers(PART),
     };
   }
 
