@@ -282,7 +282,6 @@ function parseContentLength(value: string | undefined): number | undefined {
   return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
 }
 
-/** Retry-After as whole seconds from now: integer seconds or an HTTP date. */
 /** RFC 9110's HTTP-date forms: IMF-fixdate, the obsolete RFC 850 form and asctime. */
 const HTTP_DATE = [
   /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,

@@ -92,8 +92,8 @@ export interface RsaSimulatorOptions {
   missingReports?: readonly SimReport[];
   /** [UNKNOWN] error body shape: Spring-style JSON (default) or plain text */
   errorBody?: 'json' | 'text';
-  /** [UNKNOWN] send Retry-After with 429: `true` or `'seconds'` for seconds left, `'date'` for an HTTP date; default false */
-  retryAfter?: boolean | 'seconds' | 'date';
+  /** [UNKNOWN] send Retry-After with 429, as seconds left or as an HTTP date; default false (none) */
+  retryAfter?: false | 'seconds' | 'date';
   /** [UNKNOWN] UTF-8 BOM at the start of the CSV; default true */
   bom?: boolean;
   /** default `crlf` */

@@ -150,45 +150,31 @@ describe('rsa connector against the simulator', () => {
       expect(downloads[1]!.at - downloads[0]!.at).toBeGreaterThanOrEqual(15 * MINUTE);
     });
 
-    it('waits as long as a Retry-After asks when that is longer', async () => {
-      // Prepare
-      sim.options.retryAfter = true;
-      const { ctx } = context({ section: { throttleWaitSeconds: 900 } });
-      await rsaConnector.startJob(ctx, reportRequest('users'));
-      clock.advance(5_000);
-      await fetchedBytes(await rsaConnector.fetchReport(ctx, reportRequest('users'), {}));
-      await rsaConnector.startJob(ctx, reportRequest('mfa_clients'));
-      clock.advance(5_000);
-      sim.options.downloadWindowMs = 20 * MINUTE;
+    it.each([
+      ['in seconds', 'seconds', 20],
+      ['as an HTTP date', 'date', 40],
+    ] as const)(
+      'waits as long as a Retry-After given %s asks when that is longer',
+      async (_form, retryAfter, minutes) => {
+        // Prepare
+        sim.options.retryAfter = retryAfter;
+        const { ctx } = context({ section: { throttleWaitSeconds: 900 } });
+        await rsaConnector.startJob(ctx, reportRequest('users'));
+        clock.advance(5_000);
+        await fetchedBytes(await rsaConnector.fetchReport(ctx, reportRequest('users'), {}));
+        await rsaConnector.startJob(ctx, reportRequest('mfa_clients'));
+        clock.advance(5_000);
+        sim.options.downloadWindowMs = minutes * MINUTE;
 
-      // Act
-      const throttled = await rsaConnector.fetchReport(ctx, reportRequest('mfa_clients'), {});
-      sim.options.downloadWindowMs = 15 * MINUTE;
+        // Act
+        const throttled = await rsaConnector.fetchReport(ctx, reportRequest('mfa_clients'), {});
+        sim.options.downloadWindowMs = 15 * MINUTE;
 
-      // Assess
-      expect(throttled.status).toBe('PENDING');
-      expect(waitOf(throttled)).toBe(20 * 60 - 5);
-    });
-
-    it('waits as long as a Retry-After given as an HTTP date asks', async () => {
-      // Prepare: as above, with the date form RFC 9110 also allows
-      sim.options.retryAfter = 'date';
-      const { ctx } = context({ section: { throttleWaitSeconds: 900 } });
-      await rsaConnector.startJob(ctx, reportRequest('users'));
-      clock.advance(5_000);
-      await fetchedBytes(await rsaConnector.fetchReport(ctx, reportRequest('users'), {}));
-      await rsaConnector.startJob(ctx, reportRequest('mfa_clients'));
-      clock.advance(5_000);
-      sim.options.downloadWindowMs = 40 * MINUTE;
-
-      // Act
-      const throttled = await rsaConnector.fetchReport(ctx, reportRequest('mfa_clients'), {});
-      sim.options.downloadWindowMs = 15 * MINUTE;
-
-      // Assess
-      expect(throttled.status).toBe('PENDING');
-      expect(waitOf(throttled)).toBe(40 * 60 - 5);
-    });
+        // Assess
+        expect(throttled.status).toBe('PENDING');
+        expect(waitOf(throttled)).toBe(minutes * 60 - 5);
+      },
+    );
 
     it('restarts once on 404 (never generated), carrying regenerated, and fetches after generating', async () => {
       // Prepare
