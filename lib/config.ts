@@ -119,14 +119,45 @@ export class ConfigValidationError extends Error {
   override readonly name = 'ConfigValidationError';
 }
 
+type SchemaDef = {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  in?: z.ZodType;
+};
+
+/** The keys the object schema at `path` accepts (through optional, default and array), if it is one. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let current: z.ZodType | undefined = schema;
+  let rest = [...path];
+  while (current) {
+    const def = current._zod.def as unknown as SchemaDef;
+    if (def.innerType) current = def.innerType;
+    else if (def.type === 'pipe') current = def.in;
+    else if (def.type === 'array' && typeof rest[0] === 'number') {
+      current = def.element;
+      rest = rest.slice(1);
+    } else if (def.type === 'object' && def.shape) {
+      if (rest.length === 0) return Object.keys(def.shape);
+      current = def.shape[String(rest[0])];
+      rest = rest.slice(1);
+    } else return undefined;
+  }
+  return undefined;
+}
+
 /** `vendors.openathens.tenants[0].id: expected ...` for each problem. */
-export function formatIssues(source: string, error: z.ZodError): string {
+export function formatIssues(source: string, error: z.ZodError, schema: z.ZodType = AppConfigSchema): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.reduce<string>(
       (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
       '',
     );
-    return `  - ${path || '(root)'}: ${issue.message}`;
+    // an unknown key (a typo, a vendor with no connector) is told what the object accepts
+    const allowed = issue.code === 'unrecognized_keys' ? keysAt(schema, issue.path) : undefined;
+    const expected = allowed ? `; expected one of: ${allowed.join(', ')}` : '';
+    return `  - ${path || '(root)'}: ${issue.message}${expected}`;
   });
   return `invalid configuration in ${source}:\n${lines.join('\n')}`;
 }

@@ -10,15 +10,15 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { connectorFor } from '../lambdas/connectors/index.ts';
+import { connectorFor, connectors } from '../lambdas/connectors/index.ts';
 import { MANIFESTS_PREFIX } from '../lambdas/core/layout.ts';
-import { ConfigValidationError, loadConfig, parseConfig } from '../lib/config.ts';
+import { ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../lib/config.ts';
 import { type LocalSimulators, startLocalSimulators } from '../simulators/index.ts';
 import { catalogTables, openArchiveCatalog } from './local/catalog.ts';
 import { formatBytes, formatTable } from './local/format.ts';
 import { runLocalPipeline, type VendorRunResult } from './local/pipeline.ts';
 import { startLocalS3 } from './local/s3.ts';
-import { localWorkspace, prepareWorkspace, writeCatalog } from './local/workspace.ts';
+import { localWorkspace, mergeCatalog, prepareWorkspace, readCatalogIfAny, writeCatalog } from './local/workspace.ts';
 
 const USAGE = `usage: npm start -- [options]
 
@@ -37,30 +37,65 @@ With no options, runs every vendor against the built-in simulators.
   --verbose           log every step
 `;
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string' },
-    date: { type: 'string' },
-    vendor: { type: 'string', multiple: true },
-    tenant: { type: 'string', multiple: true },
-    report: { type: 'string', multiple: true },
-    force: { type: 'boolean' },
-    fresh: { type: 'boolean' },
-    'fast-waits': { type: 'string' },
-    workspace: { type: 'string' },
-    verbose: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+/** A bad command line: one line naming the problem, exit 2, nothing started. */
+function usageError(message: string): never {
+  console.error(`npm start: ${message}`);
+  console.error('see: npm start -- --help');
+  process.exit(2);
+}
+
+let parsed: ReturnType<typeof parseCommandLine>;
+try {
+  parsed = parseCommandLine();
+} catch (error) {
+  usageError((error as Error).message);
+}
+const { values } = parsed;
+
+function parseCommandLine() {
+  return parseArgs({
+    options: {
+      config: { type: 'string' },
+      date: { type: 'string' },
+      vendor: { type: 'string', multiple: true },
+      tenant: { type: 'string', multiple: true },
+      report: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      fresh: { type: 'boolean' },
+      'fast-waits': { type: 'string' },
+      workspace: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
 
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
 
-if (values.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.date)) {
-  console.error(`--date must be YYYY-MM-DD; received "${values.date}"`);
-  process.exit(2);
+// a real date formats back to itself (2026-02-30 would roll over to March; 2026-13-01 is no date)
+if (
+  values.date !== undefined &&
+  (!/^\d{4}-\d{2}-\d{2}$/.test(values.date) ||
+    Number.isNaN(Date.parse(`${values.date}T00:00:00Z`)) ||
+    new Date(`${values.date}T00:00:00Z`).toISOString().slice(0, 10) !== values.date)
+) {
+  usageError(`--date must be a calendar date as YYYY-MM-DD; received "${values.date}"`);
+}
+
+const fastWaitsArg = values['fast-waits'];
+if (fastWaitsArg !== undefined && !(fastWaitsArg.trim() !== '' && Number(fastWaitsArg) >= 0)) {
+  usageError(`--fast-waits must be a number of milliseconds; received "${fastWaitsArg}"`);
+}
+
+const knownVendors = connectors.map((c) => c.vendor);
+const unknownVendors = (values.vendor ?? []).filter((v) => !knownVendors.includes(v));
+if (unknownVendors.length > 0) {
+  usageError(
+    `unknown vendor ${unknownVendors.map((v) => `"${v}"`).join(', ')}; expected one of: ${knownVendors.join(', ')}`,
+  );
 }
 
 const started = Date.now();
@@ -77,11 +112,18 @@ try {
   try {
     if (values.config) {
       config = loadConfig(values.config, 'local');
-      fastWaitsMs = values['fast-waits'] === undefined ? undefined : Number(values['fast-waits']);
+      fastWaitsMs = fastWaitsArg === undefined ? undefined : Number(fastWaitsArg);
+      const enabled = enabledVendors(config).map(([vendor]) => vendor);
+      const notEnabled = (values.vendor ?? []).filter((v) => !enabled.includes(v));
+      if (notEnabled.length > 0) {
+        usageError(
+          `vendor ${notEnabled.map((v) => `"${v}"`).join(', ')} is not enabled in ${values.config}; expected one of: ${enabled.join(', ') || '(none enabled)'}`,
+        );
+      }
     } else {
       simulators = await startLocalSimulators({ only: values.vendor });
       config = parseConfig(simulators.config, 'built-in simulators', 'local');
-      fastWaitsMs = values['fast-waits'] === undefined ? simulators.fastWaitsMs : Number(values['fast-waits']);
+      fastWaitsMs = fastWaitsArg === undefined ? simulators.fastWaitsMs : Number(fastWaitsArg);
     }
   } catch (error) {
     if (error instanceof ConfigValidationError) {
@@ -90,9 +132,6 @@ try {
     }
     throw error;
   }
-  if (fastWaitsMs !== undefined && !(fastWaitsMs >= 0))
-    throw new Error('--fast-waits must be a number of milliseconds');
-
   const logger = new Logger({
     serviceName: 'identity-report-archive-local',
     logLevel: values.verbose ? 'DEBUG' : 'ERROR',
@@ -119,7 +158,8 @@ try {
   failed = results.some((r) => r.status === 'FAILED');
   printSummary(results, Date.now() - started);
 
-  const tables = catalogTables(config);
+  // keep the tables of earlier runs: their files are still in the archive
+  const tables = mergeCatalog(readCatalogIfAny(workspace), catalogTables(config));
   writeCatalog(workspace, tables);
   const catalog = await openArchiveCatalog({ s3Directory: workspace.s3Directory, bucket: workspace.bucket, tables });
   try {
@@ -159,6 +199,7 @@ function printSummary(results: VendorRunResult[], elapsedMs: number): void {
   const table = results.map((r) => {
     const archived = r.events.filter((e) => e.detailType === 'Report Archived');
     const failures = r.events.filter((e) => e.detailType === 'Report Failed');
+    const skipped = r.outcomes.filter((o) => o.outcome === 'SKIPPED');
     const vendorRows = archived.reduce((sum, e) => sum + Number(e.detail.rowCount ?? 0), 0);
     const bytes = archived.map((e) => e.detail.bytes as { original: number; data: number });
     reports += archived.length;
@@ -171,6 +212,7 @@ function printSummary(results: VendorRunResult[], elapsedMs: number): void {
       archived: archived.length,
       'already archived': r.plan?.alreadyArchived.length ?? 0,
       failed: failures.length,
+      skipped: skipped.length,
       rows: vendorRows,
       seconds: (r.durationMs / 1000).toFixed(1),
     };
@@ -178,11 +220,16 @@ function printSummary(results: VendorRunResult[], elapsedMs: number): void {
   console.log(
     formatTable({ columns: Object.keys(table[0] ?? { vendor: '' }), rows: table as Record<string, unknown>[] }, 50),
   );
+  // a failure of the plan step has no tenant, report or date
+  const item = (d: Record<string, unknown>) =>
+    [d.tenant, d.report, d.date].filter((x) => x !== undefined && x !== '').join(' ');
   for (const r of results) {
     for (const e of r.events.filter((x) => x.detailType === 'Report Failed')) {
-      console.log(
-        `  ${r.vendor}: ${e.detail.tenant ?? ''} ${e.detail.report ?? ''} ${e.detail.date ?? ''}: ${e.detail.error}: ${e.detail.cause}`,
-      );
+      const what = item(e.detail);
+      console.log(`  ${r.vendor}: ${what ? `${what}: ` : ''}${e.detail.error}: ${e.detail.cause}`);
+    }
+    for (const o of r.outcomes.filter((x) => x.outcome === 'SKIPPED')) {
+      console.log(`  ${r.vendor}: ${item(o.request)}: skipped: ${String(o.reason ?? 'no reason given')}`);
     }
     if (r.status === 'FAILED' && r.events.length === 0) console.log(`  ${r.vendor}: ${r.error}`);
   }

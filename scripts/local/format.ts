@@ -1,15 +1,15 @@
 import type { QueryResult } from './catalog.ts';
 
-/** A plain-text table for the terminal. */
+const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A plain-text table for the terminal: one line per row, line breaks in values shown as `\n`. */
 export function formatTable(result: QueryResult, maxRows = 50): string {
   const rows = result.rows.slice(0, maxRows).map((row) =>
     result.columns.map((c) => {
       const value = row[c];
-      return value === null || value === undefined
-        ? ''
-        : typeof value === 'object'
-          ? JSON.stringify(value)
-          : String(value);
+      const text =
+        value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return text.replace(/[\n\r\t]/g, (ch) => CONTROL[ch] ?? ch);
     }),
   );
   const widths = result.columns.map((c, i) =>

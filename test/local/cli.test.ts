@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CspSimulator, startCspSimulator } from '../../simulators/csp/server.ts';
 import { type OpenAthensSimulator, startOpenAthensSimulator } from '../../simulators/openathens/server.ts';
 
 const run = promisify(execFile);
@@ -77,9 +78,42 @@ describe('npm start -- --config', () => {
     expect(result.stderr).not.toContain(org.apiKey);
     expect(result.stdout).not.toContain(org.apiKey);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/openathens\s+SUCCEEDED\s+1\s+0\s+0\s+25\b/);
+    expect(result.stdout).toMatch(/openathens\s+SUCCEEDED\s+1\s+0\s+0\s+0\s+25\b/);
     expect(result.stdout).toContain('1 reports archived, 25 rows');
     expect(result.stdout).toContain(`${org.tenantId}  ${yesterday}`);
+  });
+
+  it('says which reports were skipped and why, rather than a bare SUCCEEDED with nothing archived', async () => {
+    // Prepare: the CSP audit of a day not over yet cannot be fetched (two days ahead: no race with
+    // midnight UTC between the test and the runner)
+    const csp: CspSimulator = await startCspSimulator();
+    try {
+      const user = csp.users[0]!;
+      const config = join(dir, 'csp.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          alerts: { topicName: 'local' },
+          vendors: {
+            csp: {
+              baseUrl: csp.baseUrl,
+              tenants: [{ id: user.id, label: user.username, credentials: { apiToken: user.apiToken } }],
+            },
+          },
+        }),
+      );
+      const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+      // Act
+      const result = await start(['--config', config, '--date', day, '--workspace', join(dir, 'ws3')]);
+      // Assess
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/csp\s+SUCCEEDED\s+0\s+0\s+0\s+1\s+0\b/);
+      expect(result.stdout).toContain(
+        `csp: ${user.id} mfa_audit ${day}: skipped: the UTC day ${day} is not closed yet`,
+      );
+    } finally {
+      await csp.close();
+    }
   });
 
   it('refuses a bad config with the field and what was expected', async () => {

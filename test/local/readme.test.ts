@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectors } from '../../lambdas/connectors/index.ts';
+import { parseConfig } from '../../lib/config.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -9,6 +10,13 @@ describe('README', () => {
   it('shows the two commands a newcomer needs', () => {
     expect(readme).toContain('npm ci\nnpm start');
     expect(readme).toContain('npm test');
+  });
+
+  it('shows a local config (--config) that the runner accepts', () => {
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) expect(() => parseConfig(JSON.parse(block), 'README.md', 'local')).not.toThrow();
+    expect(readme).toContain('credentialsEnv');
   });
 
   it.each(connectors.flatMap((c) => c.queries.map((q) => [c.vendor, q.name, q.sql] as const)))(

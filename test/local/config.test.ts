@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
+
+function problems(raw: unknown): string {
+  try {
+    parseConfig(raw, 'my-config.json', 'local');
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('parseConfig: unknown keys', () => {
+  it('names the vendors there are connectors for when a vendor is unknown', () => {
+    const message = problems({ alerts: { topicName: 'a' }, vendors: { okta: { tenants: [] } } });
+    expect(message).toContain('vendors: Unrecognized key: "okta"; expected one of: pingone, csp, rsa, openathens');
+  });
+
+  it('names the accepted fields for a typo in a vendor section, a tenant or a nested setting', () => {
+    const message = problems({
+      alerts: { topicName: 'a' },
+      archive: { objectLock: { mode: 'COMPLIANCE', day: 3 } },
+      vendors: {
+        openathens: {
+          baseURL: 'http://127.0.0.1:1',
+          tenants: [{ id: 'org', apiName: 'org.example', credentials: { apiKey: 'k' }, secret: 'x' }],
+        },
+      },
+    });
+    expect(message).toMatch(/vendors\.openathens: Unrecognized key: "baseURL"; expected one of: .*\bbaseUrl\b/);
+    expect(message).toMatch(
+      /vendors\.openathens\.tenants\[0\]: Unrecognized key: "secret"; expected one of: .*credentialsEnv/,
+    );
+    expect(message).toContain('archive.objectLock: Unrecognized key: "day"; expected one of: mode, days');
+  });
+});

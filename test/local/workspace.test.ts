@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { catalogTables } from '../../scripts/local/catalog.ts';
+import { mergeCatalog } from '../../scripts/local/workspace.ts';
+
+const tenant = (id: string) => ({ id, apiName: `${id}.example`, credentials: { apiKey: 'k' } });
+const config = (vendors: Record<string, unknown>) =>
+  parseConfig({ alerts: { topicName: 'local' }, vendors }, 'test', 'local');
+const csp = { baseUrl: 'http://127.0.0.1:1', tenants: [{ id: 'alice', label: 'a', credentials: { apiToken: 't' } }] };
+
+describe('mergeCatalog', () => {
+  it('keeps the tables of an earlier run whose vendor this run does not configure', () => {
+    // Prepare: the simulators' run archived csp and openathens; a --config run has openathens only
+    const earlier = catalogTables(config({ csp, openathens: { tenants: [tenant('org-a')] } }), connectorFor);
+    const now = catalogTables(config({ openathens: { tenants: [tenant('org-b')] } }), connectorFor);
+    // Act
+    const merged = mergeCatalog(earlier, now);
+    // Assess
+    expect(merged.map((t) => t.name).sort()).toEqual([
+      'csp_mfa_audit',
+      'openathens_raw_statistics',
+      'report_manifests',
+    ]);
+    const oa = merged.find((t) => t.name === 'openathens_raw_statistics');
+    expect(oa?.partitionKeys.find((k) => k.name === 'tenant')?.projection).toEqual({
+      type: 'enum',
+      values: ['org-a', 'org-b'],
+    });
+    const manifests = merged.find((t) => t.name === 'report_manifests');
+    expect(manifests?.partitionKeys.find((k) => k.name === 'vendor')?.projection).toEqual({
+      type: 'enum',
+      values: ['csp', 'openathens'],
+    });
+  });
+
+  it("is this run's catalog when there was none", () => {
+    const now = catalogTables(config({ csp }), connectorFor);
+    expect(mergeCatalog([], now)).toEqual(now);
+  });
+});
