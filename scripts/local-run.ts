@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { connectorFor, connectors } from '../lambdas/connectors/index.ts';
+import { isCalendarDate } from '../lambdas/core/dates.ts';
 import { MANIFESTS_PREFIX } from '../lambdas/core/layout.ts';
 import { ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../lib/config.ts';
 import { type LocalSimulators, startLocalSimulators } from '../simulators/index.ts';
@@ -75,13 +76,7 @@ if (values.help) {
   process.exit(0);
 }
 
-// a real date formats back to itself (2026-02-30 would roll over to March; 2026-13-01 is no date)
-if (
-  values.date !== undefined &&
-  (!/^\d{4}-\d{2}-\d{2}$/.test(values.date) ||
-    Number.isNaN(Date.parse(`${values.date}T00:00:00Z`)) ||
-    new Date(`${values.date}T00:00:00Z`).toISOString().slice(0, 10) !== values.date)
-) {
+if (values.date !== undefined && !isCalendarDate(values.date)) {
   usageError(`--date must be a calendar date as YYYY-MM-DD; received "${values.date}"`);
 }
 

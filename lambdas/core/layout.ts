@@ -7,6 +7,7 @@
  *   originals/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/<file>     the vendor's bytes as delivered
  *   manifests/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/manifest.json   written last: the commit mark
  */
+import { isCalendarDate } from './dates.ts';
 import type { ReportRequest } from './types.ts';
 
 export const DATA_PREFIX = 'data';
@@ -16,7 +17,6 @@ export const DATA_FILE_NAME = 'data.jsonl.gz';
 export const MANIFEST_FILE_NAME = 'manifest.json';
 
 const SLUG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 type PartitionOf = Pick<ReportRequest, 'vendor' | 'report' | 'tenant' | 'date'>;
 
@@ -30,8 +30,8 @@ function partition(request: PartitionOf): string {
       throw new Error(`${field} must match ${SLUG} to be used in an S3 key; received ${JSON.stringify(value)}`);
     }
   }
-  if (!DATE.test(request.date) || Number.isNaN(Date.parse(`${request.date}T00:00:00Z`))) {
-    throw new Error(`date must be YYYY-MM-DD; received ${JSON.stringify(request.date)}`);
+  if (!isCalendarDate(request.date)) {
+    throw new Error(`date must be a calendar date as YYYY-MM-DD; received ${JSON.stringify(request.date)}`);
   }
   return `vendor=${request.vendor}/report=${request.report}/dt=${request.date}/tenant=${request.tenant}`;
 }

@@ -11,10 +11,11 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { AnyConnector } from '../connectors/index.ts';
+import { isCalendarDate } from '../core/dates.ts';
 import { ConfigError } from '../core/errors.ts';
 import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+const IsoDate = z.string().refine(isCalendarDate, 'expected a calendar date as YYYY-MM-DD');
 
 export const RunRequestSchema = z.object({
   scheduledTime: z.iso.datetime({ offset: true }),

@@ -13,6 +13,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { AnyConnector } from '../../lambdas/connectors/index.ts';
+import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { addDays, archivedDates, utcDate } from '../../lambdas/pipeline/plan.ts';
 import { BackfillError } from './errors.ts';
 import { findDeployment } from './stack.ts';
@@ -78,11 +79,8 @@ const SectionSchema = z.looseObject({
   reports: z.array(z.string()).min(1),
 });
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 function checkDate(flag: string, value: string): string {
-  // a real date formats back to itself (2025-02-30 would roll over to March)
-  if (!ISO_DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || addDays(value, 0) !== value) {
+  if (!isCalendarDate(value)) {
     throw new BackfillError(`${flag} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
   }
   return value;

@@ -11,6 +11,7 @@
  * 4. Re-runs are safe: the plan step skips archived dates, and a forced re-run of a date reads
  *    the same closed window and writes the same keys (dt = the window's day, tenant).
  */
+import { isCalendarDate } from '../../core/dates.ts';
 import { VendorRequestError } from '../../core/errors.ts';
 import type { Connector, JobResult, JsonObject, ReportRequest } from '../../core/types.ts';
 import { type AuditWindow, iso, openAuditStream, requestBody, unsendableReason } from './audit-stream.ts';
@@ -165,10 +166,10 @@ function validate(ctx: CspContext & { settings: CspSection }, request: ReportReq
 
 /** The report date's UTC day as [start, end) in epoch ms. */
 export function windowOf(date: string): AuditWindow {
-  const startMs = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN;
-  if (Number.isNaN(startMs) || dayString(startMs) !== date) {
+  if (!isCalendarDate(date)) {
     throw new VendorRequestError(`report date must be a calendar date YYYY-MM-DD; received ${JSON.stringify(date)}`);
   }
+  const startMs = Date.parse(`${date}T00:00:00Z`);
   return { startMs, endMs: startMs + DAY_MS };
 }
 

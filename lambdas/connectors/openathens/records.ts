@@ -14,6 +14,7 @@
  * 5. CSV files take a faster path with the same result (`compileRawStatisticsCsv`): the header is
  *    read once, and each row becomes its JSON line without an object in between.
  */
+import { isCalendarDate, isRealDay } from '../../core/dates.ts';
 import { MalformedCsvError } from '../../core/errors.ts';
 import type { ColumnDefinition, JsonObject, ReportDefinition } from '../../core/types.ts';
 
@@ -72,12 +73,6 @@ export const RAW_STATISTICS_COLUMNS: readonly ColumnDefinition[] = [
 ];
 
 const EVENT_TIME = /^(\d{2})\/(\d{2})\/(\d{4})T(\d{2}):(\d{2}):(\d{2})$/;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, '0');
 }
@@ -99,18 +94,14 @@ export function parseEventTime(value: string): string | undefined {
     number,
     number,
   ];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (!isRealDay(year, month, day)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   return `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)}:${pad(second)}.000`;
 }
 
 /** `YYYY-MM-DD` that is a real calendar date, else undefined. */
 export function parseIsoDate(value: string): string | undefined {
-  const match = ISO_DATE.exec(value);
-  if (!match) return undefined;
-  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  return value;
+  return isCalendarDate(value) ? value : undefined;
 }
 
 function describe(value: string): string {

@@ -17,6 +17,7 @@
  * 5. String values are kept exactly as delivered (an empty field stays ''); a column the file
  *    does not have is null.
  */
+import { isRealDay } from '../../core/dates.ts';
 import { MalformedCsvError } from '../../core/errors.ts';
 import type { ColumnDefinition, ColumnType, JsonObject, JsonValue, ReportDefinition } from '../../core/types.ts';
 
@@ -215,10 +216,6 @@ export function parseFlag(value: string, header: string): boolean | null {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
 interface Parts {
   year: number;
   month: number;
@@ -232,7 +229,7 @@ interface Parts {
 }
 
 function toTimestamp(p: Parts): string | undefined {
-  if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > daysInMonth(p.year, p.month)) return undefined;
+  if (!isRealDay(p.year, p.month, p.day)) return undefined;
   if (p.hour > 23 || p.minute > 59 || p.second > 59) return undefined;
   const ms = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millis) - p.offset * 60_000;
   const d = new Date(ms);
