@@ -205,7 +205,7 @@ function printSummary(results: VendorRunResult[], elapsedMs: number): void {
       vendor: r.vendor,
       status: r.status,
       archived: archived.length,
-      'already archived': r.plan?.alreadyArchived.length ?? 0,
+      'already archived': r.plan?.alreadyArchived ?? 0,
       failed: failures.length,
       skipped: skipped.length,
       rows: vendorRows,

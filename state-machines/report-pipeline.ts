@@ -39,7 +39,9 @@ export const MAX_RESTARTS = 2;
 
 type State = Record<string, unknown>;
 
+/** The Lambda service's transient errors, as Step Functions' best practices list them, and throttling */
 const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -65,6 +67,23 @@ const RETRY = [
     JitterStrategy: 'FULL',
   },
 ];
+/**
+ * Start and check also retry a function that ran out of time: a vendor that hangs keeps the HTTP
+ * client retrying (up to 5 × 30 s per request) past the 2-minute function, and Lambda reports that
+ * as Sandbox.Timedout (Lambda.Unknown on older runtimes), never as our error name. The local
+ * runner, which has no function timeout, sees VendorUnavailableError instead and retries it.
+ * Archive does not: a report that ran for 15 minutes would only time out again.
+ */
+const POLL_STEP_RETRY = [
+  ...RETRY,
+  {
+    ErrorEquals: ['Sandbox.Timedout', 'Lambda.Unknown'],
+    IntervalSeconds: 30,
+    MaxAttempts: 2,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+];
 // Keep the list above in step with the errors the handlers raise as transient.
 for (const name of RETRYABLE_ERROR_NAMES) {
   if (!RETRY.some((r) => r.ErrorEquals.includes(name))) throw new Error(`no Retry for ${name}`);
@@ -79,6 +98,9 @@ const STEP_PAYLOAD = {
   'deadline.$': '$.step.deadline',
   'attempt.$': '$.counters.attempts',
 };
+
+/** Which report an outcome is about. */
+const OUTCOME_REQUEST = { 'tenant.$': '$.request.tenant', 'report.$': '$.request.report', 'date.$': '$.request.date' };
 
 /** Every step returns these fields (null where they do not apply). */
 const STEP_RESULT = {
@@ -161,7 +183,7 @@ function itemProcessor(options: ReportPipelineOptions): State {
         },
         Next: 'StartJob',
       },
-      StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300 }),
+      StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
       'IsJobReady?': route('ArchiveReport'),
       CountAttempt: {
         Type: 'Pass',
@@ -184,7 +206,7 @@ function itemProcessor(options: ReportPipelineOptions): State {
         Default: 'WaitBeforeNextCheck',
       },
       WaitBeforeNextCheck: { Type: 'Wait', SecondsPath: '$.step.waitSeconds', Next: 'CheckJob' },
-      CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300 }),
+      CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
       CountRestart: {
         Type: 'Pass',
         Parameters: {
@@ -208,19 +230,22 @@ function itemProcessor(options: ReportPipelineOptions): State {
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReportArchivedUnannounced' }],
         Next: 'ReportArchived',
       },
+      // Outcomes are small (see PlanItem): keys, hashes and causes are in the events, and every
+      // step's input and output in the execution history.
       ReportArchived: {
         Type: 'Pass',
-        Parameters: { outcome: 'ARCHIVED', 'request.$': '$.request', 'archived.$': '$.step.archived' },
+        Parameters: { outcome: 'ARCHIVED', request: OUTCOME_REQUEST },
         End: true,
       },
+      // No event carries this one's cause, so the outcome does.
       ReportArchivedUnannounced: {
         Type: 'Pass',
-        Parameters: { outcome: 'FAILED', 'request.$': '$.request', 'error.$': '$.error' },
+        Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
         End: true,
       },
       ReportSkipped: {
         Type: 'Pass',
-        Parameters: { outcome: 'SKIPPED', 'request.$': '$.request', 'reason.$': '$.step.reason' },
+        Parameters: { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
         End: true,
       },
       RecordJobFailure: {
@@ -262,7 +287,7 @@ function itemProcessor(options: ReportPipelineOptions): State {
       },
       ReportFailed: {
         Type: 'Pass',
-        Parameters: { outcome: 'FAILED', 'request.$': '$.request', 'error.$': '$.error' },
+        Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error.Error' },
         End: true,
       },
     },
@@ -272,6 +297,7 @@ function itemProcessor(options: ReportPipelineOptions): State {
 export function reportPipelineDefinition(options: ReportPipelineOptions): Record<string, unknown> {
   const { vendor, section, functionArns: arns, eventSource, eventBusName } = options;
   const maxConcurrency = typeof section.maxConcurrency === 'number' ? section.maxConcurrency : 1;
+  const { tenants: _tenants, ...settings } = section;
   return {
     Comment: `Archives ${vendor} reports: plan, then for each tenant, report and date start the vendor job, poll it, archive it, announce it.`,
     StartAt: 'Configure',
@@ -279,7 +305,7 @@ export function reportPipelineDefinition(options: ReportPipelineOptions): Record
     States: {
       Configure: {
         Type: 'Pass',
-        Parameters: { vendor, section, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
+        Parameters: { vendor, section, settings, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
         Next: 'PlanRun',
       },
       PlanRun: {
@@ -289,7 +315,11 @@ export function reportPipelineDefinition(options: ReportPipelineOptions): Record
           FunctionName: arns.PlanRun,
           Payload: { 'vendor.$': '$.vendor', 'section.$': '$.section', 'request.$': '$.request', 'runId.$': '$.runId' },
         },
-        ResultSelector: { 'items.$': '$.Payload.items', 'alreadyArchived.$': '$.Payload.alreadyArchived' },
+        ResultSelector: {
+          'items.$': '$.Payload.items',
+          'alreadyArchived.$': '$.Payload.alreadyArchived',
+          'deferred.$': '$.Payload.deferred',
+        },
         ResultPath: '$.plan',
         TimeoutSeconds: 120,
         Retry: RETRY,
@@ -320,6 +350,18 @@ export function reportPipelineDefinition(options: ReportPipelineOptions): Record
       ForEachReport: {
         Type: 'Map',
         ItemsPath: '$.plan.items',
+        // each item gets the run's request, the tenant's entry and the vendor's settings
+        ItemSelector: {
+          request: {
+            vendor,
+            'tenant.$': '$$.Map.Item.Value.tenant.id',
+            'report.$': '$$.Map.Item.Value.report',
+            'date.$': '$$.Map.Item.Value.date',
+            'runId.$': '$.runId',
+          },
+          'tenant.$': '$$.Map.Item.Value.tenant',
+          'settings.$': '$.settings',
+        },
         MaxConcurrency: maxConcurrency,
         ItemProcessor: itemProcessor(options),
         ResultPath: '$.results',

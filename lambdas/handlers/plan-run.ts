@@ -16,9 +16,16 @@ export const createPlanRunHandler =
     deps.logger.info('run planned', {
       vendor: event.vendor,
       items: plan.items.length,
-      alreadyArchived: plan.alreadyArchived.length,
+      alreadyArchived: plan.alreadyArchived,
       atRisk: plan.atRisk,
     });
+    if (plan.deferred > 0) {
+      deps.logger.warn('run deferred items to the next run: the plan would not fit the state machine state', {
+        vendor: event.vendor,
+        planned: plan.items.length,
+        deferred: plan.deferred,
+      });
+    }
     publishDatesAtRisk(event.vendor, plan.atRisk.length, deps.metrics);
     return plan;
   };

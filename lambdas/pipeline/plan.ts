@@ -38,20 +38,40 @@ export const PlanInputSchema = z.object({
 });
 export type PlanInput = z.input<typeof PlanInputSchema>;
 
+/**
+ * One report to fetch. Kept small: a run's items, and the Map's outcomes of them, must fit the
+ * state machine's 256 KiB state (`States.DataLimitExceeded` cannot be caught), so the vendor's
+ * settings and the run id are added per item by the Map's ItemSelector, not repeated here.
+ */
 export interface PlanItem {
-  readonly request: { vendor: string; tenant: string; report: string; date: string; runId: string };
+  /** the tenant's config entry (its secret's name, never the secret) */
   readonly tenant: Record<string, unknown> & { id: string };
-  /** the vendor's settings without the tenant list */
-  readonly settings: Record<string, unknown>;
+  readonly report: string;
+  readonly date: string;
 }
 
+/**
+ * The plan is the PlanRun function's result and stays in the run's state, so it is bounded: the
+ * items with their outcomes take at most ITEMS_BUDGET_BYTES, and what was skipped is counted, not
+ * listed (a 30-day backlog of many tenants would not fit).
+ */
 export interface PlanResult {
   readonly items: PlanItem[];
-  /** `tenant/report/date` already in the archive and so skipped */
-  readonly alreadyArchived: string[];
+  /** how many tenant × report × date were already in the archive and so skipped */
+  readonly alreadyArchived: number;
+  /** how many items did not fit this run (the newest dates); the next run plans them again */
+  readonly deferred: number;
   /** `tenant/report/date` about to age out of the vendor's history unarchived */
   readonly atRisk: string[];
 }
+
+/**
+ * What a run's items may take of its state (256 KiB): each item, and its outcome in the Map's
+ * output, with room left for the config section, the request and the summary.
+ */
+export const ITEMS_BUDGET_BYTES = 160 * 1024;
+/** an outcome in the Map's output: `{outcome, request: {tenant, report, date}}` plus a skip reason or error name */
+const OUTCOME_BYTES = 320;
 
 export interface PlanDeps {
   readonly connector: AnyConnector;
@@ -130,18 +150,17 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
       `invalid run request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  const { vendor, section, request, runId } = parsed.data;
+  const { vendor, section, request } = parsed.data;
   const { connector } = deps;
   const scheduledTime = new Date(request.scheduledTime);
-  const { tenants: allTenants, ...settings } = section;
-  const tenants = pick(allTenants, request.tenants, 'tenant');
+  const tenants = pick(section.tenants, request.tenants, 'tenant');
   const reports = pick(section.reports, request.reports, 'report');
   const lookbackDays = deps.lookbackDays ?? 60;
   const horizonDays = deps.riskHorizonDays ?? 3;
   const startDate = request.date ?? addDays(utcDate(scheduledTime), -lookbackDays);
 
   const items: PlanItem[] = [];
-  const alreadyArchived: string[] = [];
+  let alreadyArchived = 0;
   const atRisk: string[] = [];
   for (const report of reports) {
     const archived = await archivedDates(deps.s3, deps.bucket, vendor, report, startDate);
@@ -152,10 +171,10 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
         : [request.date ?? addDays(utcDate(scheduledTime), -1)];
       for (const date of dates) {
         if (done.has(date) && !request.force) {
-          alreadyArchived.push(`${tenant.id}/${report}/${date}`);
+          alreadyArchived++;
           continue;
         }
-        items.push({ request: { vendor, tenant: tenant.id, report, date, runId }, tenant, settings });
+        items.push({ tenant, report, date });
       }
       for (const date of connector.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays }) ?? []) {
         // the ones this run is about to fetch still count: they are at risk until archived
@@ -163,5 +182,26 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
       }
     }
   }
-  return { items, alreadyArchived, atRisk };
+  const planned = withinBudget(items);
+  return { items: planned, alreadyArchived, deferred: items.length - planned.length, atRisk };
+}
+
+/**
+ * The items as planned when they fit the budget; otherwise the oldest dates that fit (they age out
+ * of a vendor's history first), and the newest wait for the next run.
+ */
+function withinBudget(items: PlanItem[]): PlanItem[] {
+  const cost = (item: PlanItem) => Buffer.byteLength(JSON.stringify(item)) + OUTCOME_BYTES;
+  let total = 0;
+  for (const item of items) total += cost(item);
+  if (total <= ITEMS_BUDGET_BYTES) return items;
+  const byAge = items.map((item, order) => ({ item, order })).sort((a, b) => a.item.date.localeCompare(b.item.date));
+  const kept: { item: PlanItem; order: number }[] = [];
+  let used = 0;
+  for (const entry of byAge) {
+    used += cost(entry.item);
+    if (used > ITEMS_BUDGET_BYTES) break;
+    kept.push(entry);
+  }
+  return kept.sort((a, b) => a.order - b.order).map((entry) => entry.item);
 }

@@ -276,7 +276,7 @@ describe('report pipeline (local run of the deployed definition)', () => {
       const again = await run({ tenants: ['ok', 'lost'] });
       expect(again.status).toBe('SUCCEEDED');
       expect(again.plan?.items).toEqual([]);
-      expect(again.plan?.alreadyArchived.sort()).toEqual([`lost/things/${DATE}`, `ok/things/${DATE}`]);
+      expect(again.plan?.alreadyArchived).toBe(2); // lost/things and ok/things
       expect(calls).toEqual([]);
     });
 

@@ -354,7 +354,7 @@ describe('openathens pipeline: the 30-day window', () => {
     const result = await h.run();
     // Assess
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.plan?.items.map((i) => i.request.date)).toEqual([YESTERDAY, oldest, gap]);
+    expect(result.plan?.items.map((i) => i.date)).toEqual([YESTERDAY, oldest, gap]);
     expect(result.plan?.atRisk).toEqual([`uni/raw_statistics/${oldest}`]);
     expect(result.metrics.map((line) => JSON.parse(line).DatesAtRisk)).toEqual([1]);
     expect(

@@ -152,7 +152,7 @@ describe('pingone end to end through the state machine', () => {
     const run = await scenario({ pollsUntilDone: 2 });
     // Assess
     expect(run.result.status).toBe('SUCCEEDED');
-    expect(run.result.plan?.items.map((i) => i.request.date)).toEqual([DATE, DATE]);
+    expect(run.result.plan?.items.map((i) => i.date)).toEqual([DATE, DATE]);
     expect(archived(run)).toEqual({ [TENANT_A]: ROWS, [TENANT_B]: ROWS });
     const catalog = await openArchiveCatalog({
       s3Directory: join(dir, 's3'),
