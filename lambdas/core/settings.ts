@@ -16,6 +16,22 @@ export const ScheduleExpressionSchema = z
     'expected an EventBridge Scheduler expression such as "cron(15 2 * * ? *)" or "rate(1 day)"',
   );
 
+/** A time zone the runtime knows (IANA names such as "UTC" or "Europe/London"): a typo fails synth, not deploy. */
+export const TimeZoneSchema = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  {
+    error: (issue) =>
+      `expected an IANA time zone such as "UTC" or "Europe/London"; received ${JSON.stringify(issue.input)}`,
+  },
+);
+
 export const PollSchema = z
   .object({
     intervalSeconds: z.number().int().min(1).max(3600),
@@ -83,7 +99,7 @@ export function vendorSectionSchema<
         ? z.url({ protocol: /^https?$/ }).default(options.defaults.baseUrl)
         : z.url({ protocol: /^https?$/ }),
       schedule: ScheduleExpressionSchema.default(options.defaults.schedule),
-      scheduleTimezone: z.string().default('UTC'),
+      scheduleTimezone: TimeZoneSchema.default('UTC'),
       reports: z
         .array(z.enum(options.reports))
         .min(1)

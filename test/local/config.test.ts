@@ -34,3 +34,37 @@ describe('parseConfig: unknown keys', () => {
     expect(message).toContain('archive.objectLock: Unrecognized key: "day"; expected one of: mode, days');
   });
 });
+
+describe('parseConfig: values', () => {
+  it('refuses a schedule time zone the runtime does not know, naming it', () => {
+    const message = problems({
+      alerts: { topicName: 'a' },
+      vendors: {
+        csp: {
+          scheduleTimezone: 'Europe/Londn',
+          tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }],
+        },
+      },
+    });
+    expect(message).toContain(
+      'vendors.csp.scheduleTimezone: expected an IANA time zone such as "UTC" or "Europe/London"; received "Europe/Londn"',
+    );
+  });
+
+  it('accepts a known time zone', () => {
+    const config = parseConfig(
+      {
+        alerts: { topicName: 'a' },
+        vendors: {
+          csp: {
+            scheduleTimezone: 'Europe/London',
+            tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }],
+          },
+        },
+      },
+      'my-config.json',
+      'local',
+    );
+    expect(config.vendors.csp?.scheduleTimezone).toBe('Europe/London');
+  });
+});
