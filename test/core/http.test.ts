@@ -745,6 +745,26 @@ describe('redaction', () => {
     }
   });
 
+  it('drops the tail of an error body cut at the read limit, where a secret may be split', async () => {
+    // Prepare: 8 KiB of blanks ending in the first half of the token, then (later) the rest
+    const token = 'tok-9f8e7d6c5b4a';
+    server.handle((_req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.write(`${' '.repeat(8 * 1024 - 8)}${token.slice(0, 8)}`);
+      setTimeout(() => res.end(`${token.slice(8)} is not valid`), 200);
+    });
+
+    // Act
+    const error = await rejectionOf(
+      client().request({ url: `${server.origin}/x`, operation: 'list users', secrets: [token] }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(VendorRequestError);
+    expect(error.message).toMatch(/^list users failed: HTTP 400 from .* \(body: <empty>\)$/);
+    expect(error.message).not.toContain(token.slice(0, 8));
+  });
+
   it('reduces a URL to origin and path', () => {
     expect(redactUrl('https://user:pw@files.example.com:8443/a/b.zip?X-Amz-Signature=s#frag')).toBe(
       'https://files.example.com:8443/a/b.zip',

@@ -84,6 +84,14 @@ describe('every bucket', () => {
           Condition: { Bool: { 'aws:SecureTransport': 'false' } },
         }),
       );
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        }),
+      );
     }
   });
 

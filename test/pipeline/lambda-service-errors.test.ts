@@ -122,3 +122,25 @@ describe('a poll step that ran out of time', () => {
     expect(result).toEqual({ status: 'FAILED', detailTypes: ['Report Failed'] });
   });
 });
+
+describe('errors the handlers raise', () => {
+  // Check and fetch turn a throttle into PENDING themselves; start and archive rely on Retry.
+  for (const fn of ['StartJob', 'ArchiveReport'] as const) {
+    it.each(['VendorThrottledError', 'VendorUnavailableError'])(
+      `are retried on ${fn} when transient: %s`,
+      async (errorName) => {
+        // Act
+        const result = await runWithServiceError(fn, errorName);
+        // Assess
+        expect(result).toEqual({ status: 'SUCCEEDED', detailTypes: ['Report Archived'] });
+      },
+    );
+  }
+
+  it.each(['VendorAuthError', 'VendorRequestError'])('are not retried when permanent: %s', async (errorName) => {
+    // Act
+    const result = await runWithServiceError('StartJob', errorName);
+    // Assess
+    expect(result).toEqual({ status: 'FAILED', detailTypes: ['Report Failed'] });
+  });
+});

@@ -243,6 +243,29 @@ describe('archiveReport', () => {
     });
   });
 
+  describe('zip passwords', () => {
+    it('refuses to write a manifest that would carry the zip password', async () => {
+      // Prepare: a connector that (wrongly) put the password in the request parameters
+      const request = newRequest();
+      const password = 'correct horse battery staple';
+      serve('users.zip', await zipJs([{ name: 'users.csv', data: SMALL_CSV, password }]));
+      const { logger, lines } = capturedLogger();
+      const input = {
+        ...archiveInput(request, [httpSource(bed.vendor, 'users.zip', { password })]),
+        requestParameters: { window: '1d', zipPassword: password },
+      };
+      // Act
+      const error = await archiveReport(input, archiveDeps(bed.s3, bed.tmpDir, logger)).catch((e: Error) => e);
+      // Assess
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toBe(
+        'the manifest would contain the password of users.zip; refusing to write it',
+      );
+      expect(await bed.s3.keys()).not.toContain(manifestKey(request));
+      expect(lines.join('\n')).not.toContain(password);
+    });
+  });
+
   describe('gzip', () => {
     it('decompresses a single-member file', async () => {
       const request = newRequest();

@@ -13,6 +13,7 @@ import {
   VendorUnavailableError,
   WrongPasswordError,
 } from '../../../lambdas/core/errors.ts';
+import { dataKey } from '../../../lambdas/core/layout.ts';
 import type { ReportDefinition, ReportSource } from '../../../lambdas/core/types.ts';
 import {
   archiveDeps,
@@ -352,10 +353,44 @@ describe('archiveReport with bad input', () => {
     });
 
     it('aborts the data upload when a bad row comes after parts were uploaded', async () => {
-      serve('users.csv', `${bulkCsv(100_000)}u-last,too,few\r\n`);
-      await expectFailure([httpSource(bed.vendor, 'users.csv')], MalformedCsvError, /record 100001/, {
+      // Prepare: ~7.5 MB of gzip JSON Lines before the bad row, so at least one 5 MiB part is sent
+      // first; a client that records each S3 command as it is sent (s3rver answers 405 to
+      // AbortMultipartUpload, which the uploader ignores as best effort)
+      serve('users.csv', `${bulkCsv(150_000)}u-last,too,few\r\n`);
+      const request = newRequest();
+      const { logger } = capturedLogger();
+      const client = bed.s3.client();
+      const sent: { command: string; key?: string; uploadId?: string }[] = [];
+      const uploadIds: string[] = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Key?: string; UploadId?: string };
+          sent.push({ command: context.commandName ?? '', key: input.Key, uploadId: input.UploadId });
+          const result = await next(args);
+          const output = result.output as { UploadId?: string };
+          if (output.UploadId) uploadIds.push(output.UploadId);
+          return result;
+        },
+        { step: 'initialize' },
+      );
+      // Act
+      const error = await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'users.csv')]), {
+        ...archiveDeps(bed.s3, bed.tmpDir, logger),
+        s3: client,
         partSizeBytes: 5 * MiB,
-      });
+      }).catch((caught: Error) => caught);
+      client.destroy();
+      // Assess
+      expect(error).toBeInstanceOf(MalformedCsvError);
+      expect((error as Error).message).toMatch(/record 150001/);
+      const data = sent.filter((s) => s.key === dataKey(request));
+      expect(uploadIds).toHaveLength(1);
+      expect(data.filter((s) => s.command === 'UploadPartCommand').length).toBeGreaterThan(0);
+      expect(data.filter((s) => s.command === 'AbortMultipartUploadCommand')).toEqual([
+        { command: 'AbortMultipartUploadCommand', key: dataKey(request), uploadId: uploadIds[0] },
+      ]);
+      expect(data.some((s) => s.command === 'CompleteMultipartUploadCommand')).toBe(false);
+      expect((await bed.s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);
     });
 
     it('propagates errors thrown by toRecord', async () => {
@@ -375,7 +410,7 @@ describe('archiveReport with bad input', () => {
   });
 
   describe('late failures', () => {
-    it('removes the completed data object when an original fails to upload', async () => {
+    it('publishes no data object when an original fails to upload (the data upload is never completed)', async () => {
       // Prepare: an S3 client that refuses writes under originals/
       serve('users.csv', CSV);
       const request = newRequest();
