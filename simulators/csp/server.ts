@@ -61,6 +61,11 @@ export interface CspSimFault {
   readonly afterCalls?: number;
   /** sent as `Retry-After` (seconds) */
   readonly retryAfterSeconds?: number;
+  /**
+   * the error message repeats the credential the request carried (authorize: the form's
+   * `api_token`; audit: the `csp-auth-token` header), as a careless API might; default false
+   */
+  readonly echoCredential?: boolean;
 }
 
 export interface CspSimulatorOptions {
@@ -223,7 +228,7 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
       const fault = faultFor('authorize', calls.authorize);
       if (fault) {
         record(fault.status, { parameters: names });
-        return sendFault(res, fault);
+        return sendFault(res, fault, form.get('api_token') ?? form.get('refresh_token') ?? undefined);
       }
       let token = form.get('api_token') ?? undefined;
       if (token === undefined && options.acceptRefreshToken !== false) {
@@ -266,7 +271,8 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
       const fault = faultFor('audit', calls.audit);
       if (fault) {
         record(fault.status, body);
-        return sendFault(res, fault);
+        const header = req.headers['csp-auth-token'];
+        return sendFault(res, fault, typeof header === 'string' ? header : undefined);
       }
       const header = req.headers['csp-auth-token'];
       const access = typeof header === 'string' ? accessTokens.get(header) : undefined;
@@ -470,7 +476,8 @@ function sendError(res: ServerResponse, status: number, message: string, headers
   );
 }
 
-function sendFault(res: ServerResponse, fault: CspSimFault): void {
+/** `credential`: what the request carried, repeated in the message when the fault says `echoCredential`. */
+function sendFault(res: ServerResponse, fault: CspSimFault, credential?: string): void {
   const messages: Record<number, string> = {
     409: 'The request could not be processed due to a conflict',
     429: 'The user has sent too many requests',
@@ -478,5 +485,7 @@ function sendFault(res: ServerResponse, fault: CspSimFault): void {
   };
   const headers: Record<string, string> =
     fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
-  sendError(res, fault.status, messages[fault.status] ?? `simulated ${fault.status}`, headers);
+  const message = messages[fault.status] ?? `simulated ${fault.status}`;
+  const echoed = fault.echoCredential ? `${message}: invalid token: ${credential ?? '(none)'}` : message;
+  sendError(res, fault.status, echoed, headers);
 }

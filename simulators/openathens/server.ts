@@ -107,6 +107,8 @@ export interface OpenAthensSimulatorOptions {
   readonly linkOrigin?: string;
   /** add links with other `rel` values before the real one (tests selection by rel) */
   readonly decoyLinks?: boolean;
+  /** a careless API: every 4xx message repeats the API key the request carried (default false) */
+  readonly echoApiKey?: boolean;
 }
 
 export interface RecordedRequest {
@@ -226,6 +228,18 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     return organisation.rows ?? options.rowsPerReport ?? defaultRowCount(seed, organisation.apiName, date);
   }
 
+  /** A 4xx answer; with `echoApiKey`, its message repeats the key of the request's Authorization header. */
+  function sendError(
+    res: ServerResponse,
+    status: number,
+    body: { readonly message: string; readonly [field: string]: unknown },
+    contentType?: string,
+  ): void {
+    const presented = /^OAApiKey\s+(\S+)$/i.exec(res.req.headers.authorization ?? '')?.[1];
+    const message = options.echoApiKey && presented ? `${body.message} (API key ${presented})` : body.message;
+    sendJson(res, status, { ...body, message }, contentType);
+  }
+
   function organisationNamed(apiName: string): SimulatedOrganisation {
     const organisation = organisations.find((o) => o.apiName === apiName);
     if (!organisation) throw new Error(`no simulated organisation with api name ${apiName}`);
@@ -310,11 +324,11 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     const match = /^OAApiKey\s+(\S+)$/i.exec(header);
     const owner = match ? organisations.find((o) => o.apiKey === match[1]) : undefined;
     if (!owner) {
-      sendJson(res, 401, { reason: 'badCredentials', message: AUTH_MESSAGES.badCredentials }, AUTH_ERROR_CONTENT_TYPE);
+      sendError(res, 401, { reason: 'badCredentials', message: AUTH_MESSAGES.badCredentials }, AUTH_ERROR_CONTENT_TYPE);
       return undefined;
     }
     if (owner.keyProblem) {
-      sendJson(
+      sendError(
         res,
         401,
         { reason: owner.keyProblem, message: AUTH_MESSAGES[owner.keyProblem] },
@@ -324,11 +338,11 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     }
     // "The report will only cover the organisation where the API key sits."
     if (owner.apiName !== apiName) {
-      sendJson(res, 403, { message: `The API key is not authorised for organisation ${apiName}` });
+      sendError(res, 403, { message: `The API key is not authorised for organisation ${apiName}` });
       return undefined;
     }
     if (owner.reportsEnabled === false) {
-      sendJson(res, 403, { message: 'The reports API is not enabled for this organisation' });
+      sendError(res, 403, { message: 'The reports API is not enabled for this organisation' });
       return undefined;
     }
     return owner;
@@ -350,13 +364,13 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     if (!organisation) return;
     const date = url.searchParams.get('date') ?? '';
     if (!validDate(date)) {
-      sendJson(res, 400, { status: 400, message: `Invalid date '${date}': expected the format yyyy-MM-dd` });
+      sendError(res, 400, { status: 400, message: `Invalid date '${date}': expected the format yyyy-MM-dd` });
       return;
     }
     const window = simulatorWindow(now(), windowDays);
     if (date < window.oldest || date > window.newest) {
       // Assumed body: the real one for a bad date is undocumented.
-      sendJson(res, 400, {
+      sendError(res, 400, {
         status: 400,
         message: `Invalid date '${date}': raw statistics are available from ${window.oldest} to ${window.newest}`,
       });
@@ -384,7 +398,7 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     if (!organisation) return;
     const task = findTask(organisation, id);
     if (!task) {
-      sendJson(res, 404, { status: 404, message: `Task ${id} not found` });
+      sendError(res, 404, { status: 404, message: `Task ${id} not found` });
       return;
     }
     sendJson(res, 200, taskBody(task), TASK_CONTENT_TYPE);
@@ -396,11 +410,11 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
     if (!organisation) return;
     const task = findTask(organisation, id);
     if (!task) {
-      sendJson(res, 404, { status: 404, message: `Report ${id} not found` });
+      sendError(res, 404, { status: 404, message: `Report ${id} not found` });
       return;
     }
     if (!isFinished(task) || taskOf(organisation).finalStatus !== undefined) {
-      sendJson(res, 409, { status: 409, message: `Report ${id} is not ready` });
+      sendError(res, 409, { status: 409, message: `Report ${id} is not ready` });
       return;
     }
     const download = downloadOf(organisation);
@@ -491,12 +505,12 @@ export async function startOpenAthensSimulator(options: OpenAthensSimulatorOptio
 
     if (injectTransient(res, kind)) return;
     if (!route) {
-      sendJson(res, 404, { status: 404, message: `No resource at ${url.pathname}` });
+      sendError(res, 404, { status: 404, message: `No resource at ${url.pathname}` });
       return;
     }
     if (req.method !== 'GET') {
       res.setHeader('allow', 'GET');
-      sendJson(res, 405, { status: 405, message: `Method ${req.method} not allowed` });
+      sendError(res, 405, { status: 405, message: `Method ${req.method} not allowed` });
       return;
     }
     await route();

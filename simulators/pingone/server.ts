@@ -67,6 +67,11 @@ export interface SimFault {
   readonly retryAfter?: string;
   /** only for this environment */
   readonly environmentId?: string;
+  /**
+   * a careless API: the message repeats the credential the request carried (its Authorization
+   * header as received, or the token form's client_secret); default false
+   */
+  readonly echoCredentials?: boolean;
 }
 
 export interface PingOneSimulatorOptions {
@@ -375,9 +380,12 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     return entry.fault;
   }
 
-  function throwFault(fault: SimFault): never {
+  /** `presented`: the credential the request carried, repeated when the fault says `echoCredentials`. */
+  function throwFault(fault: SimFault, presented?: string): never {
     const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
-    throw new HttpError(fault.status, p1Error(fault.status, `simulated ${fault.status}`), headers);
+    const message = `simulated ${fault.status}`;
+    const echoed = fault.echoCredentials ? `${message}: invalid credentials ${presented ?? '(none)'}` : message;
+    throw new HttpError(fault.status, p1Error(fault.status, echoed), headers);
   }
 
   function environmentOf(id: string): PingOneSimEnvironment {
@@ -532,7 +540,12 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     Object.assign(record, { route: 'token', environmentId });
     if (req.method !== 'POST') throw new HttpError(405, p1Error(405, 'method not allowed'));
     const fault = takeFault('token', environmentId);
-    if (fault) throwFault(fault);
+    if (fault) {
+      const presented = fault.echoCredentials
+        ? (req.headers.authorization ?? new URLSearchParams(await readBody(req)).get('client_secret') ?? undefined)
+        : undefined;
+      throwFault(fault, presented);
+    }
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.startsWith('application/x-www-form-urlencoded')) {
       throw new HttpError(415, p1Error(415, `expected application/x-www-form-urlencoded; received ${contentType}`));
@@ -593,7 +606,7 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     Object.assign(record, { route, environmentId });
     const env = environmentOf(environmentId);
     const fault = takeFault(route, environmentId);
-    if (fault) throwFault(fault);
+    if (fault) throwFault(fault, req.headers.authorization);
     authorize(req, env);
     if (route !== 'entries' || opts.rateLimitEntries) rateLimit(environmentId);
 

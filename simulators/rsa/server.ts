@@ -92,6 +92,8 @@ export interface RsaSimulatorOptions {
   missingReports?: readonly SimReport[];
   /** [UNKNOWN] error body shape: Spring-style JSON (default) or plain text */
   errorBody?: 'json' | 'text';
+  /** a careless API: every error message repeats the JWT of the request's Authorization header; default false */
+  echoJwt?: boolean;
   /** [UNKNOWN] send Retry-After with 429, as seconds left or as an HTTP date; default false (none) */
   retryAfter?: false | 'seconds' | 'date';
   /** [UNKNOWN] UTF-8 BOM at the start of the CSV; default true */
@@ -214,6 +216,7 @@ function resolve(options: RsaSimulatorOptions): ResolvedOptions {
     unsupportedReports: options.unsupportedReports ?? [],
     missingReports: options.missingReports ?? [],
     errorBody: options.errorBody ?? 'json',
+    echoJwt: options.echoJwt ?? false,
     retryAfter: options.retryAfter ?? false,
     bom: options.bom ?? true,
     lineEnding: options.lineEnding ?? 'crlf',
@@ -408,7 +411,9 @@ export async function startRsaSimulator(options: RsaSimulatorOptions = {}): Prom
       res.writeHead(status, headers);
       res.end(body);
     };
-    const fail = (status: number, message: string, retryAfterMs?: number) => {
+    const fail = (status: number, said: string, retryAfterMs?: number) => {
+      const presented = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+      const message = opts.echoJwt ? `${said} Invalid token: ${presented || '(none)'}` : said;
       const headers: Record<string, string> = {};
       if (opts.retryAfter && retryAfterMs !== undefined) {
         headers['retry-after'] =

@@ -209,4 +209,40 @@ describe('secrets', () => {
     expect(recorded).not.toContain(s.users[0]!.apiToken);
     expect(recorded).not.toMatch(/sim-at-/);
   });
+
+  it.each([
+    ['authorize', 500, VendorUnavailableError, 'An unexpected error has occurred while processing the request'],
+    ['audit', 409, VendorRequestError, 'The request could not be processed due to a conflict'],
+  ] as const)(
+    'redacts the credential echoed back in an %s error (%s), keeping the rest of the vendor message',
+    async (endpoint, status, errorClass, vendorText) => {
+      // Prepare: the vendor repeats the API token (authorize) or the access token (audit) in its message
+      const s = await simulator({ faults: [{ endpoint, status, times: 100, echoCredential: true }] });
+      const written: string[] = [];
+      for (const stream of [process.stdout, process.stderr]) {
+        vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+          written.push(String(chunk));
+          return true;
+        });
+      }
+      const logger = new Logger({ serviceName: 'csp-test', logLevel: 'DEBUG' });
+      const ctx = contextFor(s, { logger });
+      const apiToken = s.users[0]!.apiToken;
+
+      // Act
+      const error = await runFlow(ctx).catch((e: unknown) => e);
+      vi.restoreAllMocks();
+
+      // Assess
+      expect(error).toBeInstanceOf(errorClass);
+      expect(s.requests.filter((r) => r.status === status).length).toBeGreaterThan(0);
+      const message = (error as Error).message;
+      const everything = [message, (error as Error).stack ?? '', written.join('')].join('\n');
+      expect(everything).not.toContain(apiToken);
+      expect(everything).not.toContain(apiToken.slice(0, 16));
+      expect(everything).not.toMatch(/sim-at-[0-9a-f]{8}/);
+      // the body was read: the vendor's words are there, only the credential is gone
+      expect(message).toContain(`${vendorText}: invalid token: [redacted]`);
+    },
+  );
 });

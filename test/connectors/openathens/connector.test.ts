@@ -520,4 +520,42 @@ describe('logging', () => {
     expect(log).not.toContain(KEY_OF['example-org']);
     expect(log).not.toContain('OAApiKey sim');
   });
+
+  it('redacts the API key a careless vendor echoes in its error bodies from reason, job, error and logs', async () => {
+    // Prepare: every 4xx repeats the key; the vendor's clock is 2 days ahead (400 on an old date)
+    const written: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    }
+    const logger = new Logger({ serviceName: 'openathens-test', logLevel: 'DEBUG' });
+    const [first, second] = DEFAULT_ORGANISATIONS as [SimulatedOrganisation, SimulatedOrganisation];
+    const sim = await simulator({
+      echoApiKey: true,
+      now: () => new Date(Date.now() + 2 * 86_400_000),
+      organisations: [first, { ...second, keyProblem: 'invalidIP' }],
+    });
+    const ctx = contextFor(sim, { logger });
+    const refusedCtx = contextFor(sim, { logger, tenantId: second.tenantId });
+    const oldDate = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    // Act
+    const failed = await openathensConnector.startJob(ctx, requestFor(ctx, oldDate));
+    const error = await openathensConnector.startJob(refusedCtx, requestFor(refusedCtx, DATE)).catch((e: unknown) => e);
+    vi.restoreAllMocks();
+    // Assess
+    expect(failed.status).toBe('FAILED');
+    expect(error).toBeInstanceOf(VendorAuthError);
+    expect(sim.requests.map((r) => r.status)).toEqual([400, 401]);
+    const message = (error as Error).message;
+    const everything = [JSON.stringify(failed), message, (error as Error).stack ?? '', written.join('')].join('\n');
+    for (const key of [first.apiKey, second.apiKey]) {
+      expect(everything).not.toContain(key);
+      expect(everything).not.toContain(`OAApiKey ${key}`);
+    }
+    // the bodies were read: the vendor's words are there, only the key is gone
+    expect(failed.reason).toMatch(/refused \(400\): .*raw statistics are available from .* \(API key \[redacted\]\)/);
+    expect(message).toContain('Requests are not permitted from this IP address (API key [redacted])');
+  });
 });

@@ -476,6 +476,30 @@ describe('auth', () => {
     expect(capture?.text()).not.toContain('wrong-Secret-123');
   });
 
+  it.each([
+    [TENANT_A, 'client_secret_basic'],
+    [TENANT_B, 'client_secret_post'],
+  ])("a token error echoing the credential (%s, %s) keeps PingOne's words but not the secret", async (tenantId) => {
+    // Prepare: the token endpoint repeats the Authorization header (basic) or client_secret (post)
+    const s = await simulator({ faults: [{ route: 'token', status: 401, echoCredentials: true }] });
+    const ctx = capturedContext(s, { tenantId });
+    const { clientId, clientSecret } = await ctx.credentials();
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
+    // Act
+    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(VendorAuthError);
+    expect(s.requests.filter((r) => r.route === 'token').map((r) => r.status)).toEqual([401]);
+    const message = (error as Error).message;
+    const everything = [message, (error as Error).stack ?? '', capture?.text() ?? ''].join('\n');
+    for (const form of [clientSecret, encodeURIComponent(clientSecret), basic, `Basic ${basic}`]) {
+      expect(everything).not.toContain(form);
+    }
+    assertNoLeaks(s, [], [error]);
+    // the body was read: PingOne's code and message are there, only the credential is gone
+    expect(message).toContain('(HTTP 401 ACCESS_FAILED: simulated 401: invalid credentials [redacted])');
+  });
+
   it('the wrong token endpoint auth method is refused the same way', async () => {
     // Prepare
     const s = await simulator();

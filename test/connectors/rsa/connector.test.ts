@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signAdminJwt } from '../../../lambdas/connectors/rsa/auth.ts';
 import { rsaConnector } from '../../../lambdas/connectors/rsa/index.ts';
 import { RSA_REPORT_DEFINITIONS } from '../../../lambdas/connectors/rsa/records.ts';
 import type { FetchResult, JsonObject } from '../../../lambdas/core/types.ts';
@@ -32,6 +33,7 @@ describe('rsa connector against the simulator', () => {
       retryAfter: false,
       headerStyle: 'current',
       extraColumns: [],
+      echoJwt: false,
     });
   });
 
@@ -496,6 +498,35 @@ describe('rsa connector against the simulator', () => {
     expect(everything).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
     expect(everything).not.toContain(keyBody);
     expect(everything).not.toContain(credentials.accessID);
+  });
+
+  it('redacts the JWT a careless RSA echoes in its error bodies from job, reason, error and logs', async () => {
+    // Prepare: every error repeats the JWT; admin_users "does not exist" (400), then MFA tracking is off (403)
+    sim.options.echoJwt = true;
+    sim.options.missingReports = ['admin_users'];
+    const { ctx, logs, credentials } = context();
+    // the clock stands still and RS256 signs deterministically: this is the JWT every call carries
+    const jwt = await signAdminJwt(credentials, clock.date());
+    const [, payload, signature] = jwt.split('.') as [string, string, string];
+
+    // Act
+    const failed = await rsaConnector.fetchReport(ctx, reportRequest('admin_users'), {});
+    sim.options.mfaTrackingOff = true;
+    const error = await rsaConnector.startJob(ctx, reportRequest('users')).catch((e: Error) => e);
+
+    // Assess
+    expect(failed.status).toBe('FAILED');
+    expect(error).toMatchObject({ name: 'VendorRequestError' });
+    expect(sim.requests.map((r) => r.status)).toEqual([400, 403]);
+    const everything = [travelling(failed), String(error), (error as Error).stack ?? '', ...logs.lines].join('\n');
+    // RSA's bodies are cut at 200 characters: the start of the JWT is what a leak would show
+    for (const form of [`Bearer ${jwt}`, jwt, payload, signature, jwt.slice(0, 48)]) {
+      expect(everything).not.toContain(form);
+    }
+    expect(everything).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+    // the bodies were read: RSA's words are there, only the JWT is gone
+    expect(failed.status === 'FAILED' && failed.reason).toContain('Report does not exist. Invalid token: [redacted]');
+    expect((error as Error).message).toContain('MFA tracking is turned off. Invalid token: [redacted]');
   });
 
   describe('planDates', () => {
