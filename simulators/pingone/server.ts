@@ -68,8 +68,9 @@ export interface SimFault {
   /** only for this environment */
   readonly environmentId?: string;
   /**
-   * a careless API: the message repeats the credential the request carried (its Authorization
-   * header as received, or the token form's client_secret); default false
+   * a careless API: the message repeats the credential the request carried (on the token route its
+   * Authorization header as received, or the form's client_secret; on the API routes the bare
+   * access token); default false
    */
   readonly echoCredentials?: boolean;
 }
@@ -606,7 +607,8 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     Object.assign(record, { route, environmentId });
     const env = environmentOf(environmentId);
     const fault = takeFault(route, environmentId);
-    if (fault) throwFault(fault, req.headers.authorization);
+    // the bare token, as an API that names what it refused might ("invalid credentials eyJ...")
+    if (fault) throwFault(fault, req.headers.authorization?.replace(/^Bearer\s+/i, ''));
     authorize(req, env);
     if (route !== 'entries' || opts.rateLimitEntries) rateLimit(environmentId);
 

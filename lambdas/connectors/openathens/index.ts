@@ -129,8 +129,11 @@ function aboutOrganisation(ctx: OpenAthensContext, error: unknown, key: string |
 
 async function readSnippet(response: HttpResponse, key: string): Promise<string> {
   try {
-    const text = (await response.text()).replace(/\s+/g, ' ').trim();
-    return redact(text.length > 300 ? `${text.slice(0, 300)}…` : text, [key]);
+    // redacted before it is shortened: a key cut in two would no longer match
+    const text = redact(await response.text(), [key])
+      .replace(/\s+/g, ' ')
+      .trim();
+    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
   } catch {
     return '';
   }

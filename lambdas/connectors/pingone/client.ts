@@ -106,11 +106,12 @@ async function describeErrorBody(response: HttpResponse, secrets: readonly strin
       .filter((m): m is string => typeof m === 'string')
       .join(' ');
     const target = typeof detail?.target === 'string' ? ` (target ${detail.target})` : '';
-    const out = `${codes.join(' / ')}${message ? `: ${message}` : ''}${target}`;
-    return redact(out.length > 300 ? `${out.slice(0, 300)}…` : out, secrets);
+    // redacted before it is shortened: a secret cut in two would no longer match
+    const out = redact(`${codes.join(' / ')}${message ? `: ${message}` : ''}${target}`, secrets);
+    return out.length > 300 ? `${out.slice(0, 300)}…` : out;
   } catch {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return redact(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat, secrets);
+    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
+    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
   }
 }
 
@@ -348,7 +349,11 @@ export async function callDataExplorations(
         `pingone ${environmentLabel(ctx)}: ${call.operation} was refused (HTTP ${response.status}${said ? ` ${said}` : ''}); ${hint}`,
       );
     }
-    return response;
+    if (response.status < 400) return response;
+    // A refusal the caller accepted ends up in its error message (raiseRequestError): its text
+    // comes without the bearer token, should PingOne repeat it.
+    const text = response.text;
+    return { ...response, text: async () => redact(await text(), secrets) };
   }
 }
 

@@ -558,4 +558,23 @@ describe('logging', () => {
     expect(failed.reason).toMatch(/refused \(400\): .*raw statistics are available from .* \(API key \[redacted\]\)/);
     expect(message).toContain('Requests are not permitted from this IP address (API key [redacted])');
   });
+
+  it('redacts an echoed API key before shortening the body, so a key cut at the limit leaves no prefix', async () => {
+    // Prepare: a key long enough that the 300-character snippet ends inside it
+    const [first] = DEFAULT_ORGANISATIONS as [SimulatedOrganisation];
+    const apiKey = `sim-oa-long-${'9f3c2b1a'.repeat(48)}`;
+    const sim = await simulator({
+      echoApiKey: true,
+      now: () => new Date(Date.now() + 2 * 86_400_000),
+      organisations: [{ ...first, apiKey }],
+    });
+    const ctx = contextFor(sim);
+    const oldDate = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    // Act
+    const failed = await openathensConnector.startJob(ctx, requestFor(ctx, oldDate));
+    // Assess
+    expect(failed.status).toBe('FAILED');
+    expect(JSON.stringify(failed)).not.toContain(apiKey.slice(0, 24));
+    expect(failed.reason).toContain('(API key [redacted])');
+  });
 });

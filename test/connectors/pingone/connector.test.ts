@@ -500,6 +500,38 @@ describe('auth', () => {
     expect(message).toContain('(HTTP 401 ACCESS_FAILED: simulated 401: invalid credentials [redacted])');
   });
 
+  it('an echoed client secret is redacted before the message is shortened, so a cut leaves no prefix', async () => {
+    // Prepare: a client secret long enough that the 300-character message ends inside it
+    const base = await simulator();
+    const clientSecret = `sim-secret-long-${'7Hq2.x9~'.repeat(48)}`;
+    const environments = base.environments.map((e, i) => (i === 1 ? { ...e, clientSecret } : e));
+    await base.close();
+    const s = await simulator({ environments, faults: [{ route: 'token', status: 401, echoCredentials: true }] });
+    const ctx = capturedContext(s, { tenantId: TENANT_B }); // client_secret_post: the form's secret is echoed
+    // Act
+    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(VendorAuthError);
+    expect((await ctx.credentials()).clientSecret).toBe(clientSecret);
+    const everything = [(error as Error).message, (error as Error).stack ?? '', capture?.text() ?? ''].join('\n');
+    expect(everything).not.toContain(clientSecret.slice(0, 24));
+    expect(everything).not.toContain(encodeURIComponent(clientSecret).slice(0, 24));
+  });
+
+  it("a refused report request echoing the bare access token keeps PingOne's words but not the token", async () => {
+    // Prepare: the create call answers 400 and repeats the token it was sent, without "Bearer"
+    const s = await simulator({ faults: [{ route: 'create', status: 400, echoCredentials: true }] });
+    const ctx = capturedContext(s);
+    // Act
+    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(VendorRequestError);
+    expect(s.issuedSecrets.length).toBeGreaterThan(0);
+    assertNoLeaks(s, [], [error]);
+    // the body was read: PingOne's message is there, only the token is gone
+    expect((error as Error).message).toContain('simulated 400: invalid credentials [redacted])');
+  });
+
   it('the wrong token endpoint auth method is refused the same way', async () => {
     // Prepare
     const s = await simulator();
