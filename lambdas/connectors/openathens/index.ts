@@ -206,7 +206,7 @@ async function readTask(ctx: OpenAthensContext, response: HttpResponse, operatio
   try {
     body = JSON.parse(text);
   } catch {
-    const start = redact(text.slice(0, 80).replace(/\s+/g, ' '), [key]);
+    const start = redact(text, [key]).replace(/\s+/g, ' ').slice(0, 80);
     throw new VendorRequestError(
       `openathens ${organisation(ctx)}: ${operation} answered ${response.status} with a body that is not JSON (expected a ${TASK_MEDIA_TYPE} task); received ${JSON.stringify(start)}`,
     );
