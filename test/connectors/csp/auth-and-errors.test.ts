@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCspConnector } from '../../../lambdas/connectors/csp/index.ts';
 import { VendorAuthError, VendorRequestError, VendorUnavailableError } from '../../../lambdas/core/errors.ts';
 import { type CspSimulator, type CspSimulatorOptions, startCspSimulator } from '../../../simulators/csp/server.ts';
+import { LogCapture } from '../../support/log-capture.ts';
 import {
   ANCHOR,
   auditCalls,
@@ -184,21 +185,15 @@ describe('secrets', () => {
       accessTokenMaxUses: 1,
       faults: [{ endpoint: 'audit', status: 429, retryAfterSeconds: 0 }],
     });
-    const written: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      });
-    }
+    const output = new LogCapture().start();
     const logger = new Logger({ serviceName: 'csp-test', logLevel: 'DEBUG' });
     const ctx = contextFor(s, { logger, section: { pageLimit: 5 } });
     await runFlow(ctx);
     const bad = contextFor(s, { logger, credentials: { apiToken: 'y'.repeat(65) } });
     await runFlow(bad).catch(() => undefined);
-    vi.restoreAllMocks();
+    output.stop();
 
-    const logs = written.join('');
+    const logs = output.text();
     expect(logs).toContain('csp mfa audit window read');
     expect(logs).toContain('csp api token refused');
     expect(logs).toContain('refreshing');
@@ -218,26 +213,20 @@ describe('secrets', () => {
     async (endpoint, status, errorClass, vendorText) => {
       // Prepare: the vendor repeats the API token (authorize) or the access token (audit) in its message
       const s = await simulator({ faults: [{ endpoint, status, times: 100, echoCredential: true }] });
-      const written: string[] = [];
-      for (const stream of [process.stdout, process.stderr]) {
-        vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-          written.push(String(chunk));
-          return true;
-        });
-      }
+      const output = new LogCapture().start();
       const logger = new Logger({ serviceName: 'csp-test', logLevel: 'DEBUG' });
       const ctx = contextFor(s, { logger });
       const apiToken = s.users[0]!.apiToken;
 
       // Act
       const error = await runFlow(ctx).catch((e: unknown) => e);
-      vi.restoreAllMocks();
+      output.stop();
 
       // Assess
       expect(error).toBeInstanceOf(errorClass);
       expect(s.requests.filter((r) => r.status === status).length).toBeGreaterThan(0);
       const message = (error as Error).message;
-      const everything = [message, (error as Error).stack ?? '', written.join('')].join('\n');
+      const everything = [message, (error as Error).stack ?? '', output.text()].join('\n');
       expect(everything).not.toContain(apiToken);
       expect(everything).not.toContain(apiToken.slice(0, 16));
       expect(everything).not.toMatch(/sim-at-[0-9a-f]{8}/);

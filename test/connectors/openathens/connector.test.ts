@@ -17,6 +17,7 @@ import {
   type SimulatedOrganisation,
   startOpenAthensSimulator,
 } from '../../../simulators/openathens/server.ts';
+import { LogCapture } from '../../support/log-capture.ts';
 import { contextFor, decode, openSource, readAll, requestFor, runFlow, yesterday } from './helpers.ts';
 
 const running: { close(): Promise<void> }[] = [];
@@ -496,13 +497,7 @@ describe('fetchReport', () => {
 describe('logging', () => {
   it('never writes the API key to the log, across a whole flow with retries and a refusal', async () => {
     // Prepare
-    const written: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      });
-    }
+    const output = new LogCapture().start();
     const logger = new Logger({ serviceName: 'openathens-test', logLevel: 'DEBUG' });
     const sim = await simulator({ task: { runningPolls: 2 }, transientErrors: { count: 1, status: 500 } });
     const ctx = contextFor(sim, { logger });
@@ -512,9 +507,9 @@ describe('logging', () => {
     const { fetched } = await runFlow(ctx, requestFor(ctx, DATE));
     await openSource(fetched);
     await openathensConnector.startJob(badCtx, requestFor(badCtx, DATE)).catch(() => undefined);
-    vi.restoreAllMocks();
+    output.stop();
     // Assess
-    const log = written.join('');
+    const log = output.text();
     expect(log).toContain('raw report ready');
     expect(log).toContain('retrying http request');
     expect(log).not.toContain(KEY_OF['example-org']);
@@ -523,13 +518,7 @@ describe('logging', () => {
 
   it('redacts the API key a careless vendor echoes in its error bodies from reason, job, error and logs', async () => {
     // Prepare: every 4xx repeats the key; the vendor's clock is 2 days ahead (400 on an old date)
-    const written: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      });
-    }
+    const output = new LogCapture().start();
     const logger = new Logger({ serviceName: 'openathens-test', logLevel: 'DEBUG' });
     const [first, second] = DEFAULT_ORGANISATIONS as [SimulatedOrganisation, SimulatedOrganisation];
     const sim = await simulator({
@@ -543,13 +532,13 @@ describe('logging', () => {
     // Act
     const failed = await openathensConnector.startJob(ctx, requestFor(ctx, oldDate));
     const error = await openathensConnector.startJob(refusedCtx, requestFor(refusedCtx, DATE)).catch((e: unknown) => e);
-    vi.restoreAllMocks();
+    output.stop();
     // Assess
     expect(failed.status).toBe('FAILED');
     expect(error).toBeInstanceOf(VendorAuthError);
     expect(sim.requests.map((r) => r.status)).toEqual([400, 401]);
     const message = (error as Error).message;
-    const everything = [JSON.stringify(failed), message, (error as Error).stack ?? '', written.join('')].join('\n');
+    const everything = [JSON.stringify(failed), message, (error as Error).stack ?? '', output.text()].join('\n');
     for (const key of [first.apiKey, second.apiKey]) {
       expect(everything).not.toContain(key);
       expect(everything).not.toContain(`OAApiKey ${key}`);

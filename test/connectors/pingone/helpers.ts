@@ -2,7 +2,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { parse } from 'csv-parse/sync';
-import { vi } from 'vitest';
 import type { PingOneContext } from '../../../lambdas/connectors/pingone/client.ts';
 import {
   type PingOneCredentials,
@@ -31,31 +30,6 @@ export const TENANT_B = 'sim-env-b';
 export async function startSim(options: PingOneSimulatorOptions = {}): Promise<PingOneSimulator> {
   resetPingOneClientState();
   return startPingOneSimulator({ rateLimitWindowMs: WINDOW_MS, rowsPerEnvironment: 60, ...options });
-}
-
-/** Captures everything Powertools writes (it writes to process.stdout through its own Console). */
-export class LogCapture {
-  readonly lines: string[] = [];
-  private spies: { mockRestore(): void }[] = [];
-  start(): this {
-    // info/debug go to stdout, warn/error to stderr
-    for (const stream of [process.stdout, process.stderr]) {
-      this.spies.push(
-        vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
-          this.lines.push(String(chunk));
-          return true;
-        }) as never),
-      );
-    }
-    return this;
-  }
-  stop(): void {
-    for (const spy of this.spies) spy.mockRestore();
-    this.spies = [];
-  }
-  text(): string {
-    return this.lines.join('');
-  }
 }
 
 export interface ContextOptions {
@@ -240,3 +214,5 @@ export function callGaps(sim: PingOneSimulator): number[] {
   }
   return gaps;
 }
+
+export { LogCapture } from '../../support/log-capture.ts';
