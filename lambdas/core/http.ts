@@ -60,6 +60,11 @@ export interface HttpResponse {
   readonly url: string;
   /** the body as a stream; read it once, with one of body/text/json (or destroy it) */
   readonly body: Readable;
+  /**
+   * The body as text. For an error status the caller accepted (4xx/5xx in `acceptStatus`) it comes
+   * through `redact` with the request's `secrets`: such bodies end up in error messages, and a
+   * vendor may repeat the credential it refused.
+   */
   text(): Promise<string>;
   json<T = unknown>(): Promise<T>;
 }
@@ -556,7 +561,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               `expected a response of at most ${TEXT_LIMIT_BYTES} bytes from ${operation}; received more (stream large bodies from \`body\`)`,
             ),
         );
-        return bytes.toString('utf8');
+        const body = bytes.toString('utf8');
+        return status >= 400 ? scrub(body) : body;
       };
       return {
         status,

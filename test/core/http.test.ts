@@ -439,6 +439,25 @@ describe('4xx errors', () => {
     expect(response.headers['content-type']).toBe('application/json');
     expect(await response.json()).toEqual({ code: 'NOT_READY' });
   });
+  it('hands back an accepted error body without the secrets it repeats, and a 2xx body as sent', async () => {
+    // Prepare: a careless vendor repeats the token it refused, and the same text on a 200
+    const token = 'tok-4e5f6a7b8c9d';
+    let status = 400;
+    server.handle((_req, res) => {
+      res.statusCode = status;
+      res.end(`invalid token ${token}`);
+    });
+    const request = { url: `${server.origin}/x`, operation: 'x', acceptStatus: [400], secrets: [token] };
+
+    // Act
+    const refused = await (await client().request(request)).text();
+    status = 200;
+    const ok = await (await client().request(request)).text();
+
+    // Assess
+    expect(refused).toBe('invalid token [redacted]');
+    expect(ok).toBe(`invalid token ${token}`);
+  });
 });
 
 describe('response bodies', () => {

@@ -349,11 +349,7 @@ export async function callDataExplorations(
         `pingone ${environmentLabel(ctx)}: ${call.operation} was refused (HTTP ${response.status}${said ? ` ${said}` : ''}); ${hint}`,
       );
     }
-    if (response.status < 400) return response;
-    // A refusal the caller accepted ends up in its error message (raiseRequestError): its text
-    // comes without the bearer token, should PingOne repeat it.
-    const text = response.text;
-    return { ...response, text: async () => redact(await text(), secrets) };
+    return response;
   }
 }
 
