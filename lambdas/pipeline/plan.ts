@@ -191,17 +191,15 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
  * of a vendor's history first), and the newest wait for the next run.
  */
 function withinBudget(items: PlanItem[]): PlanItem[] {
-  const cost = (item: PlanItem) => Buffer.byteLength(JSON.stringify(item)) + OUTCOME_BYTES;
-  let total = 0;
-  for (const item of items) total += cost(item);
-  if (total <= ITEMS_BUDGET_BYTES) return items;
-  const byAge = items.map((item, order) => ({ item, order })).sort((a, b) => a.item.date.localeCompare(b.item.date));
-  const kept: { item: PlanItem; order: number }[] = [];
+  const costs = items.map((item) => Buffer.byteLength(JSON.stringify(item)) + OUTCOME_BYTES);
+  if (costs.reduce((sum, cost) => sum + cost, 0) <= ITEMS_BUDGET_BYTES) return items;
+  const oldestFirst = items.map((_, i) => i).sort((a, b) => items[a]!.date.localeCompare(items[b]!.date));
+  const kept = new Set<number>();
   let used = 0;
-  for (const entry of byAge) {
-    used += cost(entry.item);
+  for (const i of oldestFirst) {
+    used += costs[i]!;
     if (used > ITEMS_BUDGET_BYTES) break;
-    kept.push(entry);
+    kept.add(i);
   }
-  return kept.sort((a, b) => a.order - b.order).map((entry) => entry.item);
+  return items.filter((_, i) => kept.has(i));
 }
