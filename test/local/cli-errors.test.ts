@@ -2,29 +2,13 @@
  * The front door's bad input: each ends in one line naming what is wrong (exit 2), never a stack
  * trace, and the query CLI before any `npm start` says to run it first.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../support/cli.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-async function node(script: string, args: string[]) {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--openssl-legacy-provider', '--import', 'tsx', '--import', './scripts/node-polyfills.ts', script, ...args],
-      { cwd: ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 60_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const node = (script: string, args: string[]) => runScript(script, args, {}, 60_000);
 
 const STACK = /\n\s+at /;
 

@@ -3,39 +3,15 @@
  * OpenAthens simulator, started apart, reached only through the config file and an environment
  * variable holding the key), and a bad config refused with the field named.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CspSimulator, startCspSimulator } from '../../simulators/csp/server.ts';
 import { type OpenAthensSimulator, startOpenAthensSimulator } from '../../simulators/openathens/server.ts';
+import { runScript } from '../support/cli.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-async function start(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        '--openssl-legacy-provider',
-        '--import',
-        'tsx',
-        '--import',
-        './scripts/node-polyfills.ts',
-        'scripts/local-run.ts',
-        ...args,
-      ],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const start = (args: string[], env: Record<string, string> = {}) => runScript('scripts/local-run.ts', args, env);
 
 describe('npm start -- --config', () => {
   let dir: string;
