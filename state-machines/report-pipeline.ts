@@ -157,8 +157,95 @@ function route(readyNext: string): State {
   };
 }
 
-function itemProcessor(options: ReportPipelineOptions): State {
-  const { functionArns: arns, eventSource, eventBusName } = options;
+/** Starts the job, then polls it in a Wait/Choice loop bounded by attempts and restarts. */
+function pollLoopStates(arns: ReportPipelineOptions['functionArns']): Record<string, State> {
+  return {
+    InitItem: {
+      Type: 'Pass',
+      Parameters: {
+        'request.$': '$.request',
+        'tenant.$': '$.tenant',
+        'settings.$': '$.settings',
+        counters: { attempts: 0, restarts: 0 },
+        step: { status: 'NEW', job: {}, waitSeconds: null, reason: null, deadline: null, archived: null },
+      },
+      Next: 'StartJob',
+    },
+    StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
+    'IsJobReady?': route('ArchiveReport'),
+    CountAttempt: {
+      Type: 'Pass',
+      Parameters: {
+        'attempts.$': 'States.MathAdd($.counters.attempts, 1)',
+        'restarts.$': '$.counters.restarts',
+      },
+      ResultPath: '$.counters',
+      Next: 'HasAttemptsLeft?',
+    },
+    'HasAttemptsLeft?': {
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.counters.attempts',
+          NumericGreaterThanPath: '$.settings.poll.maxAttempts',
+          Next: 'RecordAttemptsExhausted',
+        },
+      ],
+      Default: 'WaitBeforeNextCheck',
+    },
+    WaitBeforeNextCheck: { Type: 'Wait', SecondsPath: '$.step.waitSeconds', Next: 'CheckJob' },
+    CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
+    CountRestart: {
+      Type: 'Pass',
+      Parameters: {
+        'attempts.$': '$.counters.attempts',
+        'restarts.$': 'States.MathAdd($.counters.restarts, 1)',
+      },
+      ResultPath: '$.counters',
+      Next: 'HasRestartsLeft?',
+    },
+    'HasRestartsLeft?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.counters.restarts', NumericGreaterThan: MAX_RESTARTS, Next: 'RecordRestartsExhausted' }],
+      Default: 'StartJob',
+    },
+    ArchiveReport: invoke(arns.ArchiveReport, STEP_PAYLOAD, 'IsReportArchived?', { TimeoutSeconds: 960 }),
+    'IsReportArchived?': route('RecordUnexpectedStatus'),
+  };
+}
+
+/** The item's end: archived and announced, skipped, or failed with a named error. */
+function outcomeStates(eventSource: string, eventBusName: string): Record<string, State> {
+  return {
+    AnnounceReport: {
+      ...putEvent(REPORT_ARCHIVED, '$.step.archived', eventSource, eventBusName),
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReportArchivedUnannounced' }],
+      Next: 'ReportArchived',
+    },
+    // Outcomes are small (see PlanItem): keys, hashes and causes are in the events, and every
+    // step's input and output in the execution history.
+    ReportArchived: {
+      Type: 'Pass',
+      Parameters: { outcome: 'ARCHIVED', request: OUTCOME_REQUEST },
+      End: true,
+    },
+    // No event carries this one's cause, so the outcome does.
+    ReportArchivedUnannounced: {
+      Type: 'Pass',
+      Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
+      End: true,
+    },
+    ReportSkipped: {
+      Type: 'Pass',
+      Parameters: { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
+      End: true,
+    },
+    ...failureStates(eventSource, eventBusName),
+  };
+}
+
+/** Every way an item fails sets `$.error` to `{ Error, Cause }`, then announces it once. */
+function failureStates(eventSource: string, eventBusName: string): Record<string, State> {
   const failureDetail = {
     'vendor.$': '$.request.vendor',
     'tenant.$': '$.request.tenant',
@@ -168,232 +255,168 @@ function itemProcessor(options: ReportPipelineOptions): State {
     'error.$': '$.error.Error',
     'cause.$': '$.error.Cause',
   };
+  const recordError = (Parameters: State): State => ({
+    Type: 'Pass',
+    Parameters,
+    ResultPath: '$.error',
+    Next: 'AnnounceFailure',
+  });
+  return {
+    RecordJobFailure: recordError({ Error: 'JobFailed', 'Cause.$': '$.step.reason' }),
+    RecordUnexpectedStatus: recordError({
+      Error: 'UnexpectedStatus',
+      'Cause.$': "States.Format('step returned status {}', $.step.status)",
+    }),
+    RecordAttemptsExhausted: recordError({
+      Error: 'DeadlineExceededError',
+      'Cause.$': "States.Format('the job was not ready after {} checks', $.settings.poll.maxAttempts)",
+    }),
+    RecordRestartsExhausted: recordError({
+      Error: 'RestartsExhaustedError',
+      Cause: `the vendor lost the job more than ${MAX_RESTARTS} times`,
+    }),
+    // Catch lands here with $.error = { Error, Cause } from the failed Task.
+    RecordError: { Type: 'Pass', Next: 'AnnounceFailure' },
+    AnnounceFailure: {
+      ...putEvent(REPORT_FAILED, failureDetail, eventSource, eventBusName),
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportFailed' }],
+      Next: 'ReportFailed',
+    },
+    ReportFailed: {
+      Type: 'Pass',
+      Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error.Error' },
+      End: true,
+    },
+  };
+}
+
+function itemProcessor(options: ReportPipelineOptions): State {
   return {
     ProcessorConfig: { Mode: 'INLINE' },
     StartAt: 'InitItem',
     States: {
-      InitItem: {
-        Type: 'Pass',
-        Parameters: {
-          'request.$': '$.request',
-          'tenant.$': '$.tenant',
-          'settings.$': '$.settings',
-          counters: { attempts: 0, restarts: 0 },
-          step: { status: 'NEW', job: {}, waitSeconds: null, reason: null, deadline: null, archived: null },
-        },
-        Next: 'StartJob',
-      },
-      StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
-      'IsJobReady?': route('ArchiveReport'),
-      CountAttempt: {
-        Type: 'Pass',
-        Parameters: {
-          'attempts.$': 'States.MathAdd($.counters.attempts, 1)',
-          'restarts.$': '$.counters.restarts',
-        },
-        ResultPath: '$.counters',
-        Next: 'HasAttemptsLeft?',
-      },
-      'HasAttemptsLeft?': {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.counters.attempts',
-            NumericGreaterThanPath: '$.settings.poll.maxAttempts',
-            Next: 'RecordAttemptsExhausted',
-          },
-        ],
-        Default: 'WaitBeforeNextCheck',
-      },
-      WaitBeforeNextCheck: { Type: 'Wait', SecondsPath: '$.step.waitSeconds', Next: 'CheckJob' },
-      CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
-      CountRestart: {
-        Type: 'Pass',
-        Parameters: {
-          'attempts.$': '$.counters.attempts',
-          'restarts.$': 'States.MathAdd($.counters.restarts, 1)',
-        },
-        ResultPath: '$.counters',
-        Next: 'HasRestartsLeft?',
-      },
-      'HasRestartsLeft?': {
-        Type: 'Choice',
-        Choices: [
-          { Variable: '$.counters.restarts', NumericGreaterThan: MAX_RESTARTS, Next: 'RecordRestartsExhausted' },
-        ],
-        Default: 'StartJob',
-      },
-      ArchiveReport: invoke(arns.ArchiveReport, STEP_PAYLOAD, 'IsReportArchived?', { TimeoutSeconds: 960 }),
-      'IsReportArchived?': route('RecordUnexpectedStatus'),
-      AnnounceReport: {
-        ...putEvent(REPORT_ARCHIVED, '$.step.archived', eventSource, eventBusName),
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReportArchivedUnannounced' }],
-        Next: 'ReportArchived',
-      },
-      // Outcomes are small (see PlanItem): keys, hashes and causes are in the events, and every
-      // step's input and output in the execution history.
-      ReportArchived: {
-        Type: 'Pass',
-        Parameters: { outcome: 'ARCHIVED', request: OUTCOME_REQUEST },
-        End: true,
-      },
-      // No event carries this one's cause, so the outcome does.
-      ReportArchivedUnannounced: {
-        Type: 'Pass',
-        Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
-        End: true,
-      },
-      ReportSkipped: {
-        Type: 'Pass',
-        Parameters: { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
-        End: true,
-      },
-      RecordJobFailure: {
-        Type: 'Pass',
-        Parameters: { Error: 'JobFailed', 'Cause.$': '$.step.reason' },
-        ResultPath: '$.error',
-        Next: 'AnnounceFailure',
-      },
-      RecordUnexpectedStatus: {
-        Type: 'Pass',
-        Parameters: { Error: 'UnexpectedStatus', 'Cause.$': "States.Format('step returned status {}', $.step.status)" },
-        ResultPath: '$.error',
-        Next: 'AnnounceFailure',
-      },
-      RecordAttemptsExhausted: {
-        Type: 'Pass',
-        Parameters: {
-          Error: 'DeadlineExceededError',
-          'Cause.$': "States.Format('the job was not ready after {} checks', $.settings.poll.maxAttempts)",
-        },
-        ResultPath: '$.error',
-        Next: 'AnnounceFailure',
-      },
-      RecordRestartsExhausted: {
-        Type: 'Pass',
-        Parameters: {
-          Error: 'RestartsExhaustedError',
-          Cause: `the vendor lost the job more than ${MAX_RESTARTS} times`,
-        },
-        ResultPath: '$.error',
-        Next: 'AnnounceFailure',
-      },
-      // Catch lands here with $.error = { Error, Cause } from the failed Task.
-      RecordError: { Type: 'Pass', Next: 'AnnounceFailure' },
-      AnnounceFailure: {
-        ...putEvent(REPORT_FAILED, failureDetail, eventSource, eventBusName),
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportFailed' }],
-        Next: 'ReportFailed',
-      },
-      ReportFailed: {
-        Type: 'Pass',
-        Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error.Error' },
-        End: true,
-      },
+      ...pollLoopStates(options.functionArns),
+      ...outcomeStates(options.eventSource, options.eventBusName),
     },
   };
 }
 
 export function reportPipelineDefinition(options: ReportPipelineOptions): Record<string, unknown> {
-  const { vendor, section, functionArns: arns, eventSource, eventBusName } = options;
-  const maxConcurrency = typeof section.maxConcurrency === 'number' ? section.maxConcurrency : 1;
-  const { tenants: _tenants, ...settings } = section;
   return {
-    Comment: `Archives ${vendor} reports: plan, then for each tenant, report and date start the vendor job, poll it, archive it, announce it.`,
+    Comment: `Archives ${options.vendor} reports: plan, then for each tenant, report and date start the vendor job, poll it, archive it, announce it.`,
     StartAt: 'Configure',
     TimeoutSeconds: executionTimeoutSeconds(),
-    States: {
-      Configure: {
-        Type: 'Pass',
-        Parameters: { vendor, section, settings, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
-        Next: 'PlanRun',
-      },
-      PlanRun: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::lambda:invoke',
-        Parameters: {
-          FunctionName: arns.PlanRun,
-          Payload: { 'vendor.$': '$.vendor', 'section.$': '$.section', 'request.$': '$.request', 'runId.$': '$.runId' },
-        },
-        ResultSelector: {
-          'items.$': '$.Payload.items',
-          'alreadyArchived.$': '$.Payload.alreadyArchived',
-          'deferred.$': '$.Payload.deferred',
-        },
-        ResultPath: '$.plan',
-        TimeoutSeconds: 120,
-        Retry: RETRY,
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnouncePlanFailure' }],
-        Next: 'HasWork?',
-      },
-      AnnouncePlanFailure: {
-        ...putEvent(
-          REPORT_FAILED,
-          { vendor, 'runId.$': '$.runId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
-          eventSource,
-          eventBusName,
-        ),
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PlanFailed' }],
-        Next: 'PlanFailed',
-      },
-      PlanFailed: {
-        Type: 'Fail',
-        Error: 'PlanFailed',
-        Cause: 'the run could not be planned; see the Report Failed event',
-      },
-      'HasWork?': {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.plan.items[0]', IsPresent: true, Next: 'ForEachReport' }],
-        Default: 'NothingToDo',
-      },
-      NothingToDo: { Type: 'Succeed' },
-      ForEachReport: {
-        Type: 'Map',
-        ItemsPath: '$.plan.items',
-        // each item gets the run's request, the tenant's entry and the vendor's settings
-        ItemSelector: {
-          request: {
-            vendor,
-            'tenant.$': '$$.Map.Item.Value.tenant.id',
-            'report.$': '$$.Map.Item.Value.report',
-            'date.$': '$$.Map.Item.Value.date',
-            'runId.$': '$.runId',
-          },
-          'tenant.$': '$$.Map.Item.Value.tenant',
-          'settings.$': '$.settings',
-        },
-        MaxConcurrency: maxConcurrency,
-        ItemProcessor: itemProcessor(options),
-        ResultPath: '$.results',
-        Next: 'CollectOutcomes',
-      },
-      CollectOutcomes: {
-        Type: 'Pass',
-        Parameters: { 'outcomes.$': '$.results[*].outcome' },
-        ResultPath: '$.summary',
-        Next: 'CheckOutcomes',
-      },
-      CheckOutcomes: {
-        Type: 'Pass',
-        Parameters: {
-          'anyFailed.$': "States.ArrayContains($.summary.outcomes, 'FAILED')",
-          'outcomes.$': '$.summary.outcomes',
-        },
-        ResultPath: '$.summary',
-        Next: 'AnyReportFailed?',
-      },
-      'AnyReportFailed?': {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.summary.anyFailed', BooleanEquals: true, Next: 'ReportsFailed' }],
-        Default: 'AllReportsDone',
-      },
-      ReportsFailed: {
-        Type: 'Fail',
-        Error: 'ReportsFailed',
-        Cause: 'one or more reports failed; each has a Report Failed event',
-      },
-      AllReportsDone: { Type: 'Succeed' },
+    States: { ...planStates(options), ForEachReport: forEachReport(options), ...summaryStates() },
+  };
+}
+
+/** Settings beside the request, then the plan; a run that cannot be planned fails announced. */
+function planStates(options: ReportPipelineOptions): Record<string, State> {
+  const { vendor, section, functionArns: arns, eventSource, eventBusName } = options;
+  const { tenants: _tenants, ...settings } = section;
+  return {
+    Configure: {
+      Type: 'Pass',
+      Parameters: { vendor, section, settings, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
+      Next: 'PlanRun',
     },
+    PlanRun: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: arns.PlanRun,
+        Payload: { 'vendor.$': '$.vendor', 'section.$': '$.section', 'request.$': '$.request', 'runId.$': '$.runId' },
+      },
+      ResultSelector: {
+        'items.$': '$.Payload.items',
+        'alreadyArchived.$': '$.Payload.alreadyArchived',
+        'deferred.$': '$.Payload.deferred',
+      },
+      ResultPath: '$.plan',
+      TimeoutSeconds: 120,
+      Retry: RETRY,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnouncePlanFailure' }],
+      Next: 'HasWork?',
+    },
+    AnnouncePlanFailure: {
+      ...putEvent(
+        REPORT_FAILED,
+        { vendor, 'runId.$': '$.runId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+        eventSource,
+        eventBusName,
+      ),
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PlanFailed' }],
+      Next: 'PlanFailed',
+    },
+    PlanFailed: {
+      Type: 'Fail',
+      Error: 'PlanFailed',
+      Cause: 'the run could not be planned; see the Report Failed event',
+    },
+    'HasWork?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.items[0]', IsPresent: true, Next: 'ForEachReport' }],
+      Default: 'NothingToDo',
+    },
+    NothingToDo: { Type: 'Succeed' },
+  };
+}
+
+/** Runs every planned item through the item processor, `maxConcurrency` at a time. */
+function forEachReport(options: ReportPipelineOptions): State {
+  const { vendor, section } = options;
+  const maxConcurrency = typeof section.maxConcurrency === 'number' ? section.maxConcurrency : 1;
+  return {
+    Type: 'Map',
+    ItemsPath: '$.plan.items',
+    // each item gets the run's request, the tenant's entry and the vendor's settings
+    ItemSelector: {
+      request: {
+        vendor,
+        'tenant.$': '$$.Map.Item.Value.tenant.id',
+        'report.$': '$$.Map.Item.Value.report',
+        'date.$': '$$.Map.Item.Value.date',
+        'runId.$': '$.runId',
+      },
+      'tenant.$': '$$.Map.Item.Value.tenant',
+      'settings.$': '$.settings',
+    },
+    MaxConcurrency: maxConcurrency,
+    ItemProcessor: itemProcessor(options),
+    ResultPath: '$.results',
+    Next: 'CollectOutcomes',
+  };
+}
+
+/** The run fails at the end if any item failed, so the execution alarms fire. */
+function summaryStates(): Record<string, State> {
+  return {
+    CollectOutcomes: {
+      Type: 'Pass',
+      Parameters: { 'outcomes.$': '$.results[*].outcome' },
+      ResultPath: '$.summary',
+      Next: 'CheckOutcomes',
+    },
+    CheckOutcomes: {
+      Type: 'Pass',
+      Parameters: {
+        'anyFailed.$': "States.ArrayContains($.summary.outcomes, 'FAILED')",
+        'outcomes.$': '$.summary.outcomes',
+      },
+      ResultPath: '$.summary',
+      Next: 'AnyReportFailed?',
+    },
+    'AnyReportFailed?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.summary.anyFailed', BooleanEquals: true, Next: 'ReportsFailed' }],
+      Default: 'AllReportsDone',
+    },
+    ReportsFailed: {
+      Type: 'Fail',
+      Error: 'ReportsFailed',
+      Cause: 'one or more reports failed; each has a Report Failed event',
+    },
+    AllReportsDone: { Type: 'Succeed' },
   };
 }
 
