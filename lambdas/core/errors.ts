@@ -52,6 +52,11 @@ export class DeadlineExceededError extends named('DeadlineExceededError', false)
 export class UnsupportedFormatError extends named('UnsupportedFormatError', false) {}
 /** A zip entry name is absolute or climbs out of the archive with `..`. */
 export class UnsafeEntryNameError extends named('UnsafeEntryNameError', false) {}
+/**
+ * A zip entry is a symbolic link, repeats another entry's name, or shares or overlaps another
+ * entry's bytes (the overlapping-entry bomb): no tool writes these by accident.
+ */
+export class UnsafeEntryError extends named('UnsafeEntryError', false) {}
 /** A compressed entry expands beyond the allowed ratio (a zip or gzip bomb). */
 export class CompressionRatioError extends named('CompressionRatioError', false) {}
 /** The download or an extracted file is larger than the configured limit. */

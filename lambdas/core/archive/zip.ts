@@ -2,7 +2,9 @@
  * Zip reading from a spooled temp file.
  *
  * 1. yauzl reads the central directory (ZIP64 included); every entry name, the entry count, the
- *    declared sizes and ratios are checked before a byte is inflated.
+ *    declared sizes and ratios (per entry and for the archive as a whole) are checked before a
+ *    byte is inflated, and so is the layout (`layout.ts`): every local header names its entry,
+ *    no two entries share or overlap bytes, no name repeats, no entry is a symbolic link.
  * 2. Unencrypted entries: the raw entry bytes are read straight from the file and inflated by
  *    `inflate.ts` (zlib, 1 MiB chunks: more than twice as fast as yauzl's own inflate).
  * 3. Encrypted entries (ZipCrypto, WinZip AES): zip.js decrypts only (`passThrough: 'compressed'`,
@@ -26,12 +28,14 @@ import {
   ArchiveError,
   CorruptArchiveError,
   SizeLimitError,
+  UnsafeEntryError,
   UnsafeEntryNameError,
   UnsupportedFormatError,
   WrongPasswordError,
 } from '../errors.ts';
 import { type Inflated, type InflateOptions, inflate } from './inflate.ts';
 import { type ArchiveLimits, checkRatio } from './limits.ts';
+import { checkEntryLayout } from './zip-layout.ts';
 
 export type EntryEncryption = 'none' | 'zipcrypto' | 'aes';
 
@@ -90,7 +94,8 @@ export class ZipArchive {
         throw zipError(error, what);
       }
       const archive = new ZipArchive(path, what, zipfile, entries);
-      archive.checkDeclaredSizes(limits, extractedBudget);
+      archive.checkDeclaredSizes(limits, extractedBudget, zipfile.fileSize);
+      await checkEntryLayout(path, entries, zipfile.fileSize, what);
       return archive;
     } catch (error) {
       zipfile.close();
@@ -102,7 +107,7 @@ export class ZipArchive {
     return this.entries.filter((entry) => !entry.directory && !entry.junk);
   }
 
-  private checkDeclaredSizes(limits: ArchiveLimits, extractedBudget: number): void {
+  private checkDeclaredSizes(limits: ArchiveLimits, extractedBudget: number, zipBytes: number): void {
     let total = 0;
     for (const entry of this.dataEntries) {
       total += entry.uncompressedSize;
@@ -118,6 +123,8 @@ export class ZipArchive {
         `${this.what} declares ${total} bytes of data entries; ${extractedBudget} bytes of the extraction limit remain`,
       );
     }
+    // Many entries just under the per-entry grace size add up: the archive as a whole is a bomb too.
+    checkRatio(zipBytes, total, limits.maxCompressionRatio, `${this.what} as a whole`);
   }
 
   entryWhat(entry: ZipEntryInfo): string {
@@ -295,9 +302,17 @@ class FileHandleReader extends Reader<FileHandle> {
   }
 }
 
+const UNIX_HOST = 3;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
 function describe(entry: yauzl.Entry, what: string): ZipEntryInfo {
   const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
   checkEntryName(name, what);
+  // Unix hosts keep the file mode in the high 16 bits of the external attributes.
+  if (entry.versionMadeBy >> 8 === UNIX_HOST && ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
+    throw new UnsafeEntryError(`entry ${JSON.stringify(name)} of ${what} is a symbolic link; expected a file`);
+  }
   const directory = name.endsWith('/');
   const junk = isJunk(name);
   let encryption: EntryEncryption = 'none';
