@@ -12,11 +12,17 @@
  *    each record's bytes are handed to `JSON.parse`, so memory holds one record at a time.
  * 3. Structure around the records (commas, keys, other properties) is checked by the scanner;
  *    anything else is a `MalformedJsonError` naming the record number and byte offset.
+ * 4. A record nested deeper than `MAX_JSON_DEPTH` is refused by name: `JSON.parse` copes, but
+ *    everything after it that walks the value recursively (`JSON.stringify` among them) would die
+ *    with a bare `RangeError`. Integers past 2^53 reach the report's `toRecord` as strings of
+ *    their digits, so they are never silently rounded (see `quoteUnsafeIntegers`).
  */
 import { MalformedJsonError } from '../errors.ts';
 import { InvalidUtf8Error, Utf8Decoder } from './utf8.ts';
 
 export const MAX_JSON_RECORD_BYTES = 16 * 1024 * 1024;
+/** Vendor records nest a handful of levels; far deeper is hostile or broken. */
+export const MAX_JSON_DEPTH = 64;
 const DETECT_BYTES = 1024 * 1024;
 
 export type JsonShape = 'array' | 'ndjson' | 'wrapper' | 'object';
@@ -191,6 +197,7 @@ export class JsonRecordReader {
 
   /** A small file holding one object: unwrap its array property, or take it as the one record. */
   private singleObject(buf: Buffer): void {
+    if (deepestNesting(buf) > MAX_JSON_DEPTH) throw this.tooDeep();
     const value = this.parse(buf.toString('utf8').replace(/^\uFEFF/, ''), 0) as Record<string, unknown>;
     const arrays = Object.keys(value).filter((key) => Array.isArray(value[key]));
     if (arrays.length > 1) {
@@ -349,8 +356,9 @@ export class JsonRecordReader {
           if (depth === 0) return i + 1;
         }
       } else if (c === QUOTE) inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (++depth > MAX_JSON_DEPTH) throw this.tooDeep();
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         if (--depth === 0) return i + 1;
       }
     }
@@ -397,9 +405,16 @@ export class JsonRecordReader {
     }
   }
 
+  private tooDeep(): MalformedJsonError {
+    return new MalformedJsonError(
+      `${this.options.what}: record ${this.records + 1} nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+
   private parse(text: string, length: number): unknown {
     try {
-      return JSON.parse(text);
+      // 16 digits in a row may be an integer past 2^53 (or just a long id in a string): look closer
+      return JSON.parse(LONG_DIGITS.test(text) ? quoteUnsafeIntegers(text) : text);
     } catch (error) {
       const detail = error instanceof Error ? error.message.replace(/"[^"]*"/g, '…') : '';
       throw new MalformedJsonError(
@@ -421,6 +436,60 @@ export class JsonRecordReader {
   private malformed(message: string, at: number): MalformedJsonError {
     return new MalformedJsonError(`${this.options.what}: ${message} (byte ${at})`);
   }
+}
+
+const LONG_DIGITS = /\d{16}/;
+const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+
+/**
+ * Rewrites integer literals that a double cannot hold exactly (past 2^53) as JSON strings of the
+ * same digits; strings, fractions and safe integers are left as they are. Only called for text
+ * with a long run of digits, so the common record pays one regex test.
+ */
+export function quoteUnsafeIntegers(text: string): string {
+  let out = '';
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === QUOTE) {
+      inString = true;
+      continue;
+    }
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;
+    NUMBER.lastIndex = i;
+    const token = NUMBER.exec(text)?.[0] ?? text[i]!;
+    const integer = NUMBER.lastIndex > i && !/[.eE]/.test(token);
+    if (integer && !Number.isSafeInteger(Number(token))) {
+      out += `${text.slice(copied, i)}"${token}"`;
+      copied = i + token.length;
+    }
+    i += token.length - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** How deep objects and arrays nest anywhere in `buf` (strings skipped). */
+function deepestNesting(buf: Buffer): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  let escaped = false;
+  for (const c of buf) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) deepest = Math.max(deepest, ++depth);
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return deepest;
 }
 
 /** End of the JSON value starting at `start` (object, array or string), or -1 if it does not end in `buf`. */

@@ -312,6 +312,22 @@ describe('archiveReport', () => {
       const { records } = await run(request, [httpSource(bed.vendor, 'users.json.gz')]);
       expect(records).toEqual(objects);
     });
+
+    it('keeps every digit of an integer past 2^53 (a string column holds it as text)', async () => {
+      const request = newRequest();
+      const body =
+        '[{"id":12345678901234567891,"name":"n 98765432109876543210","note":-9007199254740993,"city":9007199254740991}]';
+      serve('users.json', body);
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.json')]);
+      expect(records).toEqual([
+        {
+          id: '12345678901234567891',
+          name: 'n 98765432109876543210',
+          note: '-9007199254740993',
+          city: 9007199254740991,
+        },
+      ]);
+    });
   });
 
   describe('inflated chunks in reused buffers', () => {

@@ -347,6 +347,16 @@ describe('archiveReport with bad input', () => {
       ['truncated JSON', '[{"id":"1"},{"id":"2"', /ends in the middle/],
       ['two array properties', '{"a":[{"id":"1"}],"b":[]}', /2 array properties/],
       ['NDJSON with a bad line', '{"id":"1"}\n{"id":"2"\n{"id":"3"}\n', /not valid JSON|ends in the middle/],
+      [
+        'a record nested 10,000 deep',
+        `[{"id":"1","note":${'['.repeat(10_000)}${']'.repeat(10_000)}}]`,
+        /nests deeper than 64/,
+      ],
+      [
+        'a lone object nested 10,000 deep',
+        `{"id":"1","note":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+        /nests deeper/,
+      ],
     ])('rejects JSON with %s', async (_label, body, message) => {
       serve('users.json', body);
       await expectFailure([httpSource(bed.vendor, 'users.json')], MalformedJsonError, message);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonRecordReader } from '../../../lambdas/core/archive/json.ts';
+import { JsonRecordReader, quoteUnsafeIntegers } from '../../../lambdas/core/archive/json.ts';
 import { MalformedJsonError } from '../../../lambdas/core/errors.ts';
 
 function parse(chunks: readonly Buffer[]) {
@@ -79,5 +79,21 @@ describe('JsonRecordReader', () => {
     expect(() => parse([Buffer.from('[{"password": "hunter2", "x": }]')])).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
     );
+  });
+
+  describe('quoteUnsafeIntegers', () => {
+    it.each([
+      ['{"a":12345678901234567891}', '{"a":"12345678901234567891"}'],
+      ['[-9007199254740993, 9007199254740991]', '["-9007199254740993", 9007199254740991]'],
+      [
+        '{"s":"12345678901234567891","t":"a\\"12345678901234567891"}',
+        '{"s":"12345678901234567891","t":"a\\"12345678901234567891"}',
+      ],
+      ['{"f":1234567890123456789.5,"e":12345678901234567e3}', '{"f":1234567890123456789.5,"e":12345678901234567e3}'],
+      ['{"k":[1,22,333]}', '{"k":[1,22,333]}'],
+    ])('%s', (text, expected) => {
+      expect(quoteUnsafeIntegers(text)).toBe(expected);
+      expect(() => JSON.parse(quoteUnsafeIntegers(text))).not.toThrow();
+    });
   });
 });
