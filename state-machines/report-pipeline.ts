@@ -8,9 +8,10 @@
  *    `StartJob → IsJobReady? → ArchiveReport`, otherwise `CountAttempt → WaitBeforeNextCheck →
  *    CheckJob → IsJobReady?`. The loop is bounded by `poll.maxAttempts` here, by a deadline the
  *    handlers enforce, and by the state machine's timeout.
- * 4. Each archived report is announced with a `Report Archived` event; each failure (caught from
- *    any Task, or returned by the connector) with a `Report Failed` event. One item's failure
- *    never stops the others.
+ * 4. Each archived report is announced with a `Report Archived` event; each skip (a vendor
+ *    window not passed, a snapshot not available for that date) with a `Report Skipped` event
+ *    and its reason; each failure (caught from any Task, or returned by the connector) with a
+ *    `Report Failed` event. One item's failure never stops the others.
  * 5. The run fails at the end if any item failed, so the execution alarms fire.
  *
  * JSONPath only: the local runner executes this exact definition (aws-local-stepfunctions does
@@ -33,6 +34,7 @@ export interface ReportPipelineOptions {
 
 export const REPORT_ARCHIVED = 'Report Archived';
 export const REPORT_FAILED = 'Report Failed';
+export const REPORT_SKIPPED = 'Report Skipped';
 
 /** How many times a job may be started again (vendor lost it, links expired past the cache) */
 export const MAX_RESTARTS = 2;
@@ -99,6 +101,15 @@ const STEP_PAYLOAD = {
   'attempt.$': '$.counters.attempts',
 };
 
+/** Which report an event is about. */
+const ITEM_DETAIL = {
+  'vendor.$': '$.request.vendor',
+  'tenant.$': '$.request.tenant',
+  'report.$': '$.request.report',
+  'date.$': '$.request.date',
+  'runId.$': '$.request.runId',
+};
+
 /** Which report an outcome is about. */
 const OUTCOME_REQUEST = { 'tenant.$': '$.request.tenant', 'report.$': '$.request.report', 'date.$': '$.request.date' };
 
@@ -150,7 +161,7 @@ function route(readyNext: string): State {
       on('ARCHIVED', 'AnnounceReport'),
       on('PENDING', 'CountAttempt'),
       on('RESTART', 'CountRestart'),
-      on('SKIPPED', 'ReportSkipped'),
+      on('SKIPPED', 'AnnounceSkip'),
       on('FAILED', 'RecordJobFailure'),
     ],
     Default: 'RecordUnexpectedStatus',
@@ -235,6 +246,12 @@ function outcomeStates(eventSource: string, eventBusName: string): Record<string
       Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
       End: true,
     },
+    // A skip is never silent: subscribers and the alerts see it with its reason.
+    AnnounceSkip: {
+      ...putEvent(REPORT_SKIPPED, { ...ITEM_DETAIL, 'reason.$': '$.step.reason' }, eventSource, eventBusName),
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportSkipped' }],
+      Next: 'ReportSkipped',
+    },
     ReportSkipped: {
       Type: 'Pass',
       Parameters: { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
@@ -246,15 +263,7 @@ function outcomeStates(eventSource: string, eventBusName: string): Record<string
 
 /** Every way an item fails sets `$.error` to `{ Error, Cause }`, then announces it once. */
 function failureStates(eventSource: string, eventBusName: string): Record<string, State> {
-  const failureDetail = {
-    'vendor.$': '$.request.vendor',
-    'tenant.$': '$.request.tenant',
-    'report.$': '$.request.report',
-    'date.$': '$.request.date',
-    'runId.$': '$.request.runId',
-    'error.$': '$.error.Error',
-    'cause.$': '$.error.Cause',
-  };
+  const failureDetail = { ...ITEM_DETAIL, 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' };
   const recordError = (Parameters: State): State => ({
     Type: 'Pass',
     Parameters,

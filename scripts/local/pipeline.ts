@@ -71,7 +71,7 @@ export interface VendorRunResult {
 }
 
 const LAMBDA_TASKS: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'];
-const EVENT_TASKS = ['AnnounceReport', 'AnnounceFailure', 'AnnouncePlanFailure'] as const;
+const EVENT_TASKS = ['AnnounceReport', 'AnnounceSkip', 'AnnounceFailure', 'AnnouncePlanFailure'] as const;
 const WAIT_STATES = ['WaitBeforeNextCheck'] as const;
 
 function localArn(vendor: string, fn: PipelineFunction): string {

@@ -202,8 +202,21 @@ describe('report pipeline (local run of the deployed definition)', () => {
       expect(everything).not.toContain('X-Amz-Signature');
     });
 
-    it('skips a tenant the connector says has nothing, without an event', () => {
-      expect(first.events.some((e) => e.detail.tenant === 'skip')).toBe(false);
+    it('skips a tenant the connector says has nothing, announced with its reason', () => {
+      expect(first.events.filter((e) => e.detail.tenant === 'skip')).toEqual([
+        {
+          source: expect.any(String),
+          detailType: 'Report Skipped',
+          detail: {
+            vendor: 'demo',
+            tenant: 'skip',
+            report: 'things',
+            date: DATE,
+            runId: expect.stringContaining(':execution:'),
+            reason: 'nothing new for this date',
+          },
+        },
+      ]);
       expect(calls.filter((c) => c.tenant === 'skip').map((c) => c.step)).toEqual(['start']);
     });
 
