@@ -343,11 +343,19 @@ class BatchWriter {
   }
 }
 
+/** Our own disk, full: retrying only fills it again, so it is not the vendor's transient fault. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
 /** Named errors pass through; socket resets and the like become retryable vendor errors. */
 function downloadError(error: unknown, fileName: string): Error {
   if (error instanceof ArchiveError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && DISK_FULL.has(code)) {
+    return new SizeLimitError(
+      `download of ${fileName} ran out of temporary storage (${code}); keep archive.maxDownloadBytes below the function's ephemeral storage`,
+    );
+  }
   return new VendorUnavailableError(
     `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redact(message)}`,
   );

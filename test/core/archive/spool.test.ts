@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { inflate } from '../../../lambdas/core/archive/inflate.ts';
-import { VendorUnavailableError } from '../../../lambdas/core/errors.ts';
+import { SizeLimitError, VendorUnavailableError } from '../../../lambdas/core/errors.ts';
 import { bulkCsv, capturedLogger, handFedSpool } from '../../support/archive-fixtures.ts';
 
 const MiB = 1024 * 1024;
@@ -192,5 +192,28 @@ describe('Spool', () => {
     expect(error?.message).toBe(
       'download of report.csv failed (ECONNREFUSED): connect ECONNREFUSED for https://files.example.com/r.csv',
     );
+  });
+
+  it('fails for good, not as a retryable vendor fault, when the temporary storage is full', async () => {
+    // Prepare: the first write to any file handle fails as a full disk does
+    const probe = await open(join(tmpDir, 'probe'), 'w');
+    const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const write = vi.spyOn(handle, 'write').mockRejectedValueOnce(full);
+    try {
+      // Act
+      const { body, spool } = handFed();
+      body.end(randomBytes(2 * MiB));
+      const error = await spool.done.then(
+        () => undefined,
+        (caught: Error) => caught,
+      );
+      // Assess
+      expect(error).toBeInstanceOf(SizeLimitError);
+      expect(error?.message).toMatch(/report\.zip ran out of temporary storage \(ENOSPC\)/);
+    } finally {
+      write.mockRestore();
+    }
   });
 });
