@@ -14,14 +14,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
-import type { ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
+import { handlerEnvironment, parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
 import { createPlanRunHandler } from '../../lambdas/handlers/plan-run.ts';
 import { createStartJobHandler } from '../../lambdas/handlers/start-job.ts';
+import { stepDependencies } from '../../lambdas/handlers/wiring.ts';
 import type { PlanResult } from '../../lambdas/pipeline/plan.ts';
-import type { ArchiveStepDeps } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 import type { LocalS3 } from './s3.ts';
@@ -140,35 +140,29 @@ async function runVendor(
 
   const logger = options.logger ?? new Logger({ serviceName: 'identity-report-archive-local', logLevel: 'WARN' });
   const now = options.now ?? (() => new Date());
-  const archive = options.config.archive;
-  const limits: ArchiveLimits = {
-    maxDownloadBytes: archive.maxDownloadBytes,
-    maxExtractedBytes: archive.maxExtractedBytes,
-    maxCompressionRatio: archive.maxCompressionRatio,
-    maxEntries: 1_000,
-  };
-  const deps: ArchiveStepDeps = {
+  // the environment a deployed function would get from the same config, parsed as it parses it
+  const environment = parseHandlerEnvironment(
+    handlerEnvironment({
+      vendor,
+      bucket: options.s3.bucket,
+      limits: options.config.archive,
+      softwareVersion: options.softwareVersion ?? 'local',
+    }),
+  );
+  const deps = stepDependencies({
     connector,
+    environment,
+    s3: options.s3.client,
     secrets: staticSecretSource(secrets),
-    env: options.env ?? process.env,
     logger,
     now,
-    s3: options.s3.client,
-    bucket: options.s3.bucket,
     tmpDir: options.tmpDir,
-    limits,
-    softwareVersion: options.softwareVersion ?? 'local',
-  };
+    credentialsEnv: options.env ?? process.env,
+  });
   const events: LocalEvent[] = [];
   const metrics: string[] = [];
   let plan: PlanResult | undefined;
-  const planRun = createPlanRunHandler({
-    connector,
-    s3: options.s3.client,
-    bucket: options.s3.bucket,
-    logger,
-    metrics: (line) => metrics.push(line),
-  });
+  const planRun = createPlanRunHandler({ ...deps, metrics: (line) => metrics.push(line) });
   const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
     return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
   };
