@@ -41,6 +41,8 @@ export const ArchiveSettingsSchema = z
       .default(100 * GiB),
     /** an entry expanding more than this many times is treated as a zip bomb */
     maxCompressionRatio: z.number().positive().default(1_000),
+    /** a zip with more entries than this (directories and OS junk included) is refused */
+    maxEntries: z.number().int().positive().default(1_000),
     /** days to keep server access logs */
     accessLogRetentionDays: z.number().int().min(1).default(3_653),
   })

@@ -26,9 +26,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import type { ArchiveLimits } from '../lambdas/core/archive/limits.ts';
 import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/layout.ts';
 import { PollSchema } from '../lambdas/core/settings.ts';
-import type { HandlerEnvironment } from '../lambdas/handlers/env.ts';
+import { handlerEnvironment } from '../lambdas/handlers/env.ts';
 import {
   executionTimeoutSeconds,
   type PipelineFunction,
@@ -49,13 +50,6 @@ export const PipelineSectionSchema = z
   .loose();
 
 export type PipelineSection = z.infer<typeof PipelineSectionSchema>;
-
-/** Archive step limits, from the `archive` config section. */
-export interface ArchiveLimits {
-  readonly maxDownloadBytes: number;
-  readonly maxExtractedBytes: number;
-  readonly maxCompressionRatio: number;
-}
 
 export interface VendorPipelineProps {
   /** the connector's vendor id (config key, S3 partition value) */
@@ -106,16 +100,13 @@ export class VendorPipeline extends Construct {
 
     // Each timeout stays below its Task's TimeoutSeconds in the definition, so a function that
     // runs out of time fails as a Lambda error the Task can retry or catch.
-    const environment = {
-      VENDOR: vendor,
-      ARCHIVE_BUCKET: props.archiveBucket.bucketName,
-      ARCHIVE_KMS_KEY_ARN: props.archiveKey.keyArn,
-      MAX_DOWNLOAD_BYTES: props.limits.maxDownloadBytes,
-      MAX_EXTRACTED_BYTES: props.limits.maxExtractedBytes,
-      MAX_COMPRESSION_RATIO: props.limits.maxCompressionRatio,
-      SOFTWARE_VERSION: props.softwareVersion,
-      POWERTOOLS_SERVICE_NAME: 'identity-report-archive',
-    } satisfies HandlerEnvironment;
+    const environment = handlerEnvironment({
+      vendor,
+      bucket: props.archiveBucket.bucketName,
+      kmsKeyArn: props.archiveKey.keyArn,
+      limits: props.limits,
+      softwareVersion: props.softwareVersion,
+    });
 
     this.planRun = new ReportFunction(this, 'PlanRun', {
       handler: 'plan-run',

@@ -1,7 +1,8 @@
+/** The PlanRun function: plans a run, logs its size and publishes the DatesAtRisk metric. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MetricsSink, publishDatesAtRisk } from '../pipeline/metrics.ts';
 import { type PlanDeps, type PlanInput, type PlanResult, planRun } from '../pipeline/plan.ts';
-import { lambdaRuntime } from './runtime.ts';
+import { lambdaDeps } from './runtime.ts';
 
 export interface PlanRunHandlerDeps extends PlanDeps {
   readonly logger: Logger;
@@ -30,9 +31,4 @@ export const createPlanRunHandler =
     return plan;
   };
 
-export const handler = (event: PlanInput) => {
-  const { deps } = lambdaRuntime();
-  return createPlanRunHandler({ connector: deps.connector, s3: deps.s3, bucket: deps.bucket, logger: deps.logger })(
-    event,
-  );
-};
+export const handler = (event: PlanInput) => createPlanRunHandler(lambdaDeps())(event);

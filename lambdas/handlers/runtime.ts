@@ -5,50 +5,30 @@
 import { tmpdir } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type AnyConnector, connectorFor } from '../connectors/index.ts';
+import { connectorFor } from '../connectors/index.ts';
 import { secretsManagerSource } from '../core/secrets.ts';
 import type { ArchiveStepDeps } from '../pipeline/steps.ts';
-import { HandlerEnvironmentSchema } from './env.ts';
+import { parseHandlerEnvironment } from './env.ts';
+import { stepDependencies } from './wiring.ts';
 
-export interface LambdaRuntime {
-  readonly connector: AnyConnector;
-  readonly deps: ArchiveStepDeps;
-}
+let deps: ArchiveStepDeps | undefined;
 
-let runtime: LambdaRuntime | undefined;
-
-/** Built on first use, then reused for the life of the container. */
-export function lambdaRuntime(): LambdaRuntime {
-  if (runtime) return runtime;
-  const parsed = HandlerEnvironmentSchema.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(
-      `invalid handler environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const env = parsed.data;
-  const connector = connectorFor(env.VENDOR);
-  const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
-  runtime = {
+/**
+ * Built from `process.env` on first use, then reused for the life of the container (module
+ * scope: a fresh import of this module builds afresh).
+ */
+export function lambdaDeps(): ArchiveStepDeps {
+  if (deps) return deps;
+  const environment = parseHandlerEnvironment(process.env);
+  const connector = connectorFor(environment.VENDOR);
+  deps = stepDependencies({
     connector,
-    deps: {
-      connector,
-      secrets: secretsManagerSource(),
-      env: {},
-      logger,
-      now: () => new Date(),
-      s3: new S3Client({}),
-      bucket: env.ARCHIVE_BUCKET,
-      kmsKeyId: env.ARCHIVE_KMS_KEY_ARN,
-      tmpDir: tmpdir(),
-      limits: {
-        maxDownloadBytes: env.MAX_DOWNLOAD_BYTES,
-        maxExtractedBytes: env.MAX_EXTRACTED_BYTES,
-        maxCompressionRatio: env.MAX_COMPRESSION_RATIO,
-        maxEntries: 1_000,
-      },
-      softwareVersion: env.SOFTWARE_VERSION,
-    },
-  };
-  return runtime;
+    environment,
+    s3: new S3Client({}),
+    secrets: secretsManagerSource(),
+    logger: new Logger({ serviceName: environment.POWERTOOLS_SERVICE_NAME }),
+    now: () => new Date(),
+    tmpDir: tmpdir(),
+  });
+  return deps;
 }

@@ -1,6 +1,7 @@
+/** The StartJob function: starts (or restarts) a vendor's report job (`startJob`). */
 import { type StepDeps, type StepInput, startJob } from '../pipeline/steps.ts';
-import { lambdaRuntime } from './runtime.ts';
+import { lambdaDeps } from './runtime.ts';
 
 export const createStartJobHandler = (deps: StepDeps) => (event: StepInput) => startJob(event, deps);
 
-export const handler = (event: StepInput) => createStartJobHandler(lambdaRuntime().deps)(event);
+export const handler = (event: StepInput) => createStartJobHandler(lambdaDeps())(event);

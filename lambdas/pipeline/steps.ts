@@ -13,7 +13,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { AnyConnector } from '../connectors/index.ts';
-import { type ArchiveLimits, archiveReport } from '../core/archive/index.ts';
+import { type ArchiveLimits, type ArchiveResult, archiveReport } from '../core/archive/index.ts';
 import { ConfigError, DeadlineExceededError, ReportExpiredError, VendorThrottledError } from '../core/errors.ts';
 import { createHttpClient, type HttpClient } from '../core/http.ts';
 import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
@@ -41,17 +41,11 @@ export const StepInputSchema = z.object({
 });
 export type StepInput = z.input<typeof StepInputSchema>;
 
-export interface ArchivedSummary extends JsonObject {
-  vendor: string;
-  tenant: string;
-  report: string;
-  date: string;
-  runId: string;
-  keys: { data: string; manifest: string; originals: string[] };
-  rowCount: number;
-  bytes: { original: number; extracted: number; data: number };
-  sha256: { data: string; originals: string[] };
-}
+/**
+ * The archive result with the run it belongs to: the Report Archived event's detail. `outcome`
+ * is left out, as the step's `status` already says ARCHIVED.
+ */
+export type ArchivedSummary = Omit<ArchiveResult, 'outcome'> & { runId: string };
 
 export interface StepResult {
   status: JobResult['status'] | 'ARCHIVED';
@@ -229,7 +223,7 @@ export async function archiveStep(raw: StepInput, deps: ArchiveStepDeps): Promis
     return toStep(fetched, input, deadline);
   }
   await mkdir(deps.tmpDir, { recursive: true });
-  let result: Awaited<ReturnType<typeof archiveReport>>;
+  let result: ArchiveResult;
   try {
     result = await archiveReport(
       {
@@ -257,22 +251,13 @@ export async function archiveStep(raw: StepInput, deps: ArchiveStepDeps): Promis
     return { status: 'RESTART', job: fetched.job, waitSeconds: null, reason: error.message, deadline, archived: null };
   }
   logger.info('report archived', { rowCount: result.rowCount, bytes: result.bytes });
+  const { outcome: _outcome, ...archived } = result;
   return {
     status: 'ARCHIVED',
     job: fetched.job,
     waitSeconds: null,
     reason: null,
     deadline,
-    archived: {
-      vendor: result.vendor,
-      tenant: result.tenant,
-      report: result.report,
-      date: result.date,
-      runId: request.runId,
-      keys: result.keys,
-      rowCount: result.rowCount,
-      bytes: result.bytes,
-      sha256: result.sha256,
-    },
+    archived: { ...archived, runId: request.runId },
   };
 }

@@ -14,12 +14,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
-import type { ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
+import { handlerEnvironment, parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
 import { createPlanRunHandler } from '../../lambdas/handlers/plan-run.ts';
 import { createStartJobHandler } from '../../lambdas/handlers/start-job.ts';
+import { stepDependencies } from '../../lambdas/handlers/wiring.ts';
 import type { PlanResult } from '../../lambdas/pipeline/plan.ts';
 import type { ArchiveStepDeps } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
@@ -107,6 +108,71 @@ function taskStates(definition: Record<string, unknown>): string[] {
   return names;
 }
 
+/** What a run recorded besides its output: the plan, the events it would publish, its metrics. */
+interface LocalRecord {
+  plan?: PlanResult;
+  readonly events: LocalEvent[];
+  readonly metrics: string[];
+}
+
+/** The step dependencies a deployed function of this vendor would have, from the same config. */
+function localStepDependencies(
+  vendor: string,
+  connector: AnyConnector,
+  secrets: ReadonlyMap<string, string>,
+  options: LocalRunOptions,
+): ArchiveStepDeps {
+  // the environment a deployed function would get from the same config, parsed as it parses it
+  const environment = parseHandlerEnvironment(
+    handlerEnvironment({
+      vendor,
+      bucket: options.s3.bucket,
+      limits: options.config.archive,
+      softwareVersion: options.softwareVersion ?? 'local',
+    }),
+  );
+  return stepDependencies({
+    connector,
+    environment,
+    s3: options.s3.client,
+    secrets: staticSecretSource(secrets),
+    logger: options.logger ?? new Logger({ serviceName: 'identity-report-archive-local', logLevel: 'WARN' }),
+    now: options.now ?? (() => new Date()),
+    tmpDir: options.tmpDir,
+    credentialsEnv: options.env ?? process.env,
+  });
+}
+
+/** Each Task state's local answer: the real handler for a Lambda Task, a recorder for an EventBridge one. */
+function localTaskHandlers(
+  deps: ArchiveStepDeps,
+  recorded: LocalRecord,
+): Record<string, (parameters: unknown) => Promise<unknown>> {
+  const planRun = createPlanRunHandler({ ...deps, metrics: (line) => recorded.metrics.push(line) });
+  const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
+    return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
+  };
+  const { events } = recorded;
+  const recordEvents = async (parameters: unknown) => {
+    const entries = (parameters as { Entries: { Source: string; DetailType: string; Detail: unknown }[] }).Entries;
+    for (const entry of entries) {
+      const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
+      events.push({ source: entry.Source, detailType: entry.DetailType, detail: detail as Record<string, unknown> });
+    }
+    return { Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })), FailedEntryCount: 0 };
+  };
+  return {
+    PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
+      recorded.plan = await planRun(input);
+      return recorded.plan;
+    }),
+    StartJob: lambda(createStartJobHandler(deps)),
+    CheckJob: lambda(createCheckJobHandler(deps)),
+    ArchiveReport: lambda(createArchiveReportHandler(deps)),
+    ...Object.fromEntries(EVENT_TASKS.map((name) => [name, recordEvents])),
+  };
+}
+
 export async function runLocalPipeline(options: LocalRunOptions): Promise<VendorRunResult[]> {
   const vendors = enabledVendors(options.config).filter(([v]) => !options.vendors || options.vendors.includes(v));
   if (options.vendors) {
@@ -138,58 +204,9 @@ async function runVendor(
     >,
   });
 
-  const logger = options.logger ?? new Logger({ serviceName: 'identity-report-archive-local', logLevel: 'WARN' });
-  const now = options.now ?? (() => new Date());
-  const archive = options.config.archive;
-  const limits: ArchiveLimits = {
-    maxDownloadBytes: archive.maxDownloadBytes,
-    maxExtractedBytes: archive.maxExtractedBytes,
-    maxCompressionRatio: archive.maxCompressionRatio,
-    maxEntries: 1_000,
-  };
-  const deps: ArchiveStepDeps = {
-    connector,
-    secrets: staticSecretSource(secrets),
-    env: options.env ?? process.env,
-    logger,
-    now,
-    s3: options.s3.client,
-    bucket: options.s3.bucket,
-    tmpDir: options.tmpDir,
-    limits,
-    softwareVersion: options.softwareVersion ?? 'local',
-  };
-  const events: LocalEvent[] = [];
-  const metrics: string[] = [];
-  let plan: PlanResult | undefined;
-  const planRun = createPlanRunHandler({
-    connector,
-    s3: options.s3.client,
-    bucket: options.s3.bucket,
-    logger,
-    metrics: (line) => metrics.push(line),
-  });
-  const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
-    return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
-  };
-  const recordEvents = async (parameters: unknown) => {
-    const entries = (parameters as { Entries: { Source: string; DetailType: string; Detail: unknown }[] }).Entries;
-    for (const entry of entries) {
-      const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
-      events.push({ source: entry.Source, detailType: entry.DetailType, detail: detail as Record<string, unknown> });
-    }
-    return { Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })), FailedEntryCount: 0 };
-  };
-  const handlers: Record<string, (parameters: unknown) => Promise<unknown>> = {
-    PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
-      plan = await planRun(input);
-      return plan;
-    }),
-    StartJob: lambda(createStartJobHandler(deps)),
-    CheckJob: lambda(createCheckJobHandler(deps)),
-    ArchiveReport: lambda(createArchiveReportHandler(deps)),
-    ...Object.fromEntries(EVENT_TASKS.map((name) => [name, recordEvents])),
-  };
+  const deps = localStepDependencies(vendor, connector, secrets, options);
+  const recorded: LocalRecord = { events: [], metrics: [] };
+  const handlers = localTaskHandlers(deps, recorded);
   const missing = taskStates(definition).filter((name) => !(name in handlers));
   if (missing.length > 0) throw new Error(`no local handler for Task state(s): ${missing.join(', ')}`);
 
@@ -217,7 +234,7 @@ async function runVendor(
           }),
     },
     context: {
-      Execution: { Id: executionId, Name: executionName, Input: input, StartTime: now().toISOString() },
+      Execution: { Id: executionId, Name: executionName, Input: input, StartTime: deps.now().toISOString() },
     } as never,
   });
 
@@ -231,5 +248,6 @@ async function runVendor(
     error = (caught as Error).message;
   }
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
+  const { plan, events, metrics } = recorded;
   return { vendor, executionId, status, error, plan, outcomes, events, metrics, durationMs: Date.now() - started };
 }

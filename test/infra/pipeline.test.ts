@@ -374,7 +374,7 @@ describe('vendor pipeline guards', () => {
       section: pipelineSection,
       archiveBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'archive'),
       archiveKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/example'),
-      limits: { maxDownloadBytes: 1, maxExtractedBytes: 1, maxCompressionRatio: 1 },
+      limits: { maxDownloadBytes: 1, maxExtractedBytes: 1, maxCompressionRatio: 1, maxEntries: 1 },
       eventSource: 'test',
       softwareVersion: '0.0.0-test',
     });

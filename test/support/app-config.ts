@@ -16,6 +16,7 @@ export function testAppConfig(
       maxDownloadBytes: 50_000_000,
       maxExtractedBytes: 50_000_000,
       maxCompressionRatio: 1_000,
+      maxEntries: 1_000,
       accessLogRetentionDays: 1,
       ...archive,
     },
