@@ -13,6 +13,10 @@ import { ArchiveStack } from '../../lib/archive-stack.ts';
 import { type AppConfig, loadConfig } from '../../lib/config.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// The same for apps a test builds itself (`new App(...)`): aws-cdk-lib skips its built-in
+// CloudFormation validation when CDK_VALIDATION is "false" (see testApp() for why).
+process.env.CDK_VALIDATION = 'false';
 export const EXAMPLE_CONFIG = path.join(ROOT, 'config', 'example.json');
 
 // ---------------------------------------------------------------------------------------------
