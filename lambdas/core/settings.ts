@@ -75,11 +75,11 @@ export function checkOneCredentialSource(
 }
 
 /**
- * Lambda sizing of a vendor's pipeline functions (`functions` in its section); read at synth only.
- * Timeouts stay below their Task's TimeoutSeconds in `state-machines/report-pipeline.ts`, so a
- * function that runs out of time fails as a Lambda error the Task can retry or catch: the archive
- * step's bound is Lambda's own 15 minutes, below its Task's 960 s; plan (1 minute) and start/check
- * (2 minutes) keep fixed timeouts for the same reason.
+ * Lambda sizing of a vendor's pipeline functions (`functions` in its section), read by `lib/` at
+ * synth. Plan and start/check keep fixed timeouts there; the archive timeout is capped at Lambda's
+ * own 15 minutes, which keeps it below its Task's TimeoutSeconds (960 s in
+ * `state-machines/report-pipeline.ts`), so a function that runs out of time fails as a Lambda
+ * error the Task can catch.
  */
 export interface FunctionSizing {
   /** `plan-run` */

@@ -1,6 +1,7 @@
 /**
- * Shared by the infrastructure tests: the test configuration (config/example.json), one synth
- * of the stack with the real connector registry, and template helpers.
+ * Shared by the infrastructure tests: the test configuration (config/example.json), the app
+ * every test stack is built in, one synth of the stack with the real connector registry, and
+ * template helpers. Each test file synthesizes once, in its beforeAll.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
