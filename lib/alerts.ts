@@ -25,8 +25,6 @@ import { DATES_AT_RISK, METRICS_NAMESPACE } from '../lambdas/pipeline/metrics.ts
 import { acknowledge } from './nag.ts';
 import { pascalCase } from './naming.ts';
 
-/** Custom metric counting failed reports, per vendor (dimension `Vendor`). */
-
 export interface AlertsProps {
   /** name of the SNS topic that receives every alarm */
   readonly topicName: string;

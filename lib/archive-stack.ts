@@ -65,8 +65,7 @@ export class ArchiveStack extends Stack {
     });
 
     for (const { vendor, section } of vendors) {
-      const label = pascalCase(vendor);
-      const pipeline = new VendorPipeline(this, `${label}Pipeline`, {
+      const pipeline = new VendorPipeline(this, `${pascalCase(vendor)}Pipeline`, {
         vendor,
         section,
         archiveBucket: this.archive.bucket,
@@ -76,11 +75,7 @@ export class ArchiveStack extends Stack {
         softwareVersion: props.softwareVersion,
       });
       this.pipelines.push(pipeline);
-
-      this.alerts.watchStateMachine(`${label}StateMachine`, pipeline.stateMachine);
-      for (const fn of pipeline.functions) this.alerts.watchFunction(`${label}${fn.node.id}`, fn.function);
-      this.alerts.watchVendor(vendor);
-      this.alerts.watchDeadLetterQueue(`${label}Schedule`, pipeline.scheduleDeadLetterQueue);
+      pipeline.addAlarms(this.alerts);
 
       new CfnOutput(this, stateMachineOutputKey(vendor), {
         description: `State machine that archives ${vendor} reports (start it by hand to backfill a date)`,

@@ -132,64 +132,13 @@ export class ReportCatalog extends Construct {
     });
 
     const { tables, queries } = catalogContents(props.vendors);
-    const bucketName = props.archiveBucket.bucketName;
-    for (const table of tables) {
-      this.tables.push(
-        new glue.CfnTable(this, `${pascalCase(table.name)}Table`, {
-          catalogId: stack.account,
-          databaseName: this.database.databaseName,
-          tableInput: {
-            name: table.name,
-            description: table.description,
-            tableType: 'EXTERNAL_TABLE',
-            parameters: {
-              EXTERNAL: 'TRUE',
-              classification: 'json',
-              ...projectionParameters(table, bucketName),
-            },
-            partitionKeys: table.partitionKeys.map((key) => ({ name: key.name, type: 'string', comment: key.comment })),
-            storageDescriptor: {
-              location: `s3://${bucketName}/${table.prefix}`,
-              inputFormat: glue.InputFormat.TEXT.className,
-              outputFormat: glue.OutputFormat.HIVE_IGNORE_KEY_TEXT.className,
-              serdeInfo: {
-                serializationLibrary: glue.SerializationLibrary.OPENX_JSON.className,
-                // a malformed line fails the query instead of being read as a row of nulls
-                parameters: { 'ignore.malformed.json': 'FALSE' },
-              },
-              columns: table.columns.map((column) => ({
-                name: column.name,
-                type: column.glueType,
-                comment: column.comment,
-              })),
-            },
-          },
-        }),
-      );
-    }
+    for (const table of tables) this.tables.push(this.glueTable(table, props.archiveBucket.bucketName));
 
     this.resultsKey = new kms.Key(this, 'ResultsKey', {
       description: 'Encrypts Athena query results of the identity report archive',
       enableKeyRotation: true,
     });
-    this.resultsBucket = new s3.Bucket(this, 'Results', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.resultsKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: props.accessLogsBucket ? 'athena-results/' : undefined,
-      lifecycleRules: [
-        {
-          id: 'ExpireResults',
-          expiration: props.resultsExpiration ?? Duration.days(30),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-    });
+    this.resultsBucket = this.resultsBucketFor(this.resultsKey, props);
 
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,
@@ -220,5 +169,61 @@ export class ReportCatalog extends Construct {
         }),
       );
     }
+  }
+
+  /** One Glue table over the archive, read by column name with partitions projected. */
+  private glueTable(table: TableDefinition, bucketName: string): glue.CfnTable {
+    return new glue.CfnTable(this, `${pascalCase(table.name)}Table`, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.database.databaseName,
+      tableInput: {
+        name: table.name,
+        description: table.description,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'json',
+          ...projectionParameters(table, bucketName),
+        },
+        partitionKeys: table.partitionKeys.map((key) => ({ name: key.name, type: 'string', comment: key.comment })),
+        storageDescriptor: {
+          location: `s3://${bucketName}/${table.prefix}`,
+          inputFormat: glue.InputFormat.TEXT.className,
+          outputFormat: glue.OutputFormat.HIVE_IGNORE_KEY_TEXT.className,
+          serdeInfo: {
+            serializationLibrary: glue.SerializationLibrary.OPENX_JSON.className,
+            // a malformed line fails the query instead of being read as a row of nulls
+            parameters: { 'ignore.malformed.json': 'FALSE' },
+          },
+          columns: table.columns.map((column) => ({
+            name: column.name,
+            type: column.glueType,
+            comment: column.comment,
+          })),
+        },
+      },
+    });
+  }
+
+  /** The workgroup's result location: KMS-encrypted, TLS only, results expire. */
+  private resultsBucketFor(key: kms.IKey, props: ReportCatalogProps): s3.Bucket {
+    return new s3.Bucket(this, 'Results', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsBucket ? 'athena-results/' : undefined,
+      lifecycleRules: [
+        {
+          id: 'ExpireResults',
+          expiration: props.resultsExpiration ?? Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
   }
 }

@@ -74,17 +74,70 @@ export function checkOneCredentialSource(
   }
 }
 
+/**
+ * Lambda sizing of a vendor's pipeline functions (`functions` in its section), read by `lib/` at
+ * synth. Plan and start/check keep fixed timeouts there; the archive timeout is capped at Lambda's
+ * own 15 minutes, which keeps it below its Task's TimeoutSeconds (960 s in
+ * `state-machines/report-pipeline.ts`), so a function that runs out of time fails as a Lambda
+ * error the Task can catch.
+ */
+export interface FunctionSizing {
+  /** `plan-run` */
+  readonly plan: { readonly memoryMb: number };
+  /** `start-job` and `check-job` */
+  readonly poll: { readonly memoryMb: number };
+  /** `archive-report` */
+  readonly archive: { readonly memoryMb: number; readonly timeoutMinutes: number; readonly ephemeralStorageMb: number };
+}
+
+export const DEFAULT_FUNCTION_SIZING: FunctionSizing = {
+  plan: { memoryMb: 256 },
+  poll: { memoryMb: 256 },
+  // one full vCPU (1,769 MB): the archive step is CPU-bound (inflate, hash, sign), not memory-bound;
+  // 10 GB of /tmp for the downloaded report
+  archive: { memoryMb: 1769, timeoutMinutes: 15, ephemeralStorageMb: 10_240 },
+};
+
+/** Lambda's memory range in MB; CPU scales with it. */
+const MemoryMbSchema = z.number().int().min(128).max(10_240);
+
+/** The `functions` block, each field defaulting to `defaults`. */
+export function functionSizingSchema(defaults: FunctionSizing = DEFAULT_FUNCTION_SIZING) {
+  const memory = (fallback: number) => z.object({ memoryMb: MemoryMbSchema.default(fallback) }).strict();
+  return z
+    .object({
+      plan: memory(defaults.plan.memoryMb).default(defaults.plan),
+      poll: memory(defaults.poll.memoryMb).default(defaults.poll),
+      archive: z
+        .object({
+          memoryMb: MemoryMbSchema.default(defaults.archive.memoryMb),
+          // Lambda's limit, and below the ArchiveReport Task's TimeoutSeconds (960)
+          timeoutMinutes: z.number().int().min(1).max(15).default(defaults.archive.timeoutMinutes),
+          // Lambda's range of /tmp
+          ephemeralStorageMb: z.number().int().min(512).max(10_240).default(defaults.archive.ephemeralStorageMb),
+        })
+        .strict()
+        .default(defaults.archive),
+    })
+    .strict()
+    .default(defaults);
+}
+
+export const FunctionSizingSchema = functionSizingSchema();
+
 export interface VendorSectionDefaults {
   /** the vendor's public API base, when there is one */
   readonly baseUrl?: string;
   readonly schedule: string;
   readonly poll: z.infer<typeof PollSchema>;
   readonly maxConcurrency?: number;
+  /** @default DEFAULT_FUNCTION_SIZING */
+  readonly functions?: FunctionSizing;
 }
 
 /**
  * The vendor section: `enabled`, `baseUrl`, `schedule`, `reports`, `downloadHosts`, `poll`,
- * `maxConcurrency`, `tenants`, plus the connector's own settings in `extra`.
+ * `maxConcurrency`, `functions`, `tenants`, plus the connector's own settings in `extra`.
  */
 export function vendorSectionSchema<
   TTenant extends z.ZodObject,
@@ -114,6 +167,7 @@ export function vendorSectionSchema<
         .min(1)
         .max(20)
         .default(options.defaults.maxConcurrency ?? 2),
+      functions: functionSizingSchema(options.defaults.functions),
       tenants: z
         .array(options.tenant.superRefine(checkOneCredentialSource))
         .min(1, 'expected at least one tenant')

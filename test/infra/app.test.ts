@@ -1,12 +1,14 @@
 /**
  * bin/app.ts as `cdk synth` runs it: a bad config ends the app with the formatted message naming
- * the field, exit code 1 and no stack trace.
+ * the field, exit code 1 and no stack trace. One case runs it as its own Node process; the other
+ * imports it here, with `process.exit` and `console.error` stubbed, which costs no second Node
+ * process loading aws-cdk-lib.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT } from './support.ts';
 
 interface Run {
@@ -31,6 +33,33 @@ function runApp(configPath: string): Promise<Run> {
   });
 }
 
+/** What `process.exit` throws in the in-process run, so the app stops where a process would. */
+class Exited extends Error {
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/** Imports bin/app.ts in this process with the CLI's context variable; returns what a process would show. */
+async function importApp(configPath: string): Promise<Run> {
+  vi.resetModules();
+  vi.stubEnv('CDK_CONTEXT_JSON', JSON.stringify({ config: configPath }));
+  vi.spyOn(process, 'exit').mockImplementation((code) => {
+    throw new Exited(code);
+  });
+  const printed: string[] = [];
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    printed.push(args.map(String).join(' '));
+  });
+  const outcome = await import('../../bin/app.ts').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  // anything but our own exit would have been an uncaught error: a stack trace in a real process
+  if (outcome !== undefined && !(outcome instanceof Exited)) throw outcome;
+  return { code: outcome ? Number(outcome.code ?? 0) : 0, stdout: '', stderr: printed.join('\n') };
+}
+
 function writeConfig(content: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-config-'));
   const file = path.join(dir, 'config.json');
@@ -38,7 +67,6 @@ function writeConfig(content: unknown): string {
   return file;
 }
 
-// Both runs start at once: each is a fresh Node process loading aws-cdk-lib.
 const invalid = writeConfig({
   archive: { objectLock: { mode: 'GOVERNANCE', days: 0 } },
   alerts: { topicName: 'has spaces' },
@@ -46,10 +74,14 @@ const invalid = writeConfig({
 });
 const missing = path.join(os.tmpdir(), 'no-such-dir', 'config.json');
 let invalidRun: Run;
-let missingRun: Run;
 
 beforeAll(async () => {
-  [invalidRun, missingRun] = await Promise.all([runApp(invalid), runApp(missing)]);
+  invalidRun = await runApp(invalid);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 afterAll(() => fs.rmSync(path.dirname(invalid), { recursive: true, force: true }));
@@ -63,7 +95,10 @@ describe('bin/app.ts with a bad config', () => {
     expect(invalidRun.stderr).not.toMatch(/^\s+at /m);
   });
 
-  it('says which file it could not read', () => {
+  it('says which file it could not read', async () => {
+    // Act
+    const missingRun = await importApp(missing);
+    // Assess
     expect(missingRun.code).toBe(1);
     expect(missingRun.stderr).toContain(`cannot read config file ${missing}`);
     expect(missingRun.stderr).not.toMatch(/^\s+at /m);

@@ -2,20 +2,26 @@
  * The vendor pipelines: function defaults, the state machine (the shared definition, logs,
  * tracing, timeout), the schedule, and least-privilege grants.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_FUNCTION_SIZING,
+  FunctionSizingSchema,
+  TenantBaseSchema,
+  vendorSectionSchema,
+} from '../../lambdas/core/settings.ts';
 import { HandlerEnvironmentSchema } from '../../lambdas/handlers/env.ts';
 import { enabledVendors } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from '../../lib/outputs.ts';
+import type { ReportFunction } from '../../lib/report-function.ts';
 import { type PipelineSection, PipelineSectionSchema, VendorPipeline } from '../../lib/vendor-pipeline.ts';
 import * as backfill from '../../scripts/backfill/stack.ts';
 import { executionTimeoutSeconds, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 import {
   asArray,
-  cdkJsonContext,
   logicalId,
   type Resources,
   removeOutdir,
@@ -27,6 +33,7 @@ import {
   type Synthesized,
   statementsFor,
   synthExample,
+  testApp,
 } from './support.ts';
 
 let synth: Synthesized;
@@ -358,48 +365,122 @@ describe('least privilege', () => {
   });
 });
 
-describe('vendor pipeline guards', () => {
-  const section = (tenant: Record<string, unknown>): PipelineSection =>
-    PipelineSectionSchema.parse({
-      schedule: 'cron(30 1 * * ? *)',
-      scheduleTimezone: 'UTC',
-      poll: { intervalSeconds: 1, maxAttempts: 1, deadlineMinutes: 1 },
-      reports: ['raw_statistics'],
-      tenants: [{ id: 'a', ...tenant }],
-    });
-  const build = (pipelineSection: PipelineSection) => {
-    const stack = new Stack(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }), 'Guard');
-    const pipeline = new VendorPipeline(stack, 'Pipeline', {
-      vendor: 'openathens',
-      section: pipelineSection,
-      archiveBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'archive'),
-      archiveKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/example'),
-      limits: { maxDownloadBytes: 1, maxExtractedBytes: 1, maxCompressionRatio: 1, maxEntries: 1 },
-      eventSource: 'test',
-      softwareVersion: '0.0.0-test',
-    });
-    return { stack, pipeline };
-  };
+/** A pipeline of its own, in its own stack, for the guard and sizing tests. */
+const guardApps: App[] = [];
+afterAll(() => {
+  for (const app of guardApps) removeOutdir(app);
+});
+const guardSection = (tenant: Record<string, unknown>, fields: Record<string, unknown> = {}): PipelineSection =>
+  PipelineSectionSchema.parse({
+    schedule: 'cron(30 1 * * ? *)',
+    scheduleTimezone: 'UTC',
+    poll: { intervalSeconds: 1, maxAttempts: 1, deadlineMinutes: 1 },
+    reports: ['raw_statistics'],
+    tenants: [{ id: 'a', ...tenant }],
+    ...fields,
+  });
+const buildGuard = (pipelineSection: PipelineSection) => {
+  const app = testApp();
+  guardApps.push(app);
+  const stack = new Stack(app, 'Guard');
+  const pipeline = new VendorPipeline(stack, 'Pipeline', {
+    vendor: 'openathens',
+    section: pipelineSection,
+    archiveBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'archive'),
+    archiveKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/example'),
+    limits: { maxDownloadBytes: 1, maxExtractedBytes: 1, maxCompressionRatio: 1, maxEntries: 1 },
+    eventSource: 'test',
+    softwareVersion: '0.0.0-test',
+  });
+  return { stack, pipeline };
+};
 
+describe('vendor pipeline guards', () => {
   it('refuses inline credentials, which would end up in the state machine definition', () => {
-    expect(() => build(section({ credentials: { apiKey: 'x' } }))).toThrow(
+    expect(() => buildGuard(guardSection({ credentials: { apiKey: 'x' } }))).toThrow(
       /vendors\.openathens\.tenants\[0\]\.credentials: expected no inline credentials/,
     );
   });
 
   it('refuses a tenant without a secret', () => {
-    expect(() => build(section({}))).toThrow(/tenant a: expected secretName/);
+    expect(() => buildGuard(guardSection({}))).toThrow(/tenant a: expected secretName/);
   });
 
   it('grants a secret given as an ARN exactly as given', () => {
     // Prepare
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:oa-AbCdEf';
     // Act
-    const { stack, pipeline } = build(section({ secretName: arn }));
+    const { stack, pipeline } = buildGuard(guardSection({ secretName: arn }));
     // Assess
     const template = Template.fromStack(stack);
     const secrets = statementsFor(roleStatements(template, logicalId(stack, pipeline.startJob.role)), 'secretsmanager');
     expect(renderedResources(secrets)).toEqual([arn]);
+  });
+});
+
+describe('function sizing', () => {
+  const sizeOf = (stack: Stack, fn: ReportFunction) =>
+    resourcesById(Template.fromStack(stack))[logicalId(stack, fn.function)]?.Properties ?? {};
+
+  it("comes from the section's functions block", () => {
+    // Prepare
+    const functions = {
+      plan: { memoryMb: 512 },
+      poll: { memoryMb: 384 },
+      archive: { memoryMb: 3008, timeoutMinutes: 10, ephemeralStorageMb: 2048 },
+    };
+    // Act
+    const { stack, pipeline } = buildGuard(guardSection({ secretName: 'oa' }, { functions }));
+    // Assess
+    expect(sizeOf(stack, pipeline.planRun)).toMatchObject({ MemorySize: 512, Timeout: 60 });
+    for (const fn of [pipeline.startJob, pipeline.checkJob]) {
+      expect(sizeOf(stack, fn)).toMatchObject({ MemorySize: 384, Timeout: 120 });
+    }
+    expect(sizeOf(stack, pipeline.archiveReport)).toMatchObject({
+      MemorySize: 3008,
+      Timeout: 600,
+      EphemeralStorage: { Size: 2048 },
+    });
+  });
+
+  it("defaults to one vCPU, 15 minutes and 10 GB for the archive step, or to the vendor's own defaults", () => {
+    // Prepare
+    const vendorDefaults = {
+      ...DEFAULT_FUNCTION_SIZING,
+      archive: { ...DEFAULT_FUNCTION_SIZING.archive, memoryMb: 3008 },
+    };
+    const schema = vendorSectionSchema({
+      tenant: TenantBaseSchema,
+      reports: ['users'] as const,
+      defaults: {
+        schedule: 'rate(1 day)',
+        poll: { intervalSeconds: 1, maxAttempts: 1, deadlineMinutes: 1 },
+        functions: vendorDefaults,
+      },
+    });
+    const tenants = [{ id: 'a', secretName: 'a' }];
+    // Act
+    const unsized = schema.parse({ baseUrl: 'https://vendor.example', tenants });
+    const partly = schema.parse({
+      baseUrl: 'https://vendor.example',
+      tenants,
+      functions: { archive: { timeoutMinutes: 5 } },
+    });
+    // Assess
+    expect(FunctionSizingSchema.parse(undefined)).toEqual({
+      plan: { memoryMb: 256 },
+      poll: { memoryMb: 256 },
+      archive: { memoryMb: 1769, timeoutMinutes: 15, ephemeralStorageMb: 10_240 },
+    });
+    expect(unsized.functions).toEqual(vendorDefaults);
+    expect(partly.functions.archive).toEqual({ memoryMb: 3008, timeoutMinutes: 5, ephemeralStorageMb: 10_240 });
+  });
+
+  it("refuses an archive timeout over Lambda's 15 minutes, which would also reach its Task's 960 s", () => {
+    // Act
+    const result = FunctionSizingSchema.safeParse({ archive: { timeoutMinutes: 16 } });
+    // Assess
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['archive.timeoutMinutes']);
   });
 });
 

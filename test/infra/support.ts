@@ -1,6 +1,7 @@
 /**
- * Shared by the infrastructure tests: the test configuration (config/example.json), one synth
- * of the stack with the real connector registry, and template helpers.
+ * Shared by the infrastructure tests: the test configuration (config/example.json), the app
+ * every test stack is built in, one synth of the stack with the real connector registry, and
+ * template helpers. Each test file synthesizes once, in its beforeAll.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,10 @@ import { ArchiveStack } from '../../lib/archive-stack.ts';
 import { type AppConfig, loadConfig } from '../../lib/config.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// The same for apps a test builds itself (`new App(...)`): aws-cdk-lib skips its built-in
+// CloudFormation validation when CDK_VALIDATION is "false" (see testApp() for why).
+process.env.CDK_VALIDATION = 'false';
 export const EXAMPLE_CONFIG = path.join(ROOT, 'config', 'example.json');
 
 // ---------------------------------------------------------------------------------------------
@@ -29,18 +34,25 @@ export interface Synthesized extends Built {
 }
 
 /**
- * Builds (does not synthesize) the stack for `config/example.json`, with the feature flags of
- * cdk.json and without bundling the functions (`aws:cdk:bundling-stacks: []`): the template is
- * the same, only the asset contents differ.
+ * An app for a test stack: the feature flags of cdk.json, a cloud assembly in its own temporary
+ * directory, and
+ * - no bundling of the functions (`aws:cdk:bundling-stacks: []`): the template is the same, only
+ *   the asset contents differ;
+ * - no built-in CloudFormation validation: `cdk synth` runs it too, but it only warns, and loading
+ *   its resource specification takes most of a test file's time (about 15 s on first use).
  */
-export function buildExample(): Built {
-  const config = loadConfig(EXAMPLE_CONFIG, 'deploy');
-  const app = new App({
+export function testApp(): App {
+  return new App({
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-')),
-    // `cdk synth` runs it too, but it only warns and costs most of the synth time
     builtinCloudFormationValidation: false,
     context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
   });
+}
+
+/** Builds (does not synthesize) the stack for `config/example.json` in a `testApp()`. */
+export function buildExample(): Built {
+  const config = loadConfig(EXAMPLE_CONFIG, 'deploy');
+  const app = testApp();
   const stack = new ArchiveStack(app, 'IdentityReportArchive', { config, softwareVersion: '0.0.0-test' });
   return { app, stack, config };
 }

@@ -1,0 +1,215 @@
+/**
+ * The four functions of one vendor's pipeline, sized from its config, and every grant they need.
+ *
+ * 1. `plan-run` lists which tenant × report × date items a run covers; it may only list the
+ *    vendor's manifests.
+ * 2. `start-job` and `check-job` talk to the vendor; they may read that vendor's tenant secrets
+ *    and nothing else.
+ * 3. `archive-report` streams the report into the archive (sized by the `functions` config
+ *    block); it may read the same secrets and write only under the vendor's three archive
+ *    prefixes.
+ * 4. All four get the one handler environment (`handlerEnvironment`, as the local runner does).
+ * 5. Each timeout stays below its Task's TimeoutSeconds in `state-machines/report-pipeline.ts`
+ *    (plan 120 s, start/check 300 s, archive 960 s), so a function that runs out of time fails as
+ *    a Lambda error the Task can retry or catch: plan and start/check keep fixed timeouts, and the
+ *    archive step's configured one is capped at 15 minutes by its schema.
+ */
+import { ArnFormat, Duration, Size, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { ArchiveLimits } from '../../lambdas/core/archive/limits.ts';
+import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
+import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
+import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
+import type { PipelineFunction } from '../../state-machines/report-pipeline.ts';
+import { acknowledge, wildcardResourceFinding } from '../nag.ts';
+import { ReportFunction } from '../report-function.ts';
+
+/** A tenant as the functions see it: its id (for messages) and the secret holding its credentials. */
+export interface PipelineTenant {
+  readonly id: string;
+  /** a Secrets Manager secret name or ARN; deployed functions read credentials from nowhere else */
+  readonly secretName?: string;
+}
+
+export interface PipelineFunctionsProps {
+  /** the connector's vendor id (config key, S3 partition value) */
+  readonly vendor: string;
+  /** the tenants whose secrets start, check and archive may read */
+  readonly tenants: readonly PipelineTenant[];
+  readonly archiveBucket: s3.IBucket;
+  /** the key that encrypts the archive */
+  readonly archiveKey: kms.IKey;
+  /** the archive limits the handler environment carries */
+  readonly limits: ArchiveLimits;
+  /** recorded in every manifest */
+  readonly softwareVersion: string;
+  /**
+   * Memory, timeout and /tmp of the functions (the vendor section's `functions` block).
+   * @default DEFAULT_FUNCTION_SIZING
+   */
+  readonly sizing?: FunctionSizing;
+  /**
+   * Retention of the functions' log groups.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class PipelineFunctions extends Construct {
+  public readonly planRun: ReportFunction;
+  public readonly startJob: ReportFunction;
+  public readonly checkJob: ReportFunction;
+  public readonly archiveReport: ReportFunction;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
+    super(scope, id);
+    const { vendor, logRetention } = props;
+    const sizing = props.sizing ?? DEFAULT_FUNCTION_SIZING;
+    const environment = functionEnvironment(props);
+
+    this.planRun = new ReportFunction(this, 'PlanRun', {
+      handler: 'plan-run',
+      description: `${vendor}: plans a run (which tenants, reports and dates are still to archive)`,
+      environment,
+      memorySize: sizing.plan.memoryMb,
+      timeout: Duration.minutes(1),
+      logRetention,
+    });
+    this.startJob = new ReportFunction(this, 'StartJob', {
+      handler: 'start-job',
+      description: `${vendor}: starts a report job`,
+      environment,
+      memorySize: sizing.poll.memoryMb,
+      timeout: Duration.minutes(2),
+      logRetention,
+    });
+    this.checkJob = new ReportFunction(this, 'CheckJob', {
+      handler: 'check-job',
+      description: `${vendor}: checks whether a report job is ready`,
+      environment,
+      memorySize: sizing.poll.memoryMb,
+      timeout: Duration.minutes(2),
+      logRetention,
+    });
+    this.archiveReport = new ReportFunction(this, 'ArchiveReport', {
+      handler: 'archive-report',
+      description: `${vendor}: streams a report into the archive`,
+      environment,
+      memorySize: sizing.archive.memoryMb,
+      timeout: Duration.minutes(sizing.archive.timeoutMinutes),
+      ephemeralStorageSize: Size.mebibytes(sizing.archive.ephemeralStorageMb),
+      logRetention,
+    });
+
+    grantManifestListing(this.planRun, props.archiveBucket, vendor);
+    const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
+    for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
+    grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
+  }
+
+  /** The four functions, in pipeline order. */
+  public get all(): readonly ReportFunction[] {
+    return [this.planRun, this.startJob, this.checkJob, this.archiveReport];
+  }
+
+  /** Each function by the state that invokes it. */
+  public get byState(): Readonly<Record<PipelineFunction, lambda.IFunction>> {
+    return {
+      PlanRun: this.planRun.function,
+      StartJob: this.startJob.function,
+      CheckJob: this.checkJob.function,
+      ArchiveReport: this.archiveReport.function,
+    };
+  }
+}
+
+/** The environment every handler parses at init, built by the same function the local runner uses. */
+function functionEnvironment(props: PipelineFunctionsProps) {
+  return handlerEnvironment({
+    vendor: props.vendor,
+    bucket: props.archiveBucket.bucketName,
+    kmsKeyArn: props.archiveKey.keyArn,
+    limits: props.limits,
+    softwareVersion: props.softwareVersion,
+  });
+}
+
+/** Object keys the archive step writes, one pattern per archive prefix. */
+export function archiveKeyPatterns(vendor: string): string[] {
+  return [DATA_PREFIX, ORIGINALS_PREFIX, MANIFESTS_PREFIX].map((prefix) => `${prefix}/vendor=${vendor}/*`);
+}
+
+/** A tenant's secret ARN: the ARN as given, or the name with Secrets Manager's random suffix. */
+export function tenantSecretArns(stack: Stack, tenants: readonly PipelineTenant[]): string[] {
+  return tenants.map((tenant) => {
+    const name = tenant.secretName;
+    if (name === undefined) {
+      throw new Error(
+        `tenant ${tenant.id}: expected secretName (a Secrets Manager secret); deployed functions read credentials from Secrets Manager only`,
+      );
+    }
+    if (name.startsWith('arn:')) return name;
+    return stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${name}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  });
+}
+
+function grantManifestListing(fn: ReportFunction, bucket: s3.IBucket, vendor: string): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListVendorManifests',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${MANIFESTS_PREFIX}/vendor=${vendor}/*`] } },
+    }),
+  );
+}
+
+function grantSecretReads(fn: ReportFunction, secretArns: string[]): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadTenantSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: secretArns,
+    }),
+  );
+}
+
+function grantArchiveWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string): void {
+  const patterns = archiveKeyPatterns(vendor);
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteVendorArchive',
+      // No delete: nothing completed is ever removed, and under Object Lock a delete would only
+      // add a marker that hides the archived version.
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: patterns.map((pattern) => bucket.arnForObjects(pattern)),
+    }),
+  );
+  for (const pattern of patterns) {
+    acknowledge(
+      fn.role,
+      wildcardResourceFinding(fn, bucket.arnForObjects(pattern)),
+      `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, abort a multipart upload)`,
+    );
+  }
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'EncryptVendorArchive',
+      // SSE-KMS: S3 asks KMS for a data key on PutObject and, to complete a multipart upload,
+      // decrypts it again to read the parts. S3 never calls kms:Encrypt for SSE-KMS.
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
+}
