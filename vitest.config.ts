@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // the local S3 (s3rver) needs it for paged listings: see scripts/local/s3.ts
+    execArgv: ['--openssl-legacy-provider'],
     env: {
       AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
