@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // vitest's default on this 2-core machine is one worker (cores - 1); the test files are
+    // independent (own temp dirs, ports chosen by the OS), so two run at once
+    maxWorkers: 2,
     // the local S3 (s3rver) needs it for paged listings: see scripts/local/s3.ts
     execArgv: ['--openssl-legacy-provider'],
     env: {
