@@ -1,47 +1,10 @@
 /**
- * One logger per function, and the one redaction function every log line and error message goes
- * through.
- *
- * 1. `createLogger` builds the function's Powertools Logger (JSON lines; `POWERTOOLS_LOG_LEVEL`
- *    and the other `POWERTOOLS_*` variables apply as Powertools documents them).
- * 2. `withReportKeys` adds the correlation keys once per unit of work.
- * 3. `redact` and `redactUrl` scrub secrets, credentials in URLs and query strings from any text
- *    that is about to be logged or put in an error.
+ * The one redaction function every log line and error message goes through: `redact` and
+ * `redactUrl` scrub secrets, credentials in URLs and query strings from any text that is about to
+ * be logged or put in an error.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 
 export const REDACTED = '[redacted]';
-
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName });
-}
-
-export interface ReportLogKeys {
-  readonly vendor?: string;
-  readonly tenant?: string;
-  readonly report?: string;
-  readonly date?: string;
-  readonly executionId?: string;
-}
-
-const REPORT_KEY_NAMES = ['vendor', 'tenant', 'report', 'date', 'executionId'] as const;
-
-/**
- * Adds the correlation keys to every following log line of `logger` and returns it. Keys left
- * out are removed, so a warm Lambda never carries the previous invocation's tenant or date.
- */
-export function withReportKeys(logger: Logger, keys: ReportLogKeys): Logger {
-  const present: Record<string, string> = {};
-  const absent: string[] = [];
-  for (const name of REPORT_KEY_NAMES) {
-    const value = keys[name];
-    if (value === undefined) absent.push(name);
-    else present[name] = value;
-  }
-  if (absent.length > 0) logger.removeKeys(absent);
-  logger.appendKeys(present);
-  return logger;
-}
 
 /** `scheme://host[:port]/path`: no userinfo, query string or fragment. */
 export function redactUrl(url: string | URL): string {

@@ -1,3 +1,4 @@
+/** Plain text for the terminal: the tables and byte counts the local commands print. */
 import type { QueryResult } from './catalog.ts';
 
 const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -1,7 +1,15 @@
 /**
  * A local S3 (s3rver) for the local pipeline and the tests. Objects land on disk as
  * `<directory>/<bucket>/<key>._S3rver_object`, which DuckDB reads directly.
+ *
+ * s3rver encrypts the continuation token of a paged ListObjectsV2 (more than 1,000 keys, or
+ * `MaxKeys`) with DES, which OpenSSL 3 keeps in its legacy provider: without
+ * `node --openssl-legacy-provider` such a listing answers 500. The plan step pages the manifests,
+ * so every process that starts s3rver runs with that flag: `npm start` and `npm run bench` (their
+ * package.json scripts) and the vitest workers (vitest.config.ts). `startLocalS3` refuses to start
+ * without it rather than fail on the first long listing.
  */
+import { createCipheriv } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -31,6 +39,7 @@ export function localS3Client(endpoint: string): S3Client {
 }
 
 export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+  assertDesAvailable();
   await mkdir(directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -52,4 +61,14 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       await server.close();
     },
   };
+}
+
+function assertDesAvailable(): void {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch {
+    throw new Error(
+      "the local S3 (s3rver) pages listings with DES, which this Node.js has only with 'node --openssl-legacy-provider'",
+    );
+  }
 }

@@ -24,6 +24,7 @@ import type {
   ReportRequest,
   ReportSource,
 } from '../../lambdas/core/types.ts';
+import { generateReport, toCsv } from '../../simulators/openathens/data.ts';
 import { type Loopback, startLoopback } from './loopback.ts';
 
 export const BUCKET = 'archive';
@@ -385,4 +386,18 @@ export function bulkCsv(rows: number, seed = 1): string {
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The bench's CSV shape, small: quoted commas and quotes, line breaks in fields, non-ASCII, attribute and extra columns. */
+export function openathensCsv(rows: number, options: { bom?: boolean; lineEnding?: '\r\n' | '\n' } = {}): string {
+  const report = generateReport({
+    seed: 3,
+    apiName: 'example.org',
+    organisationId: '123456',
+    date: '2023-06-20',
+    rows,
+    attributes: ['department', 'eduPersonAffiliation'],
+    extraColumns: ['request.referrer'],
+  });
+  return toCsv(report, { bom: options.bom ?? true, lineEnding: options.lineEnding ?? '\r\n' });
 }

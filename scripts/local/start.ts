@@ -1,0 +1,241 @@
+/**
+ * The `npm start` command: reads its command line, starts a local S3 (s3rver) and the built-in
+ * vendor simulators (or, with `--config`, uses the vendors and credentials in that file), runs
+ * each vendor's deployed state machine definition locally, prints what was archived and the
+ * answers to a few auditor queries, and returns the exit code: 0, 1 when a run or a query failed,
+ * 2 for a bad command line or config. scripts/local-run.ts only calls it.
+ */
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { connectorFor, connectors } from '../../lambdas/connectors/index.ts';
+import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
+import { type AppConfig, ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../../lib/config.ts';
+import { type LocalSimulators, startLocalSimulators } from '../../simulators/index.ts';
+import { catalogTables, openArchiveCatalog } from './catalog.ts';
+import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
+import { formatTable } from './format.ts';
+import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
+import { type LocalS3, startLocalS3 } from './s3.ts';
+import { printSummary } from './summary.ts';
+import {
+  type LocalWorkspace,
+  localWorkspace,
+  mergeCatalog,
+  prepareWorkspace,
+  readCatalogIfAny,
+  writeCatalog,
+} from './workspace.ts';
+
+const USAGE = `usage: npm start -- [options]
+
+With no options, runs every vendor against the built-in simulators.
+
+  --config <file>     vendors, tenants, base URLs and credentials to use instead of the simulators
+                      (tenants may give credentials inline or as credentialsEnv)
+  --date <YYYY-MM-DD> the report date to fetch (default: each vendor's choice for today)
+  --vendor <id>       only this vendor (repeatable)
+  --tenant <id>       only this tenant (repeatable)
+  --report <name>     only this report (repeatable)
+  --force             archive again dates that are already archived
+  --fresh             empty the local archive first
+  --fast-waits <ms>   shrink Wait states and retry pauses (for servers with shrunk clocks)
+  --workspace <dir>   where the archive lives (default .local)
+  --verbose           log every step
+`;
+
+type StartOptions = ReturnType<typeof parseStartArgs>['values'];
+
+/** The vendors to run: from `--config`, or the built-in simulators. */
+interface VendorSource {
+  readonly config: AppConfig;
+  readonly fastWaitsMs?: number;
+  readonly simulators?: LocalSimulators;
+}
+
+export async function startCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
+  let options: StartOptions;
+  try {
+    options = checkStartArgs(parseStartArgs(argv).values);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) return usageFailure(error.message, out);
+    throw error;
+  }
+  if (options.help) {
+    out.print(USAGE);
+    return 0;
+  }
+  const started = Date.now();
+  const workspace = localWorkspace(options.workspace);
+  if (options.fresh) rmSync(workspace.root, { recursive: true, force: true });
+  prepareWorkspace(workspace);
+
+  let simulators: LocalSimulators | undefined;
+  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+  try {
+    let source: VendorSource;
+    try {
+      if (options.config) {
+        source = configuredVendors(options, options.config);
+      } else {
+        simulators = await startLocalSimulators({ only: options.vendor });
+        source = simulatedVendors(options, simulators);
+      }
+    } catch (error) {
+      if (error instanceof UsageError) return usageFailure(error.message, out);
+      if (!(error instanceof ConfigValidationError)) throw error;
+      out.printError(error.message);
+      return 2;
+    }
+    const results = await runVendors(options, source, s3, workspace, out);
+    printSummary(results, Date.now() - started, out);
+    const queriesFailed = await answerQueries(results, source.config, workspace, out);
+    out.print(`\nArchive: ${workspace.s3Directory}/${workspace.bucket}`);
+    out.print('More: npm run query -- "SHOW TABLES"');
+    return queriesFailed || results.some((r) => r.status === 'FAILED') ? 1 : 0;
+  } finally {
+    await simulators?.close();
+    await s3.close();
+  }
+}
+
+function parseStartArgs(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string' },
+      date: { type: 'string' },
+      vendor: { type: 'string', multiple: true },
+      tenant: { type: 'string', multiple: true },
+      report: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      fresh: { type: 'boolean' },
+      'fast-waits': { type: 'string' },
+      workspace: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** The checks `parseArgs` cannot make; `--help` skips them. */
+function checkStartArgs(values: StartOptions): StartOptions {
+  if (values.help) return values;
+  if (values.date !== undefined && !isCalendarDate(values.date)) {
+    throw new UsageError(`--date must be a calendar date as YYYY-MM-DD; received "${values.date}"`);
+  }
+  const fastWaits = values['fast-waits'];
+  if (fastWaits !== undefined && !(fastWaits.trim() !== '' && Number(fastWaits) >= 0)) {
+    throw new UsageError(`--fast-waits must be a number of milliseconds; received "${fastWaits}"`);
+  }
+  const known = connectors.map((c) => c.vendor);
+  const unknown = (values.vendor ?? []).filter((v) => !known.includes(v));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown vendor ${unknown.map((v) => `"${v}"`).join(', ')}; expected one of: ${known.join(', ')}`,
+    );
+  }
+  return values;
+}
+
+/** Node's own errors for an unknown option or a missing value (`ERR_PARSE_ARGS_*`). */
+function isParseArgsError(error: unknown): error is Error {
+  return error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
+}
+
+/** A bad command line: one line naming the problem, exit 2, nothing started. */
+function usageFailure(message: string, out: CommandOutput): number {
+  out.printError(`npm start: ${message}`);
+  out.printError('see: npm start -- --help');
+  return 2;
+}
+
+function configuredVendors(options: StartOptions, file: string): VendorSource {
+  const config = loadConfig(file, 'local');
+  const enabled = enabledVendors(config).map(([vendor]) => vendor);
+  const notEnabled = (options.vendor ?? []).filter((v) => !enabled.includes(v));
+  if (notEnabled.length > 0) {
+    throw new UsageError(
+      `vendor ${notEnabled.map((v) => `"${v}"`).join(', ')} is not enabled in ${file}; expected one of: ${enabled.join(', ') || '(none enabled)'}`,
+    );
+  }
+  const fastWaits = options['fast-waits'];
+  return { config, fastWaitsMs: fastWaits === undefined ? undefined : Number(fastWaits) };
+}
+
+function simulatedVendors(options: StartOptions, simulators: LocalSimulators): VendorSource {
+  const config = parseConfig(simulators.config, 'built-in simulators', 'local');
+  const fastWaits = options['fast-waits'];
+  return { config, fastWaitsMs: fastWaits === undefined ? simulators.fastWaitsMs : Number(fastWaits), simulators };
+}
+
+async function runVendors(
+  options: StartOptions,
+  source: VendorSource,
+  s3: LocalS3,
+  workspace: LocalWorkspace,
+  out: CommandOutput,
+): Promise<VendorRunResult[]> {
+  const logger = new Logger({
+    serviceName: 'identity-report-archive-local',
+    logLevel: options.verbose ? 'DEBUG' : 'ERROR',
+  });
+  const scheduledTime = new Date();
+  out.print(
+    `identity-report-archive: local run, scheduled time ${scheduledTime.toISOString()}` +
+      (options.date ? `, report date ${options.date}` : '') +
+      (source.simulators ? ' (built-in simulators)' : ` (${options.config})`),
+  );
+  return runLocalPipeline({
+    config: source.config,
+    scheduledTime,
+    date: options.date,
+    vendors: options.vendor,
+    tenants: options.tenant,
+    reports: options.report,
+    force: options.force,
+    s3,
+    tmpDir: workspace.tmpDir,
+    fastWaitsMs: source.fastWaitsMs,
+    logger,
+  });
+}
+
+/**
+ * Records this run's tables in the workspace (keeping those of earlier runs: their files are still
+ * in the archive) and prints a few auditor queries over the archive. True when one failed.
+ */
+async function answerQueries(
+  results: readonly VendorRunResult[],
+  config: AppConfig,
+  workspace: LocalWorkspace,
+  out: CommandOutput,
+): Promise<boolean> {
+  const tables = mergeCatalog(readCatalogIfAny(workspace), catalogTables(config));
+  writeCatalog(workspace, tables);
+  const catalog = await openArchiveCatalog({ s3Directory: workspace.s3Directory, bucket: workspace.bucket, tables });
+  let failed = false;
+  try {
+    out.print('\nAuditor queries (DuckDB over the archived files; same SQL is saved in Athena):');
+    const queries = [
+      {
+        description: `what was collected when (manifests under ${MANIFESTS_PREFIX}/)`,
+        sql: `SELECT vendor, report, tenant, dt, row_count, substr(completed_at, 1, 19) AS completed_at, substr(originals[1].sha256, 1, 16) AS original_sha256 FROM report_manifests ORDER BY completed_at DESC, vendor, report, tenant LIMIT 12`,
+      },
+      ...results.flatMap((r) => connectorFor(r.vendor).queries.slice(0, 2)),
+    ];
+    for (const query of queries) {
+      out.print(`\n-- ${query.description}`);
+      try {
+        out.print(formatTable(await catalog.query(query.sql), 12));
+      } catch (error) {
+        failed = true;
+        out.print(`query failed: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    catalog.close();
+  }
+  return failed;
+}

@@ -1,0 +1,58 @@
+/**
+ * What `npm start` prints after the run: a table per vendor (archived, already archived, failed,
+ * skipped, rows), a line per failed or skipped report saying why, and the totals.
+ */
+import { REPORT_ARCHIVED, REPORT_FAILED } from '../../state-machines/report-pipeline.ts';
+import type { CommandOutput } from './command.ts';
+import { formatBytes, formatTable } from './format.ts';
+import type { VendorRunResult } from './pipeline.ts';
+
+export function printSummary(results: readonly VendorRunResult[], elapsedMs: number, out: CommandOutput): void {
+  let reports = 0;
+  let rows = 0;
+  let originalBytes = 0;
+  let dataBytes = 0;
+  const table = results.map((r) => {
+    const archived = r.events.filter((e) => e.detailType === REPORT_ARCHIVED);
+    const failures = r.events.filter((e) => e.detailType === REPORT_FAILED);
+    const skipped = r.outcomes.filter((o) => o.outcome === 'SKIPPED');
+    const vendorRows = archived.reduce((sum, e) => sum + Number(e.detail.rowCount ?? 0), 0);
+    const bytes = archived.map((e) => e.detail.bytes as { original: number; data: number });
+    reports += archived.length;
+    rows += vendorRows;
+    originalBytes += bytes.reduce((s, b) => s + b.original, 0);
+    dataBytes += bytes.reduce((s, b) => s + b.data, 0);
+    return {
+      vendor: r.vendor,
+      status: r.status,
+      archived: archived.length,
+      'already archived': r.plan?.alreadyArchived ?? 0,
+      failed: failures.length,
+      skipped: skipped.length,
+      rows: vendorRows,
+      seconds: (r.durationMs / 1000).toFixed(1),
+    };
+  });
+  out.print(formatTable({ columns: Object.keys(table[0] ?? { vendor: '' }), rows: table }, 50));
+  printReasons(results, out);
+  out.print(
+    `\n${reports} reports archived, ${rows} rows, ${formatBytes(originalBytes)} as delivered, ${formatBytes(dataBytes)} as gzip JSON Lines, in ${(elapsedMs / 1000).toFixed(1)} s`,
+  );
+}
+
+/** One line per failed or skipped report, and per vendor whose run failed before any report. */
+function printReasons(results: readonly VendorRunResult[], out: CommandOutput): void {
+  // a failure of the plan step has no tenant, report or date
+  const item = (d: Record<string, unknown>) =>
+    [d.tenant, d.report, d.date].filter((x) => x !== undefined && x !== '').join(' ');
+  for (const r of results) {
+    for (const e of r.events.filter((x) => x.detailType === REPORT_FAILED)) {
+      const what = item(e.detail);
+      out.print(`  ${r.vendor}: ${what ? `${what}: ` : ''}${e.detail.error}: ${e.detail.cause}`);
+    }
+    for (const o of r.outcomes.filter((x) => x.outcome === 'SKIPPED')) {
+      out.print(`  ${r.vendor}: ${item(o.request)}: skipped: ${String(o.reason ?? 'no reason given')}`);
+    }
+    if (r.status === 'FAILED' && r.events.length === 0) out.print(`  ${r.vendor}: ${r.error}`);
+  }
+}
