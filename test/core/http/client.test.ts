@@ -9,8 +9,13 @@ import {
   VendorRequestError,
   VendorThrottledError,
   VendorUnavailableError,
-} from '../../lambdas/core/errors.ts';
-import { createHttpClient, type HttpClientOptions, isAllowedHost, redactUrl } from '../../lambdas/core/http.ts';
+} from '../../../lambdas/core/errors.ts';
+import {
+  createHttpClient,
+  type HttpClientOptions,
+  isAllowedHost,
+  redactUrl,
+} from '../../../lambdas/core/http/index.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, index: number) => void;
 
