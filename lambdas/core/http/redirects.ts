@@ -12,9 +12,9 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADER =
   /^(authorization|proxy-authorization|cookie|x-amz-security-token)$|token|secret|password|api[-_]?key|auth/i;
 
-/** Whether a response asks to be followed: a redirect status with a Location, to a GET. */
-export function isFollowableRedirect(status: number, method: string, location: string | undefined): boolean {
-  return REDIRECT_STATUSES.has(status) && method === 'GET' && location !== undefined;
+/** Whether a response with a Location is followed: a redirect status, to a GET. */
+export function isFollowableRedirect(status: number, method: string): boolean {
+  return REDIRECT_STATUSES.has(status) && method === 'GET';
 }
 
 /** The next hop's URL, relative locations resolved against `from`; undefined when it cannot be parsed. */

@@ -79,7 +79,8 @@ export function decideNext(state: AttemptState, policy: RetryPolicy): Decision {
   }
   const { status, headers } = result;
   if ((status >= 200 && status < 300) || policy.acceptStatus.has(status)) return { kind: 'return' };
-  if (isFollowableRedirect(status, state.method, headers.location)) return redirect(state, status, headers.location);
+  const { location } = headers;
+  if (location !== undefined && isFollowableRedirect(status, state.method)) return redirect(state, status, location);
   if (status === 429) return throttled(state, policy, headers['retry-after'], attempts);
   if (status >= 500) {
     if (canRetry) return retry(`HTTP ${status}`, backoffMs(state.attempt, state.jitter, policy));
@@ -94,7 +95,7 @@ function retry(reason: string, delayMs: number): Decision {
   return { kind: 'retry', delayMs, reason };
 }
 
-function redirect(state: AttemptState, status: number, location = ''): Decision {
+function redirect(state: AttemptState, status: number, location: string): Decision {
   const fail = (message: string): Decision => ({
     kind: 'throw',
     error: 'VendorRequestError',
