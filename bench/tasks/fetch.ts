@@ -12,7 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Spool } from '../../lambdas/core/archive/download.ts';
 import { extractSource } from '../../lambdas/core/archive/extract.ts';
 import { type ArchiveLimits, ExtractBudget } from '../../lambdas/core/archive/limits.ts';
-import { createHttpClient } from '../../lambdas/core/http.ts';
+import { createHttpClient } from '../../lambdas/core/http/index.ts';
 import type { ReportSource } from '../../lambdas/core/types.ts';
 import type { Task } from '../common.ts';
 import type { Outcome, Prepared } from '../worker.ts';

@@ -146,7 +146,7 @@ export interface ConnectorContext<TTenant extends TenantBase, TCredentials, TSet
   readonly baseUrl: string;
   /** the tenant's credentials, parsed with the connector's `credentialsSchema`; cached */
   credentials(): Promise<TCredentials>;
-  readonly http: import('./http.ts').HttpClient;
+  readonly http: import('./http/index.ts').HttpClient;
   readonly logger: import('@aws-lambda-powertools/logger').Logger;
   readonly now: () => Date;
 }

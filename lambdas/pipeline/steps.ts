@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { AnyConnector } from '../connectors/index.ts';
 import { type ArchiveLimits, type ArchiveResult, archiveReport } from '../core/archive/index.ts';
 import { ConfigError, DeadlineExceededError, ReportExpiredError, VendorThrottledError } from '../core/errors.ts';
-import { createHttpClient, type HttpClient } from '../core/http.ts';
+import { createHttpClient, type HttpClient } from '../core/http/index.ts';
 import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
 import type { ConnectorContext, JobResult, JsonObject, ReportRequest } from '../core/types.ts';
 

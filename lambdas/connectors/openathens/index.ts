@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http.ts';
+import type { HttpResponse } from '../../core/http/index.ts';
 import { redact, redactUrl } from '../../core/logging.ts';
 import { TenantBaseSchema, vendorSectionSchema } from '../../core/settings.ts';
 import type {

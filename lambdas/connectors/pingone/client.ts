@@ -21,7 +21,7 @@ import {
   VendorThrottledError,
   VendorUnavailableError,
 } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http.ts';
+import type { HttpResponse } from '../../core/http/index.ts';
 import { redact } from '../../core/logging.ts';
 import type { ConnectorContext, JsonObject } from '../../core/types.ts';
 import {

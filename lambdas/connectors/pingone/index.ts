@@ -23,7 +23,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DeadlineExceededError, MalformedJsonError, VendorRequestError } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http.ts';
+import type { HttpResponse } from '../../core/http/index.ts';
 import type {
   Connector,
   DownloadedBody,

@@ -15,7 +15,7 @@
  *    VendorAuthError (key, role or clock). Every request carries a fresh RS256 JWT.
  */
 import { ConfigError, DisallowedHostError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import { type HttpResponse, parseRetryAfter } from '../../core/http.ts';
+import { type HttpResponse, parseRetryAfter } from '../../core/http/index.ts';
 import { redact } from '../../core/logging.ts';
 import type {
   Connector,

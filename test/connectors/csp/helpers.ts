@@ -8,7 +8,7 @@ import {
   CspSectionSchema,
   type CspTenant,
 } from '../../../lambdas/connectors/csp/settings.ts';
-import { createHttpClient } from '../../../lambdas/core/http.ts';
+import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { ConnectorContext, ReportRequest } from '../../../lambdas/core/types.ts';
 import { type CspSimulator, localVendorSection } from '../../../simulators/csp/server.ts';
 

@@ -9,7 +9,7 @@ import {
   openAthensSettingsSchema,
   openathensConnector,
 } from '../../../lambdas/connectors/openathens/index.ts';
-import { createHttpClient } from '../../../lambdas/core/http.ts';
+import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { FetchResult, JobResult, ReportRequest } from '../../../lambdas/core/types.ts';
 import { localVendorSection, type OpenAthensSimulator } from '../../../simulators/openathens/server.ts';
 

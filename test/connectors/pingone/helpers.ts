@@ -10,7 +10,7 @@ import {
   pingOneSettingsSchema,
   resetPingOneClientState,
 } from '../../../lambdas/connectors/pingone/index.ts';
-import { createHttpClient } from '../../../lambdas/core/http.ts';
+import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { FetchResult, JobResult, ReportRequest } from '../../../lambdas/core/types.ts';
 import {
   localVendorSection,

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { RsaCredentialsSchema } from '../../../lambdas/connectors/rsa/auth.ts';
 import type { RsaCredentials, RsaSection, RsaTenant } from '../../../lambdas/connectors/rsa/index.ts';
 import { RsaSettingsSchema } from '../../../lambdas/connectors/rsa/settings.ts';
-import { createHttpClient } from '../../../lambdas/core/http.ts';
+import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { ConnectorContext, FetchResult, JsonObject, ReportRequest } from '../../../lambdas/core/types.ts';
 import { localVendorSection, type RsaSimulator } from '../../../simulators/rsa/server.ts';
 
