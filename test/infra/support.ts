@@ -29,12 +29,12 @@ export interface Synthesized extends Built {
 }
 
 /**
- * Builds (does not synthesize) the stack for `config/example.json`, with the feature flags of
- * cdk.json and without bundling the functions (`aws:cdk:bundling-stacks: []`): the template is
- * the same, only the asset contents differ.
+ * Builds (does not synthesize) the stack for `config/example.json` (or another config), with the
+ * feature flags of cdk.json and without bundling the functions (`aws:cdk:bundling-stacks: []`):
+ * the template is the same, only the asset contents differ.
  */
-export function buildExample(): Built {
-  const config = loadConfig(EXAMPLE_CONFIG, 'deploy');
+export function buildExample(configPath = EXAMPLE_CONFIG): Built {
+  const config = loadConfig(configPath, 'deploy');
   const app = new App({
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-')),
     // `cdk synth` runs it too, but it only warns and costs most of the synth time
@@ -50,8 +50,8 @@ export function removeOutdir(app: App | undefined): void {
   if (app) fs.rmSync(app.outdir, { recursive: true, force: true });
 }
 
-export function synthExample(): Synthesized {
-  const built = buildExample();
+export function synthExample(configPath = EXAMPLE_CONFIG): Synthesized {
+  const built = buildExample(configPath);
   return { ...built, template: Template.fromStack(built.stack) };
 }
 
