@@ -12,7 +12,7 @@
  * 3. Lifecycle rules move objects to colder storage classes, keep superseded versions (re-runs)
  *    until their lock has surely ended, and abort multipart uploads a failed run left behind.
  * 4. Server access logs go to a separate log bucket (SSE-S3: S3 cannot deliver access logs to an
- *    SSE-KMS bucket; no Object Lock: S3 refuses a locked bucket as a log destination), itself
+ *    SSE-KMS bucket; no Object Lock: S3 does not accept a locked bucket as a log destination), itself
  *    private, TLS-only and versioned, with its own retention.
  * 5. Both bucket policies deny bypassing retention, deleting versions and changing Object Lock or
  *    lifecycle to all but the deploying role and break-glass.
@@ -183,6 +183,10 @@ export class ArchiveBucket extends Construct {
   private checkRetention(props: ArchiveBucketProps): void {
     const weak = props.objectLockMode !== 'COMPLIANCE' || props.objectLockDays < MIN_STRONG_RETENTION_DAYS;
     const destroy = props.removalPolicy === RemovalPolicy.DESTROY;
+    if (destroy && props.objectLockMode === 'COMPLIANCE') {
+      // the buckets could not be emptied, and the key would be deleted under locked versions
+      throw new Error(`${this.node.path}: removal policy DESTROY needs GOVERNANCE mode; received COMPLIANCE`);
+    }
     if (!weak && !destroy) return;
     const what = `Object Lock ${props.objectLockMode} for ${props.objectLockDays} days${destroy ? ', removal policy DESTROY' : ''}`;
     if (props.allowWeakRetention !== true) {

@@ -23,6 +23,14 @@ interface RetentionSettings {
 /** GOVERNANCE, a short retention or a destroyable archive only with the explicit opt-in. */
 function refineRetention(archive: RetentionSettings, ctx: z.RefinementCtx): void {
   const { mode, days, allowWeakRetention } = archive.objectLock;
+  if (archive.removalPolicy === 'destroy' && mode === 'COMPLIANCE') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['removalPolicy'],
+      message:
+        'expected retain with COMPLIANCE (its versions outlive the stack, and a deleted key would leave them unreadable); received destroy',
+    });
+  }
   if (allowWeakRetention) return;
   const optIn = 'or set archive.objectLock.allowWeakRetention: true for a stack whose archive may be lost';
   if (mode !== 'COMPLIANCE') {

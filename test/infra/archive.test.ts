@@ -4,7 +4,7 @@
  * throwaway profile, and the Glue / Athena side built from the connectors.
  */
 import * as path from 'node:path';
-import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorFor } from '../../lambdas/connectors/index.ts';
@@ -354,6 +354,16 @@ describe('retention: compliance-grade by default', () => {
     expect(refusal(minimalConfig({ removalPolicy: 'destroy' }))).toMatch(
       /archive\.removalPolicy: expected retain .*allowWeakRetention.*; received destroy/,
     );
+  });
+
+  it('never destroys a COMPLIANCE archive with the stack, opt-in or not', () => {
+    const archive = { objectLock: { mode: 'COMPLIANCE', allowWeakRetention: true }, removalPolicy: 'destroy' };
+    expect(refusal(minimalConfig(archive))).toMatch(
+      /archive\.removalPolicy: expected retain with COMPLIANCE .*; received destroy/,
+    );
+    expect(() =>
+      archiveIn(newStack('Doomed'), { removalPolicy: RemovalPolicy.DESTROY, allowWeakRetention: true }),
+    ).toThrow(/DESTROY needs GOVERNANCE/);
   });
 
   it('accepts them with the opt-in', () => {
