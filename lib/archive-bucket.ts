@@ -10,7 +10,8 @@
  *    years by default; anything weaker only by explicit opt-in, with a synth warning), so an
  *    archived report cannot be altered or deleted before its retention ends.
  * 3. Lifecycle rules move objects to colder storage classes, keep superseded versions (re-runs)
- *    until their lock has surely ended, and abort multipart uploads a failed run left behind.
+ *    until their lock has surely ended, and abort multipart uploads a failed run left behind. An
+ *    optional disposition expires reports once their retention has ended (off by default).
  * 4. Server access logs go to a separate log bucket (SSE-S3: S3 cannot deliver access logs to an
  *    SSE-KMS bucket; no Object Lock: S3 does not accept a locked bucket as a log destination), itself
  *    private, TLS-only and versioned, with its own retention.
@@ -72,6 +73,13 @@ export interface ArchiveBucketProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Disposition: days after creation when a report's current version expires (S3 then keeps it
+   * as a noncurrent version for `noncurrentVersionExpiration`, and removes it). At least
+   * `objectLockDays`: a locked version cannot expire.
+   * @default - current versions never expire: the archive keeps every report
+   */
+  readonly disposeAfterDays?: number;
   /** days after creation to move objects to S3 Standard-IA */
   readonly infrequentAccessDays: number;
   /** days after creation to move objects to S3 Glacier Instant Retrieval */
@@ -183,6 +191,11 @@ export class ArchiveBucket extends Construct {
   private checkRetention(props: ArchiveBucketProps): void {
     const weak = props.objectLockMode !== 'COMPLIANCE' || props.objectLockDays < MIN_STRONG_RETENTION_DAYS;
     const destroy = props.removalPolicy === RemovalPolicy.DESTROY;
+    if (props.disposeAfterDays !== undefined && props.disposeAfterDays < props.objectLockDays) {
+      throw new Error(
+        `${this.node.path}: disposeAfterDays must be at least objectLockDays (${props.objectLockDays}); received ${props.disposeAfterDays}`,
+      );
+    }
     if (destroy && props.objectLockMode === 'COMPLIANCE') {
       // the buckets could not be emptied, and the key would be deleted under locked versions
       throw new Error(`${this.node.path}: removal policy DESTROY needs GOVERNANCE mode; received COMPLIANCE`);
@@ -222,7 +235,7 @@ function autoDeleteRoleArn(scope: Construct): string {
   return provider.roleArn;
 }
 
-/** Colder storage, superseded versions kept as long as their lock, multipart clean-up. */
+/** Colder storage, superseded versions kept as long as their lock, optional disposition, multipart clean-up. */
 function archiveLifecycleRules(props: ArchiveBucketProps, retention: Duration): s3.LifecycleRule[] {
   const noncurrentExpiration = props.noncurrentVersionExpiration ?? retention;
   // S3 refuses a noncurrent transition that is not earlier than the noncurrent expiration.
@@ -246,9 +259,14 @@ function archiveLifecycleRules(props: ArchiveBucketProps, retention: Duration): 
       transitionAfter: Duration.days(props.deepArchiveDays),
     });
   }
+  const disposition: s3.LifecycleRule[] =
+    props.disposeAfterDays === undefined
+      ? []
+      : [{ id: 'Disposition', expiration: Duration.days(props.disposeAfterDays) }];
   return [
     { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
     { id: 'ColderStorage', transitions },
+    ...disposition,
     {
       id: 'SupersededVersions',
       noncurrentVersionTransitions: noncurrentTransitions,

@@ -40,6 +40,7 @@ export class ArchiveStack extends Stack {
       objectLockMode: settings.objectLock.mode,
       objectLockDays: settings.objectLock.days,
       allowWeakRetention: settings.objectLock.allowWeakRetention,
+      disposeAfterDays: settings.objectLock.disposeAfterDays,
       breakGlassPrincipalArn: settings.breakGlassPrincipalArn,
       deployRoleArn: settings.deployRoleArn,
       removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

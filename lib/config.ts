@@ -68,6 +68,8 @@ export const ArchiveSettingsSchema = z
         days: z.number().int().min(1).max(36_500).default(2_557),
         /** accept GOVERNANCE or fewer than 365 days (a throwaway or test stack) */
         allowWeakRetention: z.boolean().default(false),
+        /** disposition: days after creation when a version expires (default: never) */
+        disposeAfterDays: z.number().int().min(1).max(36_500).optional(),
       })
       .strict()
       .default({ mode: 'COMPLIANCE', days: 2_557, allowWeakRetention: false }),
@@ -113,6 +115,16 @@ export const ArchiveSettingsSchema = z
   .superRefine((archive, ctx) => {
     refineRetention(archive, ctx);
     const t = archive.transitions;
+    const dispose = archive.objectLock.disposeAfterDays;
+    // a version cannot expire while locked, and S3 wants expiry after the last transition
+    const earliest = Math.max(archive.objectLock.days, t.deepArchiveDays ?? t.glacierInstantRetrievalDays + 1);
+    if (dispose !== undefined && dispose < earliest) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objectLock', 'disposeAfterDays'],
+        message: `expected at least ${earliest} (the retention, and after the last storage transition); received ${dispose}`,
+      });
+    }
     if (t.glacierInstantRetrievalDays <= t.infrequentAccessDays) {
       ctx.addIssue({
         code: 'custom',

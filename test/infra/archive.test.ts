@@ -307,7 +307,8 @@ const strongBucket: ArchiveBucketProps = {
 
 function archiveIn(stack: Stack, props: Partial<ArchiveBucketProps> = {}) {
   const archive = new ArchiveBucket(stack, 'Archive', { ...strongBucket, ...props });
-  return { archive, template: Template.fromStack(stack), resources: resourcesById(Template.fromStack(stack)) };
+  const template = Template.fromStack(stack);
+  return { archive, template, resources: resourcesById(template) };
 }
 
 const newStack = (id: string, synthesizer?: DefaultStackSynthesizer) =>
@@ -388,6 +389,23 @@ describe('retention: compliance-grade by default', () => {
     expect(
       Annotations.fromStack(stack).findWarning('/OptedIn/Archive', Match.stringLikeRegexp('GOVERNANCE for 30 days')),
     ).toHaveLength(1);
+  });
+});
+
+describe('disposition (optional)', () => {
+  it('expires current versions once their retention has ended, when configured', () => {
+    const stack = newStack('Disposition');
+    const { archive, resources: r } = archiveIn(stack, { disposeAfterDays: 2600 });
+    const lifecycle = r[logicalId(stack, archive.bucket)]?.Properties.LifecycleConfiguration;
+    const rules = (lifecycle as { Rules: unknown[] } | undefined)?.Rules;
+    expect(rules).toContainEqual({ Id: 'Disposition', Status: 'Enabled', ExpirationInDays: 2600 });
+  });
+
+  it('is refused before the retention ends', () => {
+    expect(refusal(minimalConfig({ objectLock: { mode: 'COMPLIANCE', disposeAfterDays: 2000 } }))).toContain(
+      'archive.objectLock.disposeAfterDays: expected at least 2557',
+    );
+    expect(() => archiveIn(newStack('Early'), { disposeAfterDays: 2000 })).toThrow(/disposeAfterDays/);
   });
 });
 
