@@ -133,25 +133,7 @@ export class ArchiveBucket extends Construct {
       this.key.addToResourcePolicy(statement);
     }
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy,
-      autoDeleteObjects: destroy,
-      lifecycleRules: [
-        {
-          id: 'ExpireAccessLogs',
-          expiration: Duration.days(props.accessLogRetentionDays),
-          // a log object that was overwritten or deleted stays recoverable for 90 days
-          noncurrentVersionExpiration: Duration.days(90),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-    });
+    this.accessLogsBucket = this.createAccessLogsBucket(props.accessLogRetentionDays, removalPolicy);
 
     const retention = Duration.days(props.objectLockDays);
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -187,7 +169,30 @@ export class ArchiveBucket extends Construct {
     }
   }
 
-  /** Weak retention only with the opt-in, and never silently. */
+  /** SSE-S3, versioned, no Object Lock (S3 does not deliver access logs to a locked bucket). */
+  private createAccessLogsBucket(retentionDays: number, removalPolicy: RemovalPolicy): s3.Bucket {
+    return new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+      lifecycleRules: [
+        {
+          id: 'ExpireAccessLogs',
+          expiration: Duration.days(retentionDays),
+          // a log object that was overwritten or deleted stays recoverable for 90 days
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+  }
+
+  /** Weak retention only with the opt-in, and never silently; no disposition while locked. */
   private checkRetention(props: ArchiveBucketProps): void {
     const weak = props.objectLockMode !== 'COMPLIANCE' || props.objectLockDays < MIN_STRONG_RETENTION_DAYS;
     const destroy = props.removalPolicy === RemovalPolicy.DESTROY;
