@@ -9,21 +9,29 @@
  * 4. Per vendor: `DatesAtRisk` (dates about to age out of the vendor's history, published by the
  *    plan step). A failed report fails its run, so ExecutionsFailed covers it.
  * 5. Per schedule: a message in its dead-letter queue, i.e. a run that was never started.
+ * 6. Per protected KMS key: an EventBridge rule on the CloudTrail records of ScheduleKeyDeletion,
+ *    DisableKey and PutKeyPolicy for that key publishes to the topic at once. It needs a
+ *    CloudTrail trail that records management events (EventBridge gets no API calls without one).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DATES_AT_RISK, METRICS_NAMESPACE } from '../lambdas/pipeline/metrics.ts';
 import { acknowledge } from './nag.ts';
 import { pascalCase } from './naming.ts';
+
+/** The KMS API calls on a protected key that alert at once. */
+export const WATCHED_KEY_CALLS = ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'] as const;
 
 export interface AlertsProps {
   /** name of the SNS topic that receives every alarm */
@@ -121,6 +129,45 @@ export class Alerts extends Construct {
       queue.metricApproximateNumberOfMessagesVisible({ period: this.period, statistic: cloudwatch.Stats.MAXIMUM }),
       `${label}: messages are waiting in the dead-letter queue`,
     );
+  }
+
+  /**
+   * A deletion scheduled, a disable or a policy change of `key`, from CloudTrail's management
+   * events: the moment it happens, not a metric period later.
+   */
+  public watchKey(label: string, key: kms.IKey): events.Rule {
+    const deadLetterQueue = new sqs.Queue(this, `${label}ChangedDeadLetterQueue`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const deadLetterReason =
+      'this queue is the dead-letter queue of the key-change rule target (a notification EventBridge could not deliver to the alert topic after its retries); a message in it raises an alarm';
+    acknowledge(deadLetterQueue, 'AwsSolutions-SQS3', deadLetterReason);
+    acknowledge(deadLetterQueue, 'Serverless-SQSRedrivePolicy', deadLetterReason);
+    this.watchDeadLetterQueue(`${label}Changed`, deadLetterQueue);
+    const eventName = events.EventField.fromPath('$.detail.eventName');
+    const caller = events.EventField.fromPath('$.detail.userIdentity.arn');
+    return new events.Rule(this, `${label}Changed`, {
+      description: `${label}: the key was scheduled for deletion, disabled or its policy changed`,
+      eventPattern: {
+        source: ['aws.kms'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          eventName: [...WATCHED_KEY_CALLS],
+          resources: { ARN: [key.keyArn] },
+        },
+      },
+      targets: [
+        // the target also lets events.amazonaws.com use the topic's key, as CloudWatch may above
+        new targets.SnsTopic(this.topic, {
+          message: events.RuleTargetInput.fromText(`${label}: ${eventName} on ${key.keyArn} by ${caller}`),
+          deadLetterQueue,
+          retryAttempts: 10,
+        }),
+      ],
+    });
   }
 
   /** At least one in one period: alarm. No data (nothing happened): not an alarm. */

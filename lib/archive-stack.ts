@@ -7,7 +7,7 @@
  * 4. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { connectorFor } from '../lambdas/connectors/index.ts';
 import { Alerts } from './alerts.ts';
@@ -39,6 +39,11 @@ export class ArchiveStack extends Stack {
     this.archive = new ArchiveBucket(this, 'Archive', {
       objectLockMode: settings.objectLock.mode,
       objectLockDays: settings.objectLock.days,
+      allowWeakRetention: settings.objectLock.allowWeakRetention,
+      disposeAfterDays: settings.objectLock.disposeAfterDays,
+      breakGlassPrincipalArn: settings.breakGlassPrincipalArn,
+      deployRoleArn: settings.deployRoleArn,
+      removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       infrequentAccessDays: settings.transitions.infrequentAccessDays,
       glacierInstantRetrievalDays: settings.transitions.glacierInstantRetrievalDays,
       deepArchiveDays: settings.transitions.deepArchiveDays,
@@ -46,6 +51,7 @@ export class ArchiveStack extends Stack {
     });
 
     this.alerts = new Alerts(this, 'Alerts', { topicName: config.alerts.topicName, emails: config.alerts.emails });
+    this.alerts.watchKey('ArchiveKey', this.archive.key);
 
     const vendors = enabledVendors(config).map(([vendor, raw]) => {
       const section = PipelineSectionSchema.parse(raw);

@@ -8,16 +8,83 @@ import { connectors } from '../lambdas/connectors/index.ts';
 
 const GiB = 1024 ** 3;
 
+/** An IAM role or user ARN, as `aws:PrincipalArn` names it (an assumed role by its role ARN). */
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
+const IAM_PRINCIPAL_ARN_MESSAGE = 'expected an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/BreakGlass';
+
+/** Fewer days than this is weak retention for evidence (a year). */
+export const MIN_STRONG_RETENTION_DAYS = 365;
+
+interface RetentionSettings {
+  readonly objectLock: { readonly mode: string; readonly days: number; readonly allowWeakRetention: boolean };
+  readonly removalPolicy: string;
+}
+
+/** GOVERNANCE, a short retention or a destroyable archive only with the explicit opt-in. */
+function refineRetention(archive: RetentionSettings, ctx: z.RefinementCtx): void {
+  const { mode, days, allowWeakRetention } = archive.objectLock;
+  if (archive.removalPolicy === 'destroy' && mode === 'COMPLIANCE') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['removalPolicy'],
+      message:
+        'expected retain with COMPLIANCE (its versions outlive the stack, and a deleted key would leave them unreadable); received destroy',
+    });
+  }
+  if (allowWeakRetention) return;
+  const optIn = 'or set archive.objectLock.allowWeakRetention: true for a stack whose archive may be lost';
+  if (mode !== 'COMPLIANCE') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['objectLock', 'mode'],
+      message: `expected COMPLIANCE (GOVERNANCE lets anyone with s3:BypassGovernanceRetention delete evidence), ${optIn}; received ${mode}`,
+    });
+  }
+  if (days < MIN_STRONG_RETENTION_DAYS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['objectLock', 'days'],
+      message: `expected at least ${MIN_STRONG_RETENTION_DAYS}, ${optIn}; received ${days}`,
+    });
+  }
+  if (archive.removalPolicy === 'destroy') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['removalPolicy'],
+      message: `expected retain (destroy deletes the archive and its key with the stack), ${optIn}; received destroy`,
+    });
+  }
+}
+
 export const ArchiveSettingsSchema = z
   .object({
-    /** S3 Object Lock default retention for every object written to the archive */
+    /**
+     * S3 Object Lock default retention for every object written to the archive. COMPLIANCE for
+     * seven years by default; GOVERNANCE or under a year only with `allowWeakRetention`.
+     */
     objectLock: z
       .object({
-        mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('COMPLIANCE'),
         days: z.number().int().min(1).max(36_500).default(2_557),
+        /** accept GOVERNANCE or fewer than 365 days (a throwaway or test stack) */
+        allowWeakRetention: z.boolean().default(false),
+        /** disposition: days after creation when a version expires (default: never) */
+        disposeAfterDays: z.number().int().min(1).max(36_500).optional(),
       })
       .strict()
-      .default({ mode: 'GOVERNANCE', days: 2_557 }),
+      .default({ mode: 'COMPLIANCE', days: 2_557, allowWeakRetention: false }),
+    /**
+     * The one principal that may disable or schedule the deletion of the archive key, and that may
+     * (besides the deploying role) change its key policy and bypass the bucket's denies.
+     */
+    breakGlassPrincipalArn: z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE).optional(),
+    /** the role CloudFormation deploys with (default: the CDK bootstrap's execution role) */
+    deployRoleArn: z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE).optional(),
+    /**
+     * What a stack delete does to the archive buckets and key: `retain` them (the default), or
+     * `destroy` them (a throwaway stack; needs `objectLock.allowWeakRetention`).
+     */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     /** lifecycle: days after creation to move objects to colder storage classes */
     transitions: z
       .object({
@@ -48,7 +115,18 @@ export const ArchiveSettingsSchema = z
   })
   .strict()
   .superRefine((archive, ctx) => {
+    refineRetention(archive, ctx);
     const t = archive.transitions;
+    const dispose = archive.objectLock.disposeAfterDays;
+    // a version cannot expire while locked, and S3 wants expiry after the last transition
+    const earliest = Math.max(archive.objectLock.days, t.deepArchiveDays ?? t.glacierInstantRetrievalDays + 1);
+    if (dispose !== undefined && dispose < earliest) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objectLock', 'disposeAfterDays'],
+        message: `expected at least ${earliest} (the retention, and after the last storage transition); received ${dispose}`,
+      });
+    }
     if (t.glacierInstantRetrievalDays <= t.infrequentAccessDays) {
       ctx.addIssue({
         code: 'custom',
@@ -166,15 +244,28 @@ export function formatIssues(source: string, error: z.ZodError, schema: z.ZodTyp
 
 export type ConfigMode = 'deploy' | 'local';
 
+/** `archive.objectLock.mode` as written in the raw config, before defaults. */
+function objectLockModeOf(raw: unknown): unknown {
+  const archive = (raw as { archive?: { objectLock?: { mode?: unknown } } } | null)?.archive;
+  return archive?.objectLock?.mode;
+}
+
 /**
  * Parses a config object. `deploy` refuses inline credentials and environment-variable
- * credentials: a deployment reads every credential from Secrets Manager.
+ * credentials (a deployment reads every credential from Secrets Manager), and a config that does
+ * not name its Object Lock mode.
  */
 export function parseConfig(raw: unknown, source: string, mode: ConfigMode): AppConfig {
   const result = AppConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigValidationError(formatIssues(source, result.error));
   const config = result.data;
   const problems: string[] = [];
+  // a deployment names its retention mode, so a change of the default never flips a live archive
+  if (mode === 'deploy' && objectLockModeOf(raw) === undefined) {
+    problems.push(
+      '  - archive.objectLock.mode: expected COMPLIANCE or GOVERNANCE, named in a deploy config (the default may change; a deployed archive must not)',
+    );
+  }
   const vendors = config.vendors as Record<
     string,
     { enabled: boolean; tenants: Record<string, unknown>[] } | undefined

@@ -1,23 +1,30 @@
 /**
  * The archive bucket and the catalog: encryption, public access, TLS, versioning, Object Lock,
- * lifecycle, access logs, EventBridge, and the Glue / Athena side built from the connectors.
+ * lifecycle, access logs, EventBridge, the denies that protect the evidence and its key, the
+ * throwaway profile, and the Glue / Athena side built from the connectors.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as path from 'node:path';
+import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorFor } from '../../lambdas/connectors/index.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
-import { ArchiveBucket } from '../../lib/archive-bucket.ts';
-import { enabledVendors } from '../../lib/config.ts';
+import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
+import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
+import { BUCKET_GUARDED_ACTIONS, KEY_BREAK_GLASS_ACTIONS } from '../../lib/archive-protection.ts';
+import { enabledVendors, parseConfig } from '../../lib/config.ts';
 import {
+  asArray,
   cdkJsonContext,
   documentStatements,
   logicalId,
   type Resources,
+  ROOT,
   removeOutdir,
   render,
   resourcesById,
   resourcesOf,
+  type Statement,
   type Synthesized,
   synthExample,
 } from './support.ts';
@@ -249,6 +256,7 @@ describe('archive bucket options', () => {
     new ArchiveBucket(stack, 'Archive', {
       objectLockMode: 'GOVERNANCE',
       objectLockDays: 7,
+      allowWeakRetention: true,
       infrequentAccessDays: 30,
       glacierInstantRetrievalDays: 90,
       accessLogRetentionDays: 30,
@@ -264,6 +272,294 @@ describe('archive bucket options', () => {
         ]),
       },
     });
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+// Retention and the key
+
+/** The CDK bootstrap's CloudFormation execution role, as the default synthesizer names it. */
+const bootstrapExecRole = (qualifier: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-${qualifier}-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}`,
+});
+const BOOTSTRAP_EXEC_ROLE = bootstrapExecRole('hnb659fds');
+const BREAK_GLASS = 'arn:aws:iam::123456789012:role/BreakGlass';
+const DEPLOYER = 'arn:aws:iam::123456789012:role/Deployer';
+
+const minimalConfig = (archive: unknown) => ({ alerts: { topicName: 'a' }, archive, vendors: {} });
+
+function refusal(raw: unknown, mode: 'deploy' | 'local' = 'local'): string {
+  try {
+    parseConfig(raw, 'my-config.json', mode);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const strongBucket: ArchiveBucketProps = {
+  objectLockMode: 'COMPLIANCE',
+  objectLockDays: 2557,
+  infrequentAccessDays: 90,
+  glacierInstantRetrievalDays: 365,
+  accessLogRetentionDays: 365,
+};
+
+function archiveIn(stack: Stack, props: Partial<ArchiveBucketProps> = {}) {
+  const archive = new ArchiveBucket(stack, 'Archive', { ...strongBucket, ...props });
+  const template = Template.fromStack(stack);
+  return { archive, template, resources: resourcesById(template) };
+}
+
+const newStack = (id: string, synthesizer?: DefaultStackSynthesizer) =>
+  new Stack(new App({ context: cdkJsonContext() }), id, { synthesizer });
+
+/** The Deny statements of a policy document that name `action`. */
+const deniesOf = (document: unknown, action: string): Statement[] =>
+  documentStatements(document).filter((s) => s.Effect === 'Deny' && asArray(s.Action).includes(action));
+
+/** The bucket policy document of the bucket with logical id `bucketId`. */
+function bucketPolicyOf(template: Template, bucketId: string): unknown {
+  const found = resourcesOf(template, 'AWS::S3::BucketPolicy').filter(
+    ([, p]) => render(p.Properties.Bucket) === `<${bucketId}>`,
+  );
+  expect(found, `bucket policy of ${bucketId}`).toHaveLength(1);
+  return found[0]?.[1].Properties.PolicyDocument;
+}
+
+const exemptOf = (statement: Statement | undefined) => statement?.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+
+describe('retention: compliance-grade by default', () => {
+  it('defaults to COMPLIANCE for 2,557 days, and the example config deploys exactly that', () => {
+    expect(parseConfig(minimalConfig(undefined), 'my-config.json', 'local').archive.objectLock).toEqual({
+      mode: 'COMPLIANCE',
+      days: 2557,
+      allowWeakRetention: false,
+    });
+    expect(props(archiveBucketId).ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
+    });
+    expect(Annotations.fromStack(synth.stack).findWarning('*', Match.stringLikeRegexp('allowWeakRetention'))).toEqual(
+      [],
+    );
+  });
+
+  it('refuses GOVERNANCE, a retention under a year or a destroyable archive without the opt-in, naming the field', () => {
+    expect(refusal(minimalConfig({ objectLock: { mode: 'GOVERNANCE' } }))).toMatch(
+      /archive\.objectLock\.mode: expected COMPLIANCE .*archive\.objectLock\.allowWeakRetention: true.*; received GOVERNANCE/,
+    );
+    expect(refusal(minimalConfig({ objectLock: { mode: 'COMPLIANCE', days: 364 } }))).toMatch(
+      /archive\.objectLock\.days: expected at least 365, .*allowWeakRetention.*; received 364/,
+    );
+    expect(refusal(minimalConfig({ removalPolicy: 'destroy' }))).toMatch(
+      /archive\.removalPolicy: expected retain .*allowWeakRetention.*; received destroy/,
+    );
+  });
+
+  it('never destroys a COMPLIANCE archive with the stack, opt-in or not', () => {
+    const archive = { objectLock: { mode: 'COMPLIANCE', allowWeakRetention: true }, removalPolicy: 'destroy' };
+    expect(refusal(minimalConfig(archive))).toMatch(
+      /archive\.removalPolicy: expected retain with COMPLIANCE .*; received destroy/,
+    );
+    expect(() =>
+      archiveIn(newStack('Doomed'), { removalPolicy: RemovalPolicy.DESTROY, allowWeakRetention: true }),
+    ).toThrow(/DESTROY needs GOVERNANCE/);
+  });
+
+  it('accepts them with the opt-in', () => {
+    const archive = { objectLock: { mode: 'GOVERNANCE', days: 1, allowWeakRetention: true }, removalPolicy: 'destroy' };
+    const config = parseConfig(minimalConfig(archive), 'my-config.json', 'deploy');
+    expect(config.archive.objectLock).toEqual({ mode: 'GOVERNANCE', days: 1, allowWeakRetention: true });
+    expect(config.archive.removalPolicy).toBe('destroy');
+  });
+
+  it('requires a deploy config to name the mode, so a default never flips a deployed archive', () => {
+    const unnamed = minimalConfig({ objectLock: { days: 2557 } });
+    expect(refusal(unnamed, 'deploy')).toContain('archive.objectLock.mode: expected COMPLIANCE or GOVERNANCE');
+    expect(refusal(minimalConfig(undefined), 'deploy')).toContain('archive.objectLock.mode');
+    expect(parseConfig(unnamed, 'my-config.json', 'local').archive.objectLock.mode).toBe('COMPLIANCE');
+  });
+
+  it('the construct refuses weak retention without the opt-in, and warns at synth with it', () => {
+    expect(() => archiveIn(newStack('Refused'), { objectLockMode: 'GOVERNANCE' })).toThrow(/allowWeakRetention/);
+    expect(() => archiveIn(newStack('Short'), { objectLockDays: 30 })).toThrow(/allowWeakRetention/);
+    const stack = newStack('OptedIn');
+    archiveIn(stack, { objectLockMode: 'GOVERNANCE', objectLockDays: 30, allowWeakRetention: true });
+    expect(
+      Annotations.fromStack(stack).findWarning('/OptedIn/Archive', Match.stringLikeRegexp('GOVERNANCE for 30 days')),
+    ).toHaveLength(1);
+  });
+});
+
+describe('disposition (optional)', () => {
+  it('expires current versions once their retention has ended, when configured', () => {
+    const stack = newStack('Disposition');
+    const { archive, resources: r } = archiveIn(stack, { disposeAfterDays: 2600 });
+    const lifecycle = r[logicalId(stack, archive.bucket)]?.Properties.LifecycleConfiguration;
+    const rules = (lifecycle as { Rules: unknown[] } | undefined)?.Rules;
+    expect(rules).toContainEqual({ Id: 'Disposition', Status: 'Enabled', ExpirationInDays: 2600 });
+  });
+
+  it('is refused before the retention ends', () => {
+    expect(refusal(minimalConfig({ objectLock: { mode: 'COMPLIANCE', disposeAfterDays: 2000 } }))).toContain(
+      'archive.objectLock.disposeAfterDays: expected at least 2557',
+    );
+    expect(() => archiveIn(newStack('Early'), { disposeAfterDays: 2000 })).toThrow(/disposeAfterDays/);
+  });
+});
+
+describe('archive key policy', () => {
+  const keyPolicy = () => props(logicalId(synth.stack, synth.stack.archive.key)).KeyPolicy;
+
+  it("keeps the account root's kms:* that the stack's grants rely on", () => {
+    expect(documentStatements(keyPolicy())).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: expect.anything() } }),
+    );
+  });
+
+  it('denies disabling the key and scheduling its deletion to everyone, with no break-glass configured', () => {
+    for (const action of KEY_BREAK_GLASS_ACTIONS) {
+      const denies = deniesOf(keyPolicy(), action);
+      expect(denies, action).toHaveLength(1);
+      expect(denies[0]).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
+      expect(denies[0]?.Condition, action).toBeUndefined();
+    }
+  });
+
+  it('denies changing the key policy to all but the deploying role (the CDK bootstrap execution role)', () => {
+    const denies = deniesOf(keyPolicy(), 'kms:PutKeyPolicy');
+    expect(denies).toHaveLength(1);
+    expect(denies[0]).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
+    expect(exemptOf(denies[0])).toEqual([BOOTSTRAP_EXEC_ROLE]);
+  });
+
+  it('never bypasses the KMS lockout safety check', () => {
+    for (const [id, key] of resourcesOf(synth.template, 'AWS::KMS::Key')) {
+      expect(key.Properties.BypassPolicyLockoutSafetyCheck, id).toBeUndefined();
+    }
+  });
+
+  it('exempts a configured break-glass principal and deploying role', () => {
+    const { archive, resources: r } = archiveIn(newStack('BreakGlass'), {
+      breakGlassPrincipalArn: BREAK_GLASS,
+      deployRoleArn: DEPLOYER,
+    });
+    const policy = r[logicalId(archive.key.stack, archive.key)]?.Properties.KeyPolicy;
+    for (const action of KEY_BREAK_GLASS_ACTIONS) expect(exemptOf(deniesOf(policy, action)[0])).toEqual([BREAK_GLASS]);
+    expect(exemptOf(deniesOf(policy, 'kms:PutKeyPolicy')[0])).toEqual([DEPLOYER, BREAK_GLASS]);
+  });
+
+  it("takes the default deploying role from the stack synthesizer's qualifier", () => {
+    const stack = newStack('Qualified', new DefaultStackSynthesizer({ qualifier: 'custom42' }));
+    const { archive, resources: r } = archiveIn(stack);
+    const policy = r[logicalId(stack, archive.key)]?.Properties.KeyPolicy;
+    expect(exemptOf(deniesOf(policy, 'kms:PutKeyPolicy')[0])).toEqual([bootstrapExecRole('custom42')]);
+  });
+});
+
+describe('bucket policy denies', () => {
+  it('deny bypassing retention, deleting versions and changing Object Lock or lifecycle on the archive and the access logs, to all but the deploying role', () => {
+    for (const bucketId of [archiveBucketId, accessLogsBucketId]) {
+      const document = bucketPolicyOf(synth.template, bucketId);
+      for (const action of BUCKET_GUARDED_ACTIONS) {
+        const denies = deniesOf(document, action);
+        expect(denies, `${bucketId} ${action}`).toHaveLength(1);
+        expect(denies[0]?.Principal).toEqual({ AWS: '*' });
+        expect(asArray(denies[0]?.Resource).map(render)).toEqual([`<${bucketId}.Arn>`, `<${bucketId}.Arn>/*`]);
+        expect(exemptOf(denies[0])).toEqual([BOOTSTRAP_EXEC_ROLE]);
+      }
+    }
+  });
+
+  it('exempt a configured break-glass principal too', () => {
+    const stack = newStack('BucketBreakGlass');
+    const { archive, template } = archiveIn(stack, { breakGlassPrincipalArn: BREAK_GLASS, deployRoleArn: DEPLOYER });
+    for (const bucket of [archive.bucket, archive.accessLogsBucket]) {
+      const document = bucketPolicyOf(template, logicalId(stack, bucket));
+      for (const action of BUCKET_GUARDED_ACTIONS) {
+        expect(exemptOf(deniesOf(document, action)[0]), action).toEqual([DEPLOYER, BREAK_GLASS]);
+      }
+    }
+  });
+});
+
+describe('archive key change alarm', () => {
+  it('sends ScheduleKeyDeletion, DisableKey and PutKeyPolicy on the archive key, from CloudTrail, to the alert topic', () => {
+    const keyId = logicalId(synth.stack, synth.stack.archive.key);
+    const topicId = logicalId(synth.stack, synth.stack.alerts.topic);
+    const rules = resourcesOf(synth.template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.kms'),
+    );
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.kms'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['kms.amazonaws.com'],
+        eventName: [...WATCHED_KEY_CALLS],
+        resources: { ARN: [{ 'Fn::GetAtt': [keyId, 'Arn'] }] },
+      },
+    });
+    expect([...WATCHED_KEY_CALLS].sort()).toEqual(['DisableKey', 'PutKeyPolicy', 'ScheduleKeyDeletion']);
+    const [target] = rule.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown } }[];
+    expect(target?.Arn).toEqual({ Ref: topicId });
+    // an undeliverable notification lands in a dead-letter queue that has its own alarm
+    const queueId = render(target?.DeadLetterConfig.Arn).replace(/^<(.*)\.Arn>$/, '$1');
+    expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+    const alarmed = resourcesOf(synth.template, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      JSON.stringify(a.Properties.Dimensions).includes(queueId),
+    );
+    expect(alarmed).toHaveLength(1);
+  });
+});
+
+describe('throwaway profile (config/throwaway.json)', () => {
+  let throwaway: Synthesized;
+  let r: Resources;
+  beforeAll(() => {
+    throwaway = synthExample(path.join(ROOT, 'config', 'throwaway.json'));
+    r = resourcesById(throwaway.template);
+  });
+  afterAll(() => removeOutdir(throwaway.app));
+
+  it('synthesizes GOVERNANCE for one day, with the opt-in and a synth warning', () => {
+    const bucketId = logicalId(throwaway.stack, throwaway.stack.archive.bucket);
+    expect(r[bucketId]?.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+    });
+    expect(
+      Annotations.fromStack(throwaway.stack).findWarning('*', Match.stringLikeRegexp('accepted by allowWeakRetention')),
+    ).toHaveLength(1);
+  });
+
+  it('lets a stack delete remove buckets and key: emptied buckets, a key scheduled for deletion', () => {
+    const { archive } = throwaway.stack;
+    const keyId = logicalId(throwaway.stack, archive.key);
+    for (const id of [
+      logicalId(throwaway.stack, archive.bucket),
+      logicalId(throwaway.stack, archive.accessLogsBucket),
+      keyId,
+    ]) {
+      expect(r[id]?.DeletionPolicy, id).toBe('Delete');
+    }
+    expect(r[keyId]?.Properties.PendingWindowInDays).toBe(7);
+    expect(resourcesOf(throwaway.template, 'Custom::S3AutoDeleteObjects')).toHaveLength(2);
+    // CloudFormation (the deploying role) may schedule the key's deletion; nobody else
+    for (const action of KEY_BREAK_GLASS_ACTIONS) {
+      expect(exemptOf(deniesOf(r[keyId]?.Properties.KeyPolicy, action)[0])).toEqual([BOOTSTRAP_EXEC_ROLE]);
+    }
+    // the emptying function may delete versions; the denies stay for everyone else
+    const [emptierRole] = resourcesOf(throwaway.template, 'AWS::IAM::Role').filter(([id]) =>
+      id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProviderRole'),
+    );
+    const document = bucketPolicyOf(throwaway.template, logicalId(throwaway.stack, archive.bucket));
+    expect(exemptOf(deniesOf(document, 's3:DeleteObjectVersion')[0])).toEqual([
+      BOOTSTRAP_EXEC_ROLE,
+      { 'Fn::GetAtt': [emptierRole?.[0], 'Arn'] },
+    ]);
   });
 });
 

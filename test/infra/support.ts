@@ -49,9 +49,9 @@ export function testApp(): App {
   });
 }
 
-/** Builds (does not synthesize) the stack for `config/example.json` in a `testApp()`. */
-export function buildExample(): Built {
-  const config = loadConfig(EXAMPLE_CONFIG, 'deploy');
+/** Builds (does not synthesize) the stack for `config/example.json` (or another config) in a `testApp()`. */
+export function buildExample(configPath = EXAMPLE_CONFIG): Built {
+  const config = loadConfig(configPath, 'deploy');
   const app = testApp();
   const stack = new ArchiveStack(app, 'IdentityReportArchive', { config, softwareVersion: '0.0.0-test' });
   return { app, stack, config };
@@ -62,8 +62,8 @@ export function removeOutdir(app: App | undefined): void {
   if (app) fs.rmSync(app.outdir, { recursive: true, force: true });
 }
 
-export function synthExample(): Synthesized {
-  const built = buildExample();
+export function synthExample(configPath = EXAMPLE_CONFIG): Synthesized {
+  const built = buildExample(configPath);
   return { ...built, template: Template.fromStack(built.stack) };
 }
 

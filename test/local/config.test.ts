@@ -31,7 +31,9 @@ describe('parseConfig: unknown keys', () => {
     expect(message).toMatch(
       /vendors\.openathens\.tenants\[0\]: Unrecognized key: "secret"; expected one of: .*credentialsEnv/,
     );
-    expect(message).toContain('archive.objectLock: Unrecognized key: "day"; expected one of: mode, days');
+    expect(message).toContain(
+      'archive.objectLock: Unrecognized key: "day"; expected one of: mode, days, allowWeakRetention',
+    );
   });
 });
 

@@ -24,7 +24,11 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
     secretName: `identity-report-archive/openathens/org-${i + 1}`,
   }));
   const config = parseConfig(
-    { alerts: { topicName: 'alerts' }, vendors: { openathens: { tenants } } },
+    {
+      alerts: { topicName: 'alerts' },
+      archive: { objectLock: { mode: 'COMPLIANCE' } },
+      vendors: { openathens: { tenants } },
+    },
     'test',
     'deploy',
   );

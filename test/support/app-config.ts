@@ -11,7 +11,8 @@ export function testAppConfig(
   return {
     stackName: 'Test',
     archive: {
-      objectLock: { mode: 'GOVERNANCE', days: 1 },
+      objectLock: { mode: 'GOVERNANCE', days: 1, allowWeakRetention: true },
+      removalPolicy: 'retain',
       transitions: { infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 },
       maxDownloadBytes: 50_000_000,
       maxExtractedBytes: 50_000_000,
