@@ -61,7 +61,8 @@ function deployConfig(sim: OpenAthensSimulator, archive: Record<string, unknown>
     secretName: secretNameOf(o.tenantId),
   }));
   const raw = {
-    archive,
+    // a deploy config names its Object Lock mode
+    archive: { objectLock: { mode: 'COMPLIANCE' }, ...archive },
     alerts: { topicName: 'alerts' },
     vendors: {
       [VENDOR]: { baseUrl: sim.baseUrl, poll: { intervalSeconds: 1, maxAttempts: 3, deadlineMinutes: 5 }, tenants },

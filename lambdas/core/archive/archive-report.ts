@@ -85,10 +85,13 @@ interface Run {
   rows: number;
 }
 
+type Keys = ArchiveResult['keys'];
+type Extracted = Map<number, { format: FileFormat; entries: ManifestEntry[] }>;
+
 export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
-  const { request, report, sources } = input;
+  const { request, sources } = input;
   const startedAt = input.startedAt ?? deps.now().toISOString();
-  const keys = {
+  const keys: Keys = {
     data: dataKey(request),
     manifest: manifestKey(request),
     originals: sources.map((source) => originalKey(request, source.fileName)),
@@ -113,87 +116,24 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
   let dataDone = false;
   try {
     writer = new JsonlUpload(target, keys.data);
-    const run: Run = { deps, report, writer, budget: new ExtractBudget(deps.limits.maxExtractedBytes), rows: 0 };
+    const run: Run = {
+      deps,
+      report: input.report,
+      writer,
+      budget: new ExtractBudget(deps.limits.maxExtractedBytes),
+      rows: 0,
+    };
     // Data sources first (in order), while the others keep downloading; then every source's facts.
-    const extracted = new Map<number, { format: FileFormat; entries: ManifestEntry[] }>();
-    for (const [i, source] of sources.entries()) {
-      if (source.role !== 'data') continue;
-      const result = await extractSource(spools[i]!, recordExtraction(run));
-      logger.info('source extracted', {
-        fileName: source.fileName,
-        key: keys.originals[i]!,
-        format: result.format,
-        entries: result.entries.length,
-        rows: run.rows,
-      });
-      extracted.set(i, result);
-    }
-    const originals: ManifestOriginal[] = [];
-    for (const [i, source] of sources.entries()) {
-      const spool = spools[i]!;
-      const what = source.fileName;
-      const file = await spool.done;
-      const format = extracted.get(i)?.format ?? sniffFormat(await spool.head(SNIFF_BYTES), what);
-      logger.info('source downloaded', { fileName: what, role: source.role, format, bytes: file.bytes });
-      originals.push({
-        file_name: source.fileName,
-        key: keys.originals[i]!,
-        role: source.role,
-        bytes: file.bytes,
-        sha256: file.sha256,
-        format,
-        content_type: spool.contentType ?? null,
-        entries: extracted.get(i)?.entries ?? [],
-      });
-    }
-    // The data's last parts go up first, which frees their buffers for the originals. Originals go
-    // up before the data upload completes: if one fails, the data upload is aborted and no data
-    // object appears. Nothing completed is ever deleted: under Object Lock a delete would only add
-    // a marker that hides the previous good version.
-    await writer.end();
-    for (const [i, original] of originals.entries()) {
-      await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
-    }
-    const data = await writer.finish();
+    const extracted = await extractDataSources(run, sources, spools, keys);
+    const originals = await describeOriginals(sources, spools, keys, extracted, logger);
+    const data = await uploadAll(target, writer, originals, spools);
     dataDone = true;
     logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
-
-    const manifest: Manifest = {
-      schema_version: 1,
-      vendor: request.vendor,
-      tenant: request.tenant,
-      report: request.report,
-      report_date: request.date,
-      run_id: request.runId,
-      started_at: startedAt,
-      completed_at: deps.now().toISOString(),
-      software_version: deps.softwareVersion,
-      request_parameters: input.requestParameters,
-      job: input.job,
-      row_count: run.rows,
-      columns: report.columns.map((column) => column.name),
-      data: { key: keys.data, bytes: data.bytes, sha256: data.sha256, format: 'jsonl.gz' },
-      originals,
-    };
+    const manifest = buildManifest(input, run, { startedAt, keys, data, originals });
     const text = renderManifest(manifest);
     assertNoPassword(text, sources);
     await putText(target, keys.manifest, text, 'application/json');
-
-    const result: ArchiveResult = {
-      outcome: 'ARCHIVED',
-      vendor: request.vendor,
-      tenant: request.tenant,
-      report: request.report,
-      date: request.date,
-      keys,
-      rowCount: run.rows,
-      bytes: {
-        original: originals.reduce((sum, original) => sum + original.bytes, 0),
-        extracted: run.budget.used,
-        data: data.bytes,
-      },
-      sha256: { data: data.sha256, originals: originals.map((original) => original.sha256) },
-    };
+    const result = buildResult(request, run, keys, data, originals);
     logger.info('archive completed', { rowCount: result.rowCount, bytes: result.bytes });
     return result;
   } catch (caught) {
@@ -207,6 +147,128 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     await Promise.all(spools.map((spool) => spool.settled()));
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Extracts and parses every data source, in order, into the data upload. */
+async function extractDataSources(
+  run: Run,
+  sources: readonly ReportSource[],
+  spools: readonly Spool[],
+  keys: Keys,
+): Promise<Extracted> {
+  const extracted: Extracted = new Map();
+  for (const [i, source] of sources.entries()) {
+    if (source.role !== 'data') continue;
+    const result = await extractSource(spools[i]!, recordExtraction(run));
+    run.deps.logger.info('source extracted', {
+      fileName: source.fileName,
+      key: keys.originals[i]!,
+      format: result.format,
+      entries: result.entries.length,
+      rows: run.rows,
+    });
+    extracted.set(i, result);
+  }
+  return extracted;
+}
+
+/** Waits for every download and describes it for the manifest. */
+async function describeOriginals(
+  sources: readonly ReportSource[],
+  spools: readonly Spool[],
+  keys: Keys,
+  extracted: Extracted,
+  logger: Logger,
+): Promise<ManifestOriginal[]> {
+  const originals: ManifestOriginal[] = [];
+  for (const [i, source] of sources.entries()) {
+    const spool = spools[i]!;
+    const what = source.fileName;
+    const file = await spool.done;
+    const format = extracted.get(i)?.format ?? sniffFormat(await spool.head(SNIFF_BYTES), what);
+    logger.info('source downloaded', { fileName: what, role: source.role, format, bytes: file.bytes });
+    originals.push({
+      file_name: source.fileName,
+      key: keys.originals[i]!,
+      role: source.role,
+      bytes: file.bytes,
+      sha256: file.sha256,
+      format,
+      content_type: spool.contentType ?? null,
+      entries: extracted.get(i)?.entries ?? [],
+    });
+  }
+  return originals;
+}
+
+/**
+ * The data's last parts go up first, which frees their buffers for the originals. Originals go
+ * up before the data upload completes: if one fails, the data upload is aborted and no data
+ * object appears. Nothing completed is ever deleted: under Object Lock a delete would only add
+ * a marker that hides the previous good version.
+ */
+async function uploadAll(
+  target: S3Target,
+  writer: JsonlUpload,
+  originals: readonly ManifestOriginal[],
+  spools: readonly Spool[],
+): Promise<UploadedData> {
+  await writer.end();
+  for (const [i, original] of originals.entries()) {
+    await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+  }
+  return writer.finish();
+}
+
+type UploadedData = Awaited<ReturnType<JsonlUpload['finish']>>;
+
+function buildManifest(
+  input: ArchiveInput,
+  run: Run,
+  facts: { startedAt: string; keys: Keys; data: UploadedData; originals: ManifestOriginal[] },
+): Manifest {
+  const { request } = input;
+  return {
+    schema_version: 1,
+    vendor: request.vendor,
+    tenant: request.tenant,
+    report: request.report,
+    report_date: request.date,
+    run_id: request.runId,
+    started_at: facts.startedAt,
+    completed_at: run.deps.now().toISOString(),
+    software_version: run.deps.softwareVersion,
+    request_parameters: input.requestParameters,
+    job: input.job,
+    row_count: run.rows,
+    columns: run.report.columns.map((column) => column.name),
+    data: { key: facts.keys.data, bytes: facts.data.bytes, sha256: facts.data.sha256, format: 'jsonl.gz' },
+    originals: facts.originals,
+  };
+}
+
+function buildResult(
+  request: ReportRequest,
+  run: Run,
+  keys: Keys,
+  data: UploadedData,
+  originals: readonly ManifestOriginal[],
+): ArchiveResult {
+  return {
+    outcome: 'ARCHIVED',
+    vendor: request.vendor,
+    tenant: request.tenant,
+    report: request.report,
+    date: request.date,
+    keys,
+    rowCount: run.rows,
+    bytes: {
+      original: originals.reduce((sum, original) => sum + original.bytes, 0),
+      extracted: run.budget.used,
+      data: data.bytes,
+    },
+    sha256: { data: data.sha256, originals: originals.map((original) => original.sha256) },
+  };
 }
 
 function checkSources(sources: readonly ReportSource[], originalKeys: readonly string[]): void {
