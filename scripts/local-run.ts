@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { connectorFor, connectors } from '../lambdas/connectors/index.ts';
+import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { isCalendarDate } from '../lambdas/core/dates.ts';
 import { MANIFESTS_PREFIX } from '../lambdas/core/layout.ts';
 import { ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../lib/config.ts';
@@ -85,7 +85,7 @@ if (fastWaitsArg !== undefined && !(fastWaitsArg.trim() !== '' && Number(fastWai
   usageError(`--fast-waits must be a number of milliseconds; received "${fastWaitsArg}"`);
 }
 
-const knownVendors = connectors.map((c) => c.vendor);
+const knownVendors = definitions.map((d) => d.vendor);
 const unknownVendors = (values.vendor ?? []).filter((v) => !knownVendors.includes(v));
 if (unknownVendors.length > 0) {
   usageError(
@@ -164,7 +164,7 @@ try {
         description: `what was collected when (manifests under ${MANIFESTS_PREFIX}/)`,
         sql: `SELECT vendor, report, tenant, dt, row_count, substr(completed_at, 1, 19) AS completed_at, substr(originals[1].sha256, 1, 16) AS original_sha256 FROM report_manifests ORDER BY completed_at DESC, vendor, report, tenant LIMIT 12`,
       },
-      ...results.flatMap((r) => connectorFor(r.vendor).queries.slice(0, 2)),
+      ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2)),
     ];
     for (const query of queries) {
       console.log(`\n-- ${query.description}`);

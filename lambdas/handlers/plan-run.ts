@@ -32,7 +32,10 @@ export const createPlanRunHandler =
 
 export const handler = (event: PlanInput) => {
   const { deps } = lambdaRuntime();
-  return createPlanRunHandler({ connector: deps.connector, s3: deps.s3, bucket: deps.bucket, logger: deps.logger })(
-    event,
-  );
+  return createPlanRunHandler({
+    definition: deps.connector.definition,
+    s3: deps.s3,
+    bucket: deps.bucket,
+    logger: deps.logger,
+  })(event);
 };

@@ -5,13 +5,14 @@
 import { tmpdir } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type AnyConnector, connectorFor } from '../connectors/index.ts';
+import { connectorFor } from '../connectors/registry.ts';
 import { secretsManagerSource } from '../core/secrets.ts';
+import type { Connector } from '../core/types.ts';
 import type { ArchiveStepDeps } from '../pipeline/steps.ts';
 import { HandlerEnvironmentSchema } from './env.ts';
 
 export interface LambdaRuntime {
-  readonly connector: AnyConnector;
+  readonly connector: Connector;
   readonly deps: ArchiveStepDeps;
 }
 

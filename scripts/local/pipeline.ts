@@ -13,9 +13,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
+import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import type { ArchiveLimits } from '../../lambdas/core/archive/index.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
+import type { Connector } from '../../lambdas/core/types.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
 import { createPlanRunHandler } from '../../lambdas/handlers/plan-run.ts';
@@ -55,7 +56,7 @@ export interface LocalRunOptions {
   readonly now?: () => Date;
   readonly softwareVersion?: string;
   /** connectors to use instead of the registry (tests) */
-  readonly connectors?: readonly AnyConnector[];
+  readonly connectors?: readonly Connector[];
 }
 
 export interface VendorRunResult {
@@ -124,7 +125,7 @@ async function runVendor(
   options: LocalRunOptions,
 ): Promise<VendorRunResult> {
   const started = Date.now();
-  const connector = options.connectors?.find((c) => c.vendor === vendor) ?? connectorFor(vendor);
+  const connector = options.connectors?.find((c) => c.definition.vendor === vendor) ?? connectorFor(vendor);
   const { section, secrets } = withoutInlineCredentials(vendor, rawSection);
   const eventSource = options.config.events.source;
   const definition = reportPipelineDefinition({
@@ -163,7 +164,7 @@ async function runVendor(
   const metrics: string[] = [];
   let plan: PlanResult | undefined;
   const planRun = createPlanRunHandler({
-    connector,
+    definition: connector.definition,
     s3: options.s3.client,
     bucket: options.s3.bucket,
     logger,

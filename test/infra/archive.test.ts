@@ -5,7 +5,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { ArchiveBucket } from '../../lib/archive-bucket.ts';
 import { enabledVendors } from '../../lib/config.ts';
@@ -282,7 +282,7 @@ describe('catalog tables', () => {
     for (const [vendor, section] of vendors) {
       const tenants = section.tenants.map((t) => t.id);
       for (const reportName of section.reports as string[]) {
-        const report = connectorFor(vendor).reports.find((r) => r.name === reportName);
+        const report = definitionFor(vendor).reports.find((r) => r.name === reportName);
         expect(report, `${vendor}/${reportName}`).toBeDefined();
         const definition = reportTable(vendor, report!, tenants);
         const table = tableNamed(definition.name);
@@ -394,7 +394,7 @@ describe('athena workgroup', () => {
     const workgroupId = logicalId(synth.stack, synth.stack.catalog.workgroup);
     const databaseId = logicalId(synth.stack, synth.stack.catalog.database);
     const expected = enabledVendors(synth.config).flatMap(([vendor]) =>
-      connectorFor(vendor).queries.map((q) => ({ vendor, ...q })),
+      definitionFor(vendor).queries.map((q) => ({ vendor, ...q })),
     );
     expect(expected.length).toBeGreaterThan(0);
     for (const query of expected) {

@@ -15,7 +15,6 @@
  *    the environment and scrubbed of the token.
  */
 import {
-  ArchiveError,
   VendorAuthError,
   VendorRequestError,
   VendorThrottledError,
@@ -28,12 +27,11 @@ import {
   normalizeApiBase,
   normalizeAuthBase,
   type PingOneCredentials,
-  type PingOneSettings,
+  type PingOneSection,
   type PingOneTenant,
-  regionAuthBase,
 } from './settings.ts';
 
-export type PingOneContext = ConnectorContext<PingOneTenant, PingOneCredentials, PingOneSettings>;
+export type PingOneContext = ConnectorContext<PingOneTenant, PingOneCredentials, PingOneSection>;
 
 const TOKEN_EARLY_REFRESH_MS = 60_000;
 /** transient failures (429, 5xx, connection errors) retried inline per dataExplorations call */
@@ -64,8 +62,7 @@ export function apiBase(ctx: PingOneContext): string {
 }
 
 export function authBase(ctx: PingOneContext): string {
-  const settings = ctx.settings as Partial<PingOneSettings>;
-  return normalizeAuthBase(settings.authUrl ?? regionAuthBase(settings.region ?? 'com'));
+  return normalizeAuthBase(ctx.settings.authUrl);
 }
 
 export function environmentLabel(ctx: PingOneContext): string {
@@ -127,7 +124,7 @@ function tokenKey(ctx: PingOneContext, credentials: PingOneCredentials): string 
 
 async function requestToken(ctx: PingOneContext, credentials: PingOneCredentials): Promise<CachedToken> {
   const url = `${authBase(ctx)}/${ctx.tenant.environmentId}/as/token`;
-  const method = ctx.tenant.tokenAuthMethod ?? 'client_secret_basic';
+  const method = ctx.tenant.tokenAuthMethod;
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   const headers: Record<string, string> = { accept: 'application/json' };
   const authorization = basicAuth(credentials);
@@ -207,7 +204,7 @@ async function spaced<T>(
   call: () => Promise<T>,
 ): Promise<T> {
   const env = ctx.tenant.environmentId.toLowerCase();
-  const interval = ctx.settings.callIntervalMs ?? 5_000;
+  const interval = ctx.settings.callIntervalMs;
   const previous = queueByEnvironment.get(env) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -381,8 +378,4 @@ export async function raiseRequestError(
   throw new VendorRequestError(
     `pingone ${environmentLabel(ctx)}: ${operation} was refused (HTTP ${response.status}${said ? ` ${said}` : ''})`,
   );
-}
-
-export function isArchiveError(error: unknown): error is ArchiveError {
-  return error instanceof ArchiveError;
 }
