@@ -39,7 +39,7 @@ function num(value: unknown): number {
 }
 
 /** Read leniently: a job from an older version, or none, starts its counters at 0. */
-const Counter = z.unknown().transform(num);
+const Counter = z.unknown().optional().transform(num);
 const JobStateSchema = z.object({
   generate: z.enum(['created', 'existing']).optional().catch(undefined),
   generatedAt: z.string().optional().catch(undefined),
