@@ -41,11 +41,6 @@ export function fromDayNumber(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** The UTC day number of an instant (the day it falls in). */
-export function dayNumberOf(instant: Date): number {
-  return Math.floor(instant.getTime() / DAY_MS);
-}
-
 /** `isoDate` moved by `days` whole days (negative: back). */
 export function addDays(isoDate: string, days: number): string {
   return utcDate(new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * DAY_MS));

@@ -3,7 +3,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callDataExplorations, resetPingOneClientState } from '../../../lambdas/connectors/pingone/client.ts';
-import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
 import { toMfaDeviceRecord } from '../../../lambdas/connectors/pingone/records.ts';
 import { createPingOneRuntime } from '../../../lambdas/connectors/pingone/runtime.ts';
 import {
