@@ -9,13 +9,8 @@
 import { Readable } from 'node:stream';
 import { DeadlineExceededError, MalformedJsonError, VendorRequestError } from '../../core/errors.ts';
 import type { FetchResult, ReportRequest, ReportSource } from '../../core/types.ts';
-import {
-  type CallState,
-  callDataExplorations,
-  environmentLabel,
-  type PingOneContext,
-  readJsonObject,
-} from './client.ts';
+import { type CallState, callDataExplorations, readJsonObject } from './client.ts';
+import { environmentLabel, type PingOneContext } from './environment.ts';
 import { explorationUrl, type JobState, requestParameters, restart } from './job.ts';
 
 interface EntriesPage {

@@ -9,8 +9,8 @@
  */
 import { VendorRequestError } from '../../core/errors.ts';
 import type { HttpResponse } from '../../core/http.ts';
-import type { DownloadedBody, FetchResult, ReportRequest, ReportSource } from '../../core/types.ts';
-import { aboutEnvironment, environmentLabel, type PingOneContext } from './client.ts';
+import type { DownloadedBody, FetchResult, JobResult, ReportRequest, ReportSource } from '../../core/types.ts';
+import { aboutEnvironment, environmentLabel, type PingOneContext } from './environment.ts';
 import {
   fromStatus,
   getExploration,
@@ -96,6 +96,27 @@ function onceSource(
   };
 }
 
+/** The storage host refused a link (403, expired): fetch fresh links next round, within `maxLinkRefreshes`. */
+function afterRefusedLink(ctx: PingOneContext, state: JobState): JobResult {
+  state.linkRefreshes += 1;
+  if (state.linkRefreshes > ctx.settings.maxLinkRefreshes) {
+    return {
+      status: 'FAILED',
+      job: jobOut(state),
+      reason: `pingone ${environmentLabel(ctx)}: the storage host refused the report links (HTTP 403) ${state.linkRefreshes} times in a row, fresh links included; expected pre-signed links valid for 5 minutes`,
+    };
+  }
+  ctx.logger.warn('report link refused by the storage host; fetching fresh links', {
+    explorationId: state.explorationId,
+    linkRefreshes: state.linkRefreshes,
+  });
+  return {
+    status: 'PENDING',
+    job: jobOut(state),
+    waitSeconds: Math.max(1, Math.ceil(ctx.settings.callIntervalMs / 1000)),
+  };
+}
+
 export async function fetchFiles(ctx: PingOneContext, request: ReportRequest, state: JobState): Promise<FetchResult> {
   if (tooOld(ctx, state)) {
     return restart(state, 'the report is older than the 2-hour file cache; requesting it again');
@@ -140,23 +161,7 @@ export async function fetchFiles(ctx: PingOneContext, request: ReportRequest, st
   }
   if (opened.some((o) => o.kind === 'refused')) {
     closeAll();
-    state.linkRefreshes += 1;
-    if (state.linkRefreshes > ctx.settings.maxLinkRefreshes) {
-      return {
-        status: 'FAILED',
-        job: jobOut(state),
-        reason: `pingone ${environmentLabel(ctx)}: the storage host refused the report links (HTTP 403) ${state.linkRefreshes} times in a row, fresh links included; expected pre-signed links valid for 5 minutes`,
-      };
-    }
-    ctx.logger.warn('report link refused by the storage host; fetching fresh links', {
-      explorationId: state.explorationId,
-      linkRefreshes: state.linkRefreshes,
-    });
-    return {
-      status: 'PENDING',
-      job: jobOut(state),
-      waitSeconds: Math.max(1, Math.ceil(ctx.settings.callIntervalMs / 1000)),
-    };
+    return afterRefusedLink(ctx, state);
   }
   const bodies = opened.flatMap((o) => (o.kind === 'open' ? [o.body] : []));
   const [csv, json] = bodies;

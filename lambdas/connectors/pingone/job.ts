@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import { parseJobState } from '../../core/job-state.ts';
 import type { JobResult, JsonObject } from '../../core/types.ts';
-import { apiBase, callDataExplorations, environmentLabel, type PingOneContext, readJsonObject } from './client.ts';
+import { apiBase, callDataExplorations, readJsonObject } from './client.ts';
+import { environmentLabel, type PingOneContext } from './environment.ts';
 import { MFA_REPORT_TEMPLATE_ID } from './settings.ts';
 
 /** What travels in `job`: ids, timestamps and counters only. */

@@ -14,15 +14,10 @@
  */
 import { VendorRequestError } from '../../core/errors.ts';
 import type { FetchResult, JobResult, JsonObject, ReportRequest, RuntimeOf } from '../../core/types.ts';
-import {
-  callDataExplorations,
-  environmentLabel,
-  type PingOneContext,
-  raiseRequestError,
-  readJsonObject,
-} from './client.ts';
+import { callDataExplorations, raiseRequestError, readJsonObject } from './client.ts';
 import type { pingOneDefinition } from './definition.ts';
 import { fetchEntries } from './entries-mode.ts';
+import { environmentLabel, type PingOneContext } from './environment.ts';
 import { fetchFiles } from './file-mode.ts';
 import {
   explorationsUrl,

@@ -2,9 +2,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { parse } from 'csv-parse/sync';
-import type { PingOneContext } from '../../../lambdas/connectors/pingone/client.ts';
 import { resetPingOneClientState } from '../../../lambdas/connectors/pingone/client.ts';
 import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
+import type { PingOneContext } from '../../../lambdas/connectors/pingone/environment.ts';
 import { createPingOneRuntime } from '../../../lambdas/connectors/pingone/runtime.ts';
 import {
   type PingOneCredentials,
