@@ -4,8 +4,8 @@
  * 1. A tenant is one user's API token: the endpoint returns the audit of the token's owner only
  *    and refuses service accounts, so auditing N users takes N tokens.
  * 2. Cadence: an event log read by closed UTC days. How long CSP keeps MFA audit events is not
- *    documented ("Retention of MFA audit events: [UNKNOWN]" in the vendor research notes), so
- *    `historyDays` is null.
+ *    documented (the "Get Principal Mfa Audit Log Using POST" API page names no retention; see
+ *    docs/vendors/csp.md), so `historyDays` is null.
  * 3. `planDates`: a requested date as given; otherwise the last `CATCH_UP_DAYS` days that are not
  *    archived yet, and always yesterday (a re-run refreshes it).
  */

@@ -3,8 +3,8 @@
  * device of each configured environment.
  *
  * 1. Cadence: a snapshot. The report lists users and devices as they are now ("generate reports
- *    containing user and MFA device details", PingOne API "Reporting" page); PingOne keeps no
- *    device history, so `historyDays` is 0 and there is no backfill.
+ *    containing user and MFA device details", PingOne API "Reporting" page; docs/vendors/pingone.md);
+ *    no report of a past day exists, so `historyDays` is 0 and there is no backfill.
  * 2. `planDates`: a run covers the UTC date of its scheduled time only; any other requested date
  *    plans nothing.
  */

@@ -5,8 +5,8 @@
  *    two generated and downloaded in one call (`admin_users`, `radius_clients`); see records.ts.
  * 2. Cadence: snapshots of the current state ("The report on this API is equivalent to the report
  *    that you can download from the Cloud Administration interface", Cloud Administration Generate
- *    and Download Report APIs); no past date can be fetched, so `historyDays` is 0 and there is
- *    no backfill.
+ *    and Download Report APIs; docs/vendors/rsa.md); no past date can be fetched, so `historyDays`
+ *    is 0 and there is no backfill.
  */
 
 import { utcDate } from '../../core/dates.ts';
