@@ -9,7 +9,7 @@
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { connectorFor } from '../lambdas/connectors/index.ts';
+import { definitionFor } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
@@ -55,7 +55,7 @@ export class ArchiveStack extends Stack {
 
     const vendors = enabledVendors(config).map(([vendor, raw]) => {
       const section = PipelineSectionSchema.parse(raw);
-      return { vendor, section, connector: connectorFor(vendor) };
+      return { vendor, section, connector: definitionFor(vendor) };
     });
 
     this.catalog = new ReportCatalog(this, 'Catalog', {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { connectors } from '../lambdas/connectors/index.ts';
+import { definitions } from '../lambdas/connectors/registry.ts';
 
 const GiB = 1024 ** 3;
 
@@ -143,7 +143,7 @@ export const ArchiveSettingsSchema = z
     }
   });
 
-const vendorShape = Object.fromEntries(connectors.map((c) => [c.vendor, c.settingsSchema.optional()]));
+const vendorShape = Object.fromEntries(definitions.map((d) => [d.vendor, d.sectionSchema.optional()]));
 
 export const AppConfigSchema = z
   .object({

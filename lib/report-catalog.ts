@@ -22,14 +22,13 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { AnyConnector } from '../lambdas/connectors/index.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable, type TableDefinition } from '../lambdas/core/tables.ts';
-import type { SavedQuery } from '../lambdas/core/types.ts';
+import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
 import { pascalCase } from './naming.ts';
 
 /** One enabled vendor, as the catalog sees it. */
 export interface CatalogVendor {
-  readonly connector: AnyConnector;
+  readonly connector: ConnectorDefinition;
   /** the report names enabled for this vendor in the configuration */
   readonly reports: readonly string[];
   /** the configured tenant ids (the enum projection of `tenant`) */

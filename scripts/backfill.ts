@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { connectorFor } from '../lambdas/connectors/index.ts';
+import { definitionFor } from '../lambdas/connectors/registry.ts';
 import { ConfigValidationError, loadConfig } from '../lib/config.ts';
 import { parseBackfillArgs, USAGE } from './backfill/args.ts';
 import { backfillCommand } from './backfill/command.ts';
@@ -23,7 +23,7 @@ try {
     const clientConfig = region ? { region } : {};
     process.exitCode = await backfillCommand(options, {
       config,
-      connectorFor,
+      definitionFor,
       cfn: new CloudFormationClient(clientConfig),
       s3: new S3Client(clientConfig),
       // ThrottlingException is retried by the SDK with backoff; adaptive also slows the client down

@@ -18,3 +18,30 @@ export function isCalendarDate(value: string): boolean {
   const match = ISO_DATE.exec(value);
   return match !== null && isRealDay(Number(match[1]), Number(match[2]), Number(match[3]));
 }
+
+// UTC days as arithmetic: one day is 86 400 000 ms (UTC has no daylight saving), so a day number
+// is a whole count of days since 1970-01-01.
+
+export const DAY_MS = 86_400_000;
+
+/** The UTC calendar date of an instant, as YYYY-MM-DD. */
+export function utcDate(instant: Date): string {
+  if (Number.isNaN(instant.getTime())) throw new RangeError('expected a valid Date; received an invalid Date');
+  return instant.toISOString().slice(0, 10);
+}
+
+/** Whole days since 1970-01-01 of a YYYY-MM-DD date, or undefined when it is not a calendar date. */
+export function dayNumber(date: string): number | undefined {
+  if (!isCalendarDate(date)) return undefined;
+  return Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+}
+
+/** The YYYY-MM-DD date of a day number. */
+export function fromDayNumber(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `isoDate` moved by `days` whole days (negative: back). */
+export function addDays(isoDate: string, days: number): string {
+  return utcDate(new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * DAY_MS));
+}

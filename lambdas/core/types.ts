@@ -1,9 +1,11 @@
 /**
  * The contract between the shared machinery and a vendor connector.
  *
- * 1. The plan step asks the connector which report dates a run covers (`planDates`).
- * 2. The state machine calls `startJob`, then `checkJob` in a Wait/Choice loop until READY.
- * 3. The archive step calls `fetchReport`, which opens the vendor's files, and hands them to the
+ * 1. A connector is a pure `ConnectorDefinition` (schemas, reports, queries, cadence, date
+ *    planning) and a `ConnectorRuntime` (the three steps), registered together as a `Connector`.
+ * 2. The plan step asks the definition which report dates a run covers (`planDates`).
+ * 3. The state machine calls `startJob`, then `checkJob` in a Wait/Choice loop until READY.
+ * 4. The archive step calls `fetchReport`, which opens the vendor's files, and hands them to the
  *    streaming archiver core, which stores the original, the extracted rows and a manifest.
  *
  * Everything a connector returns in `job` travels through the state machine's input and output,
@@ -121,7 +123,9 @@ export type FetchResult =
 
 /** Non-secret settings shared by every vendor, after defaults were applied. */
 export interface VendorSettings {
+  readonly enabled: boolean;
   readonly baseUrl: string;
+  readonly scheduleTimezone: string;
   readonly schedule: string;
   readonly reports: readonly string[];
   readonly maxConcurrency: number;
@@ -164,7 +168,27 @@ export interface SavedQuery {
   readonly sql: string;
 }
 
-export interface Connector<
+/**
+ * How a vendor's data relates to dates. `event-log`: each day is a closed window of events that
+ * can be read back while the vendor keeps it. `snapshot`: a report is the state "now", so a past
+ * date cannot be fetched. Later features (a coverage view, backfill) read this; each connector's
+ * value cites the vendor documentation it comes from.
+ */
+export interface Cadence {
+  readonly kind: 'event-log' | 'snapshot';
+  /**
+   * Days back (before today, UTC) the vendor serves data; `null` when the vendor does not
+   * document how long it keeps data. A snapshot serves today only: 0.
+   */
+  readonly historyDays: number | null;
+}
+
+/**
+ * What a vendor is, without talking to it: what synth, the catalog, the plan step, the local
+ * catalog and the docs need. A definition imports no network, SDK, JWT or HTTP client code and
+ * has no module-scope side effects (a test bundles each one to check).
+ */
+export interface ConnectorDefinition<
   TTenant extends TenantBase = TenantBase,
   TCredentials = unknown,
   TSettings extends VendorSettings = VendorSettings,
@@ -173,19 +197,21 @@ export interface Connector<
   readonly vendor: string;
   readonly displayName: string;
   /** the vendor's whole config section (settings + tenants), with defaults */
-  readonly settingsSchema: z.ZodType<TSettings & { tenants: TTenant[]; reports: string[] }>;
+  readonly sectionSchema: z.ZodType<TSettings & { tenants: TTenant[]; reports: string[] }>;
+  /** one tenant entry of the section */
+  readonly tenantSchema: z.ZodType<TTenant>;
+  /** the tenant's credentials (Secrets Manager secret, or inline / environment for local runs) */
   readonly credentialsSchema: z.ZodType<TCredentials>;
   readonly reports: readonly ReportDefinition[];
   readonly queries: readonly SavedQuery[];
+  readonly cadence: Cadence;
   /**
-   * How past dates can be fetched by `npm run backfill`. Absent: the vendor's reports are
-   * snapshots of the current state and a past date cannot be fetched.
+   * How `npm run backfill` spaces the executions it starts. Absent: the vendor's reports are
+   * snapshots and a past date cannot be fetched.
    */
   readonly backfill?: {
     /** seconds between execution starts, to respect the vendor's limits */
     readonly spacingSeconds: number;
-    /** how far back the vendor serves data (days before today, UTC); absent: no limit known */
-    readonly historyDays?: number;
   };
   /**
    * Dates a run covers for one tenant and report. `archived` lists dates already in the archive
@@ -198,6 +224,14 @@ export interface Connector<
    * the `DatesAtRisk` metric, which has an alarm. Default: none.
    */
   datesAtRisk?(input: { now: Date; archived: ReadonlySet<string>; horizonDays: number }): string[];
+}
+
+/** What a vendor does: the three steps of the polling loop, typed against its definition. */
+export interface ConnectorRuntime<
+  TTenant extends TenantBase = TenantBase,
+  TCredentials = unknown,
+  TSettings extends VendorSettings = VendorSettings,
+> {
   /** `previousJob` is the job a RESTART abandoned (empty on the first start) */
   startJob(
     ctx: ConnectorContext<TTenant, TCredentials, TSettings>,
@@ -214,4 +248,61 @@ export interface Connector<
     request: ReportRequest,
     job: JsonObject,
   ): Promise<FetchResult>;
+}
+
+/**
+ * A registered vendor: its definition, and its runtime loaded on first use (so synth, the
+ * catalog and the plan step never load runtime code). The pipeline steps build the runtime's
+ * context from the definition's own `sectionSchema`, so the runtime always receives settings and
+ * a tenant of its own types.
+ */
+export interface Connector<
+  TTenant extends TenantBase = TenantBase,
+  TCredentials = unknown,
+  TSettings extends VendorSettings = VendorSettings,
+> {
+  readonly definition: ConnectorDefinition<TTenant, TCredentials, TSettings>;
+  runtime(): Promise<ConnectorRuntime<TTenant, TCredentials, TSettings>>;
+}
+
+/** The tenant, credentials and settings types of a definition, for typing its runtime. */
+export type RuntimeOf<TDefinition> =
+  TDefinition extends ConnectorDefinition<infer TTenant, infer TCredentials, infer TSettings>
+    ? ConnectorRuntime<TTenant, TCredentials, TSettings>
+    : never;
+
+/** The context a definition's runtime receives. */
+export type ContextOf<TDefinition> =
+  TDefinition extends ConnectorDefinition<infer TTenant, infer TCredentials, infer TSettings>
+    ? ConnectorContext<TTenant, TCredentials, TSettings>
+    : never;
+
+/**
+ * A definition with its tenant, credentials and settings types inferred from its schemas (no
+ * annotation to keep in step with them). `sectionSchema`'s output is the settings type.
+ */
+export function defineConnector<
+  TSection extends VendorSettings & { tenants: TenantBase[]; reports: string[] },
+  TCredentials,
+>(
+  definition: ConnectorDefinition<TSection['tenants'][number], TCredentials, TSection> & {
+    readonly sectionSchema: z.ZodType<TSection>;
+  },
+): ConnectorDefinition<TSection['tenants'][number], TCredentials, TSection> {
+  return definition;
+}
+
+/** A definition and the loader of its runtime, with the types of both kept together. */
+export function registerConnector<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  definition: ConnectorDefinition<TTenant, TCredentials, TSettings>,
+  load: () => Promise<ConnectorRuntime<TTenant, TCredentials, TSettings>>,
+): Connector<TTenant, TCredentials, TSettings> {
+  let loaded: Promise<ConnectorRuntime<TTenant, TCredentials, TSettings>> | undefined;
+  return {
+    definition,
+    runtime() {
+      loaded ??= load();
+      return loaded;
+    },
+  };
 }

@@ -31,4 +31,7 @@ export const createPlanRunHandler =
     return plan;
   };
 
-export const handler = (event: PlanInput) => createPlanRunHandler(lambdaDeps())(event);
+export const handler = (event: PlanInput) => {
+  const deps = lambdaDeps();
+  return createPlanRunHandler({ ...deps, definition: deps.connector.definition })(event);
+};

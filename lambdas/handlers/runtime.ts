@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { connectorFor } from '../connectors/index.ts';
+import { connectorFor } from '../connectors/registry.ts';
 import { secretsManagerSource } from '../core/secrets.ts';
 import type { ArchiveStepDeps } from '../pipeline/steps.ts';
 import { parseHandlerEnvironment } from './env.ts';

@@ -5,13 +5,13 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AnyConnector } from '../connectors/index.ts';
 import type { SecretSource } from '../core/secrets.ts';
+import type { Connector } from '../core/types.ts';
 import type { ArchiveStepDeps } from '../pipeline/steps.ts';
 import { archiveLimits, type ParsedHandlerEnvironment } from './env.ts';
 
 export interface StepWiring {
-  readonly connector: AnyConnector;
+  readonly connector: Connector;
   readonly environment: ParsedHandlerEnvironment;
   readonly s3: S3Client;
   readonly secrets: SecretSource;

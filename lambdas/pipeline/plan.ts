@@ -4,16 +4,17 @@
  * 1. Read the run request (the schedule's time, or a date given by hand for a backfill).
  * 2. For each selected tenant and report, list the dates already archived (from the manifests,
  *    which are written last and so mark complete reports).
- * 3. Ask the connector for the dates to fetch (default: the requested date, else yesterday UTC);
- *    drop the ones already archived unless `force`.
+ * 3. Ask the connector's definition for the dates to fetch (default: the requested date, else
+ *    yesterday UTC); drop the ones already archived unless `force`.
  * 4. Report dates about to age out of the vendor's history so an alarm can fire in time.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { AnyConnector } from '../connectors/index.ts';
-import { isCalendarDate } from '../core/dates.ts';
+import { addDays, isCalendarDate, utcDate } from '../core/dates.ts';
 import { ConfigError } from '../core/errors.ts';
 import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
+import type { ConnectorDefinition } from '../core/types.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 
 const IsoDate = z.string().refine(isCalendarDate, 'expected a calendar date as YYYY-MM-DD');
 
@@ -74,23 +75,14 @@ export const ITEMS_BUDGET_BYTES = 160 * 1024;
 const OUTCOME_BYTES = 320;
 
 export interface PlanDeps {
-  readonly connector: AnyConnector;
+  /** the vendor's definition: its date planning (the plan never loads runtime code) */
+  readonly definition: ConnectorDefinition;
   readonly s3: S3Client;
   readonly bucket: string;
   /** how far back the archive listing looks for gap detection */
   readonly lookbackDays?: number;
   /** days ahead that count as "about to age out" */
   readonly riskHorizonDays?: number;
-}
-
-const DAY_MS = 86_400_000;
-
-export function utcDate(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
-
-export function addDays(isoDate: string, days: number): string {
-  return utcDate(new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * DAY_MS));
 }
 
 /** Dates (per tenant) that have a manifest, from `startDate` on. */
@@ -146,12 +138,10 @@ function pick<T extends { id: string } | string>(
 export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<PlanResult> {
   const parsed = PlanInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    throw new ConfigError(
-      `invalid run request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new ConfigError(`invalid run request: ${formatIssues(parsed.error)}`);
   }
   const { vendor, section, request } = parsed.data;
-  const { connector } = deps;
+  const { definition } = deps;
   const scheduledTime = new Date(request.scheduledTime);
   const tenants = pick(section.tenants, request.tenants, 'tenant');
   const reports = pick(section.reports, request.reports, 'report');
@@ -166,8 +156,8 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
     const archived = await archivedDates(deps.s3, deps.bucket, vendor, report, startDate);
     for (const tenant of tenants) {
       const done = archived.get(tenant.id) ?? new Set<string>();
-      const dates = connector.planDates
-        ? connector.planDates({ scheduledTime, requestedDate: request.date, archived: done })
+      const dates = definition.planDates
+        ? definition.planDates({ scheduledTime, requestedDate: request.date, archived: done })
         : [request.date ?? addDays(utcDate(scheduledTime), -1)];
       for (const date of dates) {
         if (done.has(date) && !request.force) {
@@ -176,7 +166,7 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
         }
         items.push({ tenant, report, date });
       }
-      for (const date of connector.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays }) ?? []) {
+      for (const date of definition.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays }) ?? []) {
         // the ones this run is about to fetch still count: they are at risk until archived
         atRisk.push(`${tenant.id}/${report}/${date}`);
       }

@@ -1,7 +1,9 @@
 /**
  * The item steps of the state machine: start the vendor job, check it, archive the report.
- * Each step builds the connector's context, calls the connector, and returns a full step
- * result the Choice states read (every field present, null where it does not apply).
+ * Each step re-parses the vendor's settings and the tenant with the connector's own
+ * `sectionSchema` (so its runtime receives exactly the types its definition declares), builds the
+ * connector's context, calls the runtime, and returns a full step result the Choice states read
+ * (every field present, null where it does not apply).
  *
  * Transient faults are thrown as named errors for the state machine's Retry, except throttling
  * while checking or fetching, which becomes a PENDING step that waits as long as the vendor
@@ -12,12 +14,21 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { AnyConnector } from '../connectors/index.ts';
 import { type ArchiveLimits, type ArchiveResult, archiveReport } from '../core/archive/index.ts';
 import { ConfigError, DeadlineExceededError, ReportExpiredError, VendorThrottledError } from '../core/errors.ts';
 import { createHttpClient, type HttpClient } from '../core/http/index.ts';
 import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
-import type { ConnectorContext, JobResult, JsonObject, ReportRequest } from '../core/types.ts';
+import type {
+  Connector,
+  ConnectorContext,
+  FetchResult,
+  JobResult,
+  JsonObject,
+  ReportRequest,
+  TenantBase,
+  VendorSettings,
+} from '../core/types.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 
 export const StepInputSchema = z.object({
   request: z.object({
@@ -56,8 +67,12 @@ export interface StepResult {
   archived: ArchivedSummary | null;
 }
 
-export interface StepDeps {
-  readonly connector: AnyConnector;
+export interface StepDeps<
+  TTenant extends TenantBase = TenantBase,
+  TCredentials = unknown,
+  TSettings extends VendorSettings = VendorSettings,
+> {
+  readonly connector: Connector<TTenant, TCredentials, TSettings>;
   readonly secrets: SecretSource;
   /** environment for `credentialsEnv` tenants (local runs) */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -67,7 +82,11 @@ export interface StepDeps {
   readonly httpClient?: (allowedHosts: string[], logger: Logger) => HttpClient;
 }
 
-export interface ArchiveStepDeps extends StepDeps {
+export interface ArchiveStepDeps<
+  TTenant extends TenantBase = TenantBase,
+  TCredentials = unknown,
+  TSettings extends VendorSettings = VendorSettings,
+> extends StepDeps<TTenant, TCredentials, TSettings> {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly kmsKeyId?: string;
@@ -81,9 +100,7 @@ const MAX_WAIT_SECONDS = 24 * 60 * 60;
 function parseInput(raw: StepInput) {
   const parsed = StepInputSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(
-      `invalid step input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new ConfigError(`invalid step input: ${formatIssues(parsed.error)}`);
   }
   return parsed.data;
 }
@@ -94,11 +111,32 @@ function hostOf(url: string): string {
   return new URL(url).host;
 }
 
-function context(input: ParsedInput, deps: StepDeps) {
+/**
+ * The vendor's settings and this tenant, parsed with the connector's own schema: the section is
+ * the state input's `settings` with `tenants` holding the one tenant of this item.
+ */
+function connectorSection<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  input: ParsedInput,
+  connector: Connector<TTenant, TCredentials, TSettings>,
+): { settings: TSettings; tenant: TTenant } {
+  const { vendor, sectionSchema } = connector.definition;
+  const parsed = sectionSchema.safeParse({ ...input.settings, tenants: [input.tenant] });
+  if (!parsed.success) {
+    throw new ConfigError(`invalid ${vendor} settings or tenant in the step input: ${formatIssues(parsed.error)}`);
+  }
+  const tenant = parsed.data.tenants[0];
+  if (tenant === undefined) throw new ConfigError(`the ${vendor} step input has no tenant`);
+  return { settings: parsed.data, tenant };
+}
+
+function context<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  input: ParsedInput,
+  deps: StepDeps<TTenant, TCredentials, TSettings>,
+) {
   const { connector } = deps;
-  const tenant = input.tenant as ParsedInput['tenant'] & { baseUrl?: string };
-  const baseUrl = tenant.baseUrl ?? input.settings.baseUrl;
-  const allowedHosts = [...new Set([hostOf(input.settings.baseUrl), hostOf(baseUrl), ...input.settings.downloadHosts])];
+  const { settings, tenant } = connectorSection(input, connector);
+  const baseUrl = tenant.baseUrl ?? settings.baseUrl;
+  const allowedHosts = [...new Set([hostOf(settings.baseUrl), hostOf(baseUrl), ...settings.downloadHosts])];
   const logger = deps.logger.createChild({
     persistentKeys: {
       vendor: input.request.vendor,
@@ -108,16 +146,16 @@ function context(input: ParsedInput, deps: StepDeps) {
       executionId: input.request.runId,
     },
   });
-  let credentials: Promise<unknown> | undefined;
-  const ctx: ConnectorContext<never, unknown, never> = {
-    settings: input.settings as never,
-    tenant: tenant as never,
+  let credentials: Promise<TCredentials> | undefined;
+  const ctx: ConnectorContext<TTenant, TCredentials, TSettings> = {
+    settings,
+    tenant,
     baseUrl,
     credentials: () => {
-      credentials ??= resolveCredentials(tenant, connector.credentialsSchema, {
+      credentials ??= resolveCredentials(tenant, connector.definition.credentialsSchema, {
         secrets: deps.secrets,
         env: deps.env,
-        vendor: connector.vendor,
+        vendor: connector.definition.vendor,
       });
       return credentials;
     },
@@ -175,7 +213,10 @@ function throttledStep(error: unknown, input: ParsedInput, deadline: string, log
   };
 }
 
-export async function startJob(raw: StepInput, deps: StepDeps): Promise<StepResult> {
+export async function startJob<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  raw: StepInput,
+  deps: StepDeps<TTenant, TCredentials, TSettings>,
+): Promise<StepResult> {
   const input = parseInput(raw);
   // A restarted job keeps the deadline of the first start.
   const deadline =
@@ -183,17 +224,22 @@ export async function startJob(raw: StepInput, deps: StepDeps): Promise<StepResu
   if (input.deadline) checkDeadline(input, deps);
   const { ctx, logger, request } = context(input, deps);
   logger.info('starting job');
-  const result = await deps.connector.startJob(ctx, request, (input.job ?? {}) as JsonObject);
+  const runtime = await deps.connector.runtime();
+  const result = await runtime.startJob(ctx, request, (input.job ?? {}) as JsonObject);
   logger.info('job started', { status: result.status, waitSeconds: result.waitSeconds });
   return toStep(result, input, deadline);
 }
 
-export async function checkJob(raw: StepInput, deps: StepDeps): Promise<StepResult> {
+export async function checkJob<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  raw: StepInput,
+  deps: StepDeps<TTenant, TCredentials, TSettings>,
+): Promise<StepResult> {
   const input = parseInput(raw);
   const deadline = checkDeadline(input, deps);
   const { ctx, logger, request } = context(input, deps);
+  const runtime = await deps.connector.runtime();
   try {
-    const result = await deps.connector.checkJob(ctx, request, (input.job ?? {}) as JsonObject);
+    const result = await runtime.checkJob(ctx, request, (input.job ?? {}) as JsonObject);
     logger.info('job checked', { status: result.status, attempt: input.attempt ?? 0 });
     return toStep(result, input, deadline);
   } catch (error) {
@@ -203,16 +249,21 @@ export async function checkJob(raw: StepInput, deps: StepDeps): Promise<StepResu
   }
 }
 
-export async function archiveStep(raw: StepInput, deps: ArchiveStepDeps): Promise<StepResult> {
+export async function archiveStep<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
+  raw: StepInput,
+  deps: ArchiveStepDeps<TTenant, TCredentials, TSettings>,
+): Promise<StepResult> {
   const input = parseInput(raw);
   const deadline = checkDeadline(input, deps);
   const { ctx, logger, request } = context(input, deps);
-  const report = deps.connector.reports.find((r) => r.name === request.report);
-  if (!report) throw new ConfigError(`${deps.connector.vendor} has no report "${request.report}"`);
+  const { definition } = deps.connector;
+  const report = definition.reports.find((r) => r.name === request.report);
+  if (!report) throw new ConfigError(`${definition.vendor} has no report "${request.report}"`);
+  const runtime = await deps.connector.runtime();
   const startedAt = deps.now().toISOString();
-  let fetched: Awaited<ReturnType<AnyConnector['fetchReport']>>;
+  let fetched: FetchResult;
   try {
-    fetched = await deps.connector.fetchReport(ctx, request, (input.job ?? {}) as JsonObject);
+    fetched = await runtime.fetchReport(ctx, request, (input.job ?? {}) as JsonObject);
   } catch (error) {
     const step = throttledStep(error, input, deadline, logger);
     if (step) return step;

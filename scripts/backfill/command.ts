@@ -5,7 +5,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { AnyConnector } from '../../lambdas/connectors/index.ts';
+import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import type { AppConfig } from '../../lib/config.ts';
 import type { BackfillOptions } from './args.ts';
 import { enabledVendorSection } from './config.ts';
@@ -15,7 +15,7 @@ import { runBackfill } from './run.ts';
 
 export interface BackfillCommandDeps {
   readonly config: AppConfig;
-  readonly connectorFor: (vendor: string) => AnyConnector;
+  readonly definitionFor: (vendor: string) => ConnectorDefinition;
   readonly cfn: CloudFormationClient;
   readonly s3: S3Client;
   readonly sfn: SFNClient;
@@ -34,7 +34,7 @@ export async function backfillCommand(options: BackfillOptions, deps: BackfillCo
       ...(options.tenants ? { tenants: options.tenants } : {}),
     },
     {
-      connector: deps.connectorFor(options.vendor),
+      connector: deps.definitionFor(options.vendor),
       section,
       stackName: deps.config.stackName,
       cfn: deps.cfn,

@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { AnyConnector } from '../../lambdas/connectors/index.ts';
-import { isCalendarDate } from '../../lambdas/core/dates.ts';
-import { addDays, archivedDates, utcDate } from '../../lambdas/pipeline/plan.ts';
+import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
+import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
+import { archivedDates } from '../../lambdas/pipeline/plan.ts';
 import { BackfillError } from './errors.ts';
 import { findDeployment } from './stack.ts';
 
@@ -65,7 +65,7 @@ export interface BackfillPlan {
 }
 
 export interface PlanBackfillDeps {
-  readonly connector: AnyConnector;
+  readonly connector: ConnectorDefinition;
   /** the vendor's config section (enabled) */
   readonly section: unknown;
   readonly stackName: string;
@@ -105,7 +105,8 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
       `${connector.displayName} (${vendor}) does not support backfill: its reports are snapshots of the current state, so a past date cannot be fetched`,
     );
   }
-  const { spacingSeconds, historyDays } = connector.backfill;
+  const { spacingSeconds } = connector.backfill;
+  const { historyDays } = connector.cadence;
 
   const section = SectionSchema.safeParse(deps.section);
   if (!section.success) {
@@ -134,7 +135,7 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
   }
 
   const today = utcDate(deps.now());
-  const oldest = historyDays === undefined ? undefined : addDays(today, -historyDays);
+  const oldest = historyDays === null ? undefined : addDays(today, -historyDays);
   const refused: RefusedDate[] = [];
   const candidates: string[] = [];
   for (const date of dates) {

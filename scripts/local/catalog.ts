@@ -5,15 +5,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
+import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { manifestTable, reportTable, type TableDefinition } from '../../lambdas/core/tables.ts';
+import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
 
 /** The tables the catalog holds for a configuration: every enabled report, and the manifests. */
 export function catalogTables(
   config: AppConfig,
-  lookup: (vendor: string) => AnyConnector = connectorFor,
+  lookup: (vendor: string) => ConnectorDefinition = definitionFor,
 ): TableDefinition[] {
   const tables: TableDefinition[] = [];
   const vendors: string[] = [];

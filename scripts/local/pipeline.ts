@@ -13,8 +13,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type AnyConnector, connectorFor } from '../../lambdas/connectors/index.ts';
+import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
+import type { Connector } from '../../lambdas/core/types.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
 import { handlerEnvironment, parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
@@ -56,7 +57,7 @@ export interface LocalRunOptions {
   readonly now?: () => Date;
   readonly softwareVersion?: string;
   /** connectors to use instead of the registry (tests) */
-  readonly connectors?: readonly AnyConnector[];
+  readonly connectors?: readonly Connector[];
 }
 
 export interface VendorRunResult {
@@ -118,7 +119,7 @@ interface LocalRecord {
 /** The step dependencies a deployed function of this vendor would have, from the same config. */
 function localStepDependencies(
   vendor: string,
-  connector: AnyConnector,
+  connector: Connector,
   secrets: ReadonlyMap<string, string>,
   options: LocalRunOptions,
 ): ArchiveStepDeps {
@@ -148,7 +149,11 @@ function localTaskHandlers(
   deps: ArchiveStepDeps,
   recorded: LocalRecord,
 ): Record<string, (parameters: unknown) => Promise<unknown>> {
-  const planRun = createPlanRunHandler({ ...deps, metrics: (line) => recorded.metrics.push(line) });
+  const planRun = createPlanRunHandler({
+    ...deps,
+    definition: deps.connector.definition,
+    metrics: (line) => recorded.metrics.push(line),
+  });
   const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
     return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
   };
@@ -190,7 +195,7 @@ async function runVendor(
   options: LocalRunOptions,
 ): Promise<VendorRunResult> {
   const started = Date.now();
-  const connector = options.connectors?.find((c) => c.vendor === vendor) ?? connectorFor(vendor);
+  const connector = options.connectors?.find((c) => c.definition.vendor === vendor) ?? connectorFor(vendor);
   const { section, secrets } = withoutInlineCredentials(vendor, rawSection);
   const eventSource = options.config.events.source;
   const definition = reportPipelineDefinition({

@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { connectorFor, connectors } from '../../lambdas/connectors/index.ts';
+import { definitionFor, definitions } from '../../lambdas/connectors/registry.ts';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
 import { type AppConfig, ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../../lib/config.ts';
@@ -129,7 +129,7 @@ function checkStartArgs(values: StartOptions): StartOptions {
   if (fastWaits !== undefined && !(fastWaits.trim() !== '' && Number(fastWaits) >= 0)) {
     throw new UsageError(`--fast-waits must be a number of milliseconds; received "${fastWaits}"`);
   }
-  const known = connectors.map((c) => c.vendor);
+  const known = definitions.map((d) => d.vendor);
   const unknown = (values.vendor ?? []).filter((v) => !known.includes(v));
   if (unknown.length > 0) {
     throw new UsageError(
@@ -223,7 +223,7 @@ async function answerQueries(
         description: `what was collected when (manifests under ${MANIFESTS_PREFIX}/)`,
         sql: `SELECT vendor, report, tenant, dt, row_count, substr(completed_at, 1, 19) AS completed_at, substr(originals[1].sha256, 1, 16) AS original_sha256 FROM report_manifests ORDER BY completed_at DESC, vendor, report, tenant LIMIT 12`,
       },
-      ...results.flatMap((r) => connectorFor(r.vendor).queries.slice(0, 2)),
+      ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2)),
     ];
     for (const query of queries) {
       out.print(`\n-- ${query.description}`);

@@ -1,21 +1,21 @@
 import { z } from 'zod';
-import type { AnyConnector } from '../../lambdas/connectors/index.ts';
+import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 
-/** `null`: a connector whose reports are snapshots (no `backfill`). */
+/** `null`: a connector whose reports are snapshots (no `backfill`). `historyDays` goes to its cadence. */
 export function fixtureConnector(
-  backfill: AnyConnector['backfill'] | null = { spacingSeconds: 30, historyDays: 30 },
-): AnyConnector {
-  const unused = () => Promise.reject(new Error('not called by a backfill'));
+  backfill: { spacingSeconds: number; historyDays?: number } | null = { spacingSeconds: 30, historyDays: 30 },
+): ConnectorDefinition {
   return {
     vendor: 'acme',
     displayName: 'Acme',
-    settingsSchema: z.any(),
+    sectionSchema: z.any(),
+    tenantSchema: z.any(),
     credentialsSchema: z.any(),
     reports: [],
     queries: [],
-    ...(backfill ? { backfill } : {}),
-    startJob: unused,
-    checkJob: unused,
-    fetchReport: unused,
+    cadence: backfill
+      ? { kind: 'event-log', historyDays: backfill.historyDays ?? null }
+      : { kind: 'snapshot', historyDays: 0 },
+    ...(backfill ? { backfill: { spacingSeconds: backfill.spacingSeconds } } : {}),
   };
 }

@@ -10,8 +10,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AnyConnector } from '../../lambdas/connectors/index.ts';
 import { manifestKey } from '../../lambdas/core/layout.ts';
+import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import type { AppConfig } from '../../lib/config.ts';
 import type { BackfillOptions } from '../../scripts/backfill/args.ts';
 import { backfillCommand } from '../../scripts/backfill/command.ts';
@@ -48,7 +48,7 @@ const options: BackfillOptions = {
 interface Harness {
   sleeps: number[];
   output: string[];
-  run(overrides?: Partial<BackfillOptions>, connector?: AnyConnector): Promise<number>;
+  run(overrides?: Partial<BackfillOptions>, connector?: ConnectorDefinition): Promise<number>;
 }
 
 function harness(): Harness {
@@ -62,7 +62,7 @@ function harness(): Harness {
         { ...options, ...overrides },
         {
           config,
-          connectorFor: () => connector,
+          definitionFor: () => connector,
           cfn: new CloudFormationClient({ region: 'eu-west-1' }),
           s3: new S3Client({ region: 'eu-west-1' }),
           sfn: new SFNClient({ region: 'eu-west-1' }),

@@ -3,7 +3,7 @@
  * and the command lines all refuse a day that does not exist, which Date.parse would roll over.
  */
 import { describe, expect, it } from 'vitest';
-import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { addDays, dayNumber, fromDayNumber, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
 import { dataKey } from '../../lambdas/core/layout.ts';
 import { RunRequestSchema } from '../../lambdas/pipeline/plan.ts';
 
@@ -42,5 +42,31 @@ describe('a day that does not exist', () => {
     expect(dataKey({ ...request, date: '2024-02-29' })).toBe(
       'data/vendor=csp/report=mfa_audit/dt=2024-02-29/tenant=alice/data.jsonl.gz',
     );
+  });
+});
+
+describe('UTC-day arithmetic', () => {
+  it('reads the UTC date of an instant, whatever the local time zone would say', () => {
+    expect(utcDate(new Date('2026-11-22T23:59:59.999Z'))).toBe('2026-11-22');
+    expect(utcDate(new Date('2026-11-22T23:30:00-01:00'))).toBe('2026-11-23');
+  });
+
+  it('refuses an invalid Date instead of formatting it', () => {
+    expect(() => utcDate(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
+  it('moves across month, year and leap-day boundaries', () => {
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2024-03-01', -1)).toBe('2024-02-29');
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(addDays('2026-11-22', -60)).toBe('2026-09-23');
+  });
+
+  it('numbers days from 1970-01-01 and back again, and has no number for a day that does not exist', () => {
+    expect(dayNumber('1970-01-01')).toBe(0);
+    expect(dayNumber('2026-11-22')).toBe(20_779);
+    expect(fromDayNumber(20_779)).toBe('2026-11-22');
+    expect(dayNumber('2026-02-30')).toBeUndefined();
+    expect(dayNumber('22/11/2026')).toBeUndefined();
   });
 });

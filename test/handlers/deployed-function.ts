@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
-import type { OpenAthensSettings } from '../../lambdas/connectors/openathens/index.ts';
+import type { OpenAthensSection } from '../../lambdas/connectors/openathens/settings.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
 import type { PlanInput, PlanItem, PlanResult } from '../../lambdas/pipeline/plan.ts';
 import type { StepInput, StepResult } from '../../lambdas/pipeline/steps.ts';
@@ -40,7 +40,7 @@ export interface DeployedFunction {
   readonly s3: LocalS3;
   readonly secrets: SecretsManagerStub;
   /** the vendor section as the state machine definition embeds it */
-  readonly section: OpenAthensSettings;
+  readonly section: OpenAthensSection;
   /** sets `process.env` for the next cold start; `overrides` replace or (undefined) remove variables */
   setEnvironment(overrides?: Readonly<Record<string, string | undefined>>): void;
   coldStart(): Promise<DeployedHandlers>;
@@ -130,7 +130,7 @@ export async function startDeployedFunction(options: {
     new Map(options.organisations.map((o) => [secretNameOf(o.tenantId), JSON.stringify({ apiKey: o.apiKey })])),
   );
   const config = deployConfig(sim, options.archive ?? {});
-  const section = (config.vendors as Record<string, OpenAthensSettings>)[VENDOR] as OpenAthensSettings;
+  const section = (config.vendors as Record<string, OpenAthensSection>)[VENDOR] as OpenAthensSection;
   const { tenants: _tenants, ...settings } = section;
   const functionEnvironment = handlerEnvironment({
     vendor: VENDOR,

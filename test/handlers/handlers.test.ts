@@ -6,8 +6,9 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, utcDate } from '../../lambdas/core/dates.ts';
 import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
-import { addDays, type PlanItem, utcDate } from '../../lambdas/pipeline/plan.ts';
+import type { PlanItem } from '../../lambdas/pipeline/plan.ts';
 import type { StepResult } from '../../lambdas/pipeline/steps.ts';
 import { LogCapture } from '../support/log-capture.ts';
 import {

@@ -2,7 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { openathensConnector } from '../../lambdas/connectors/openathens/index.ts';
+import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
 import { stepDependencies } from '../../lambdas/handlers/wiring.ts';
@@ -20,7 +20,7 @@ const environment = parseHandlerEnvironment({
 });
 
 const wiring = {
-  connector: openathensConnector,
+  connector: connectorFor('openathens'),
   environment,
   s3: new S3Client({ region: 'us-east-1' }),
   secrets: staticSecretSource(new Map()),
@@ -42,7 +42,7 @@ describe('stepDependencies', () => {
       softwareVersion: '1.2.3',
       tmpDir: '/tmp/wiring-test',
     });
-    expect(deps.connector).toBe(openathensConnector);
+    expect(deps.connector).toBe(connectorFor('openathens'));
   });
 
   it('gives credentialsEnv tenants no variables unless handed some (a deployment refuses them)', () => {

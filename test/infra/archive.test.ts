@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
 import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
@@ -578,7 +578,7 @@ describe('catalog tables', () => {
     for (const [vendor, section] of vendors) {
       const tenants = section.tenants.map((t) => t.id);
       for (const reportName of section.reports as string[]) {
-        const report = connectorFor(vendor).reports.find((r) => r.name === reportName);
+        const report = definitionFor(vendor).reports.find((r) => r.name === reportName);
         expect(report, `${vendor}/${reportName}`).toBeDefined();
         const definition = reportTable(vendor, report!, tenants);
         const table = tableNamed(definition.name);
@@ -690,7 +690,7 @@ describe('athena workgroup', () => {
     const workgroupId = logicalId(synth.stack, synth.stack.catalog.workgroup);
     const databaseId = logicalId(synth.stack, synth.stack.catalog.database);
     const expected = enabledVendors(synth.config).flatMap(([vendor]) =>
-      connectorFor(vendor).queries.map((q) => ({ vendor, ...q })),
+      definitionFor(vendor).queries.map((q) => ({ vendor, ...q })),
     );
     expect(expected.length).toBeGreaterThan(0);
     for (const query of expected) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectors } from '../../lambdas/connectors/index.ts';
+import { definitions } from '../../lambdas/connectors/registry.ts';
 import { parseConfig } from '../../lib/config.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -19,7 +19,7 @@ describe('README', () => {
     expect(readme).toContain('credentialsEnv');
   });
 
-  it.each(connectors.flatMap((c) => c.queries.map((q) => [c.vendor, q.name, q.sql] as const)))(
+  it.each(definitions.flatMap((d) => d.queries.map((q) => [d.vendor, q.name, q.sql] as const)))(
     'lists the %s auditor query %s with its exact SQL',
     (_vendor, name, sql) => {
       expect(readme).toContain(`**${name}**`);

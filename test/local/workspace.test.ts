@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { catalogTables } from '../../scripts/local/catalog.ts';
 import { mergeCatalog } from '../../scripts/local/workspace.ts';
@@ -12,8 +12,8 @@ const csp = { baseUrl: 'http://127.0.0.1:1', tenants: [{ id: 'alice', label: 'a'
 describe('mergeCatalog', () => {
   it('keeps the tables of an earlier run whose vendor this run does not configure', () => {
     // Prepare: the simulators' run archived csp and openathens; a --config run has openathens only
-    const earlier = catalogTables(config({ csp, openathens: { tenants: [tenant('org-a')] } }), connectorFor);
-    const now = catalogTables(config({ openathens: { tenants: [tenant('org-b')] } }), connectorFor);
+    const earlier = catalogTables(config({ csp, openathens: { tenants: [tenant('org-a')] } }), definitionFor);
+    const now = catalogTables(config({ openathens: { tenants: [tenant('org-b')] } }), definitionFor);
     // Act
     const merged = mergeCatalog(earlier, now);
     // Assess
@@ -35,7 +35,7 @@ describe('mergeCatalog', () => {
   });
 
   it("is this run's catalog when there was none", () => {
-    const now = catalogTables(config({ csp }), connectorFor);
+    const now = catalogTables(config({ csp }), definitionFor);
     expect(mergeCatalog([], now)).toEqual(now);
   });
 });

@@ -12,7 +12,15 @@ import { z } from 'zod';
 import { VendorAuthError, VendorThrottledError } from '../../lambdas/core/errors.ts';
 import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
 import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
-import type { Connector, JobResult, JsonObject, ReportRequest } from '../../lambdas/core/types.ts';
+import {
+  type Connector,
+  defineConnector,
+  type JobResult,
+  type JsonObject,
+  type ReportRequest,
+  type RuntimeOf,
+  registerConnector,
+} from '../../lambdas/core/types.ts';
 import type { AppConfig } from '../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../scripts/local/catalog.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
@@ -33,21 +41,17 @@ const calls: { step: string; tenant: string }[] = [];
 const throttledOnce = new Set<string>();
 
 function fixtureConnector(fileServer: () => Loopback): Connector {
-  const schema = vendorSectionSchema({
-    tenant: TenantBaseSchema.extend({}),
-    reports: ['things'] as const,
-    defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 } },
-  });
-  const pending = (job: JsonObject): JobResult => ({
-    status: 'PENDING',
-    job,
-    waitSeconds: 5,
-  });
-  return {
+  const definition = defineConnector({
     vendor: 'demo',
     displayName: 'Demo',
-    settingsSchema: schema as never,
+    sectionSchema: vendorSectionSchema({
+      tenant: TenantBaseSchema.extend({}),
+      reports: ['things'] as const,
+      defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 } },
+    }),
+    tenantSchema: TenantBaseSchema.extend({}),
     credentialsSchema: z.object({ token: z.string() }),
+    cadence: { kind: 'event-log', historyDays: null },
     reports: [
       {
         name: 'things',
@@ -65,47 +69,59 @@ function fixtureConnector(fileServer: () => Loopback): Connector {
       },
     ],
     queries: [],
-    async startJob(ctx, request: ReportRequest, previous) {
-      calls.push({ step: 'start', tenant: request.tenant });
-      const credentials = (await ctx.credentials()) as { token: string };
-      expect(credentials.token).toBe(`secret-${request.tenant}`);
-      const script = request.tenant as Script;
-      if (script === 'denied') throw new VendorAuthError(`vendor refused the credentials of tenant ${request.tenant}`);
-      if (script === 'skip') return { status: 'SKIPPED', job: {}, reason: 'nothing new for this date' };
-      // a restarted job remembers it was lost once
-      return pending(previous?.restarted ? { checks: 0, restarted: true } : { checks: 0 });
-    },
-    async checkJob(_ctx, request, job) {
-      const checks = Number(job.checks ?? 0) + 1;
-      calls.push({ step: 'check', tenant: request.tenant });
-      const script = request.tenant as Script;
-      if (script === 'slow') return pending({ ...job, checks });
-      if (script === 'lost' && !job.restarted) return { status: 'RESTART', job: { restarted: true } };
-      if (script === 'throttled' && !throttledOnce.has(request.tenant)) {
-        throttledOnce.add(request.tenant);
-        throw new VendorThrottledError('slow down', 7);
-      }
-      return checks < 2
-        ? pending({ ...job, checks })
-        : { status: 'READY', job: { ...job, checks, jobId: `job-${request.tenant}` } };
-    },
-    async fetchReport(ctx, request, job) {
-      calls.push({ step: 'fetch', tenant: request.tenant });
-      const path = request.tenant === 'html' ? '/error.html' : '/report.csv';
-      return {
-        status: 'FETCHED',
-        job,
-        requestParameters: { date: request.date },
-        sources: [
-          {
-            fileName: request.tenant === 'html' ? 'report.csv' : 'report.csv',
-            role: 'data',
-            open: () => ctx.http.download(`${fileServer().url}${path}?X-Amz-Signature=abc`, { operation: 'download' }),
-          },
-        ],
-      };
-    },
-  };
+  });
+  const pending = (job: JsonObject): JobResult => ({
+    status: 'PENDING',
+    job,
+    waitSeconds: 5,
+  });
+  return registerConnector(
+    definition,
+    async (): Promise<RuntimeOf<typeof definition>> => ({
+      async startJob(ctx, request: ReportRequest, previous) {
+        calls.push({ step: 'start', tenant: request.tenant });
+        const credentials = await ctx.credentials();
+        expect(credentials.token).toBe(`secret-${request.tenant}`);
+        const script = request.tenant as Script;
+        if (script === 'denied')
+          throw new VendorAuthError(`vendor refused the credentials of tenant ${request.tenant}`);
+        if (script === 'skip') return { status: 'SKIPPED', job: {}, reason: 'nothing new for this date' };
+        // a restarted job remembers it was lost once
+        return pending(previous?.restarted ? { checks: 0, restarted: true } : { checks: 0 });
+      },
+      async checkJob(_ctx, request, job) {
+        const checks = Number(job.checks ?? 0) + 1;
+        calls.push({ step: 'check', tenant: request.tenant });
+        const script = request.tenant as Script;
+        if (script === 'slow') return pending({ ...job, checks });
+        if (script === 'lost' && !job.restarted) return { status: 'RESTART', job: { restarted: true } };
+        if (script === 'throttled' && !throttledOnce.has(request.tenant)) {
+          throttledOnce.add(request.tenant);
+          throw new VendorThrottledError('slow down', 7);
+        }
+        return checks < 2
+          ? pending({ ...job, checks })
+          : { status: 'READY', job: { ...job, checks, jobId: `job-${request.tenant}` } };
+      },
+      async fetchReport(ctx, request, job) {
+        calls.push({ step: 'fetch', tenant: request.tenant });
+        const path = request.tenant === 'html' ? '/error.html' : '/report.csv';
+        return {
+          status: 'FETCHED',
+          job,
+          requestParameters: { date: request.date },
+          sources: [
+            {
+              fileName: request.tenant === 'html' ? 'report.csv' : 'report.csv',
+              role: 'data',
+              open: () =>
+                ctx.http.download(`${fileServer().url}${path}?X-Amz-Signature=abc`, { operation: 'download' }),
+            },
+          ],
+        };
+      },
+    }),
+  );
 }
 
 function config(fileHost: string): AppConfig {
@@ -260,7 +276,7 @@ describe('report pipeline (local run of the deployed definition)', () => {
       const catalog = await openArchiveCatalog({
         s3Directory: join(dir, 's3'),
         bucket: s3.bucket,
-        tables: catalogTables(cfg, () => connector as never),
+        tables: catalogTables(cfg, () => connector.definition),
       });
       try {
         const rows = await catalog.query(

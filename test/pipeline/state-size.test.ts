@@ -6,7 +6,7 @@
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { connectorFor } from '../../lambdas/connectors/index.ts';
+import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
 import { type PlanInput, planRun } from '../../lambdas/pipeline/plan.ts';
 import { enabledVendors, parseConfig } from '../../lib/config.ts';
@@ -64,7 +64,7 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
         taskResourceLocalHandlers: {
           PlanRun: async (p: { Payload: PlanInput }) => ({
             Payload: await planRun(p.Payload, {
-              connector: connectorFor('openathens'),
+              definition: definitionFor('openathens'),
               s3: emptyArchive,
               bucket: 'archive',
             }),

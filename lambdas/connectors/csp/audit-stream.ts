@@ -140,6 +140,48 @@ export async function openAuditStream(
 }
 
 /** NDJSON chunks (one page of lines each): `{"tenantLabel": ..., "event": <the API's object>}`. */
+/** What one page adds to the stream, and how many of its events this window had not returned yet. */
+function pageLines(
+  results: readonly unknown[],
+  read: {
+    day: AuditWindow;
+    label: string;
+    /** every eventId emitted so far, all windows */
+    seen: Set<string>;
+    /** every eventId this window returned, emitted or not */
+    readHere: Set<string>;
+    stats: StreamStats;
+  },
+): { lines: string[]; fresh: number } {
+  const { day, seen, readHere, stats } = read;
+  let fresh = 0;
+  const lines: string[] = [];
+  for (const event of results) {
+    const id = eventIdOf(event);
+    if (id !== undefined) {
+      if (!readHere.has(id)) {
+        readHere.add(id);
+        fresh++;
+      }
+      if (seen.has(id)) {
+        stats.duplicates++;
+        continue;
+      }
+      seen.add(id);
+    } else {
+      fresh++; // no id: passed on, and the table's toRecord names the missing field
+    }
+    const eventDate = eventDateOf(event);
+    if (eventDate !== undefined && (eventDate < day.startMs || eventDate >= day.endMs)) {
+      stats.outOfWindow++;
+      continue;
+    }
+    lines.push(`${JSON.stringify({ tenantLabel: read.label, event })}\n`);
+    stats.events++;
+  }
+  return { lines, fresh };
+}
+
 export async function* auditChunks(
   ctx: CspContext,
   deps: TokenDeps,
@@ -198,31 +240,7 @@ export async function* auditChunks(
         yield* split(window, depth, `totalResults ${total} exceeds the record cap of ${cap}`);
         return;
       }
-      let fresh = 0;
-      const lines: string[] = [];
-      for (const event of results) {
-        const id = eventIdOf(event);
-        if (id !== undefined) {
-          if (!readHere.has(id)) {
-            readHere.add(id);
-            fresh++;
-          }
-          if (seen.has(id)) {
-            stats.duplicates++;
-            continue;
-          }
-          seen.add(id);
-        } else {
-          fresh++; // no id: passed on, and the table's toRecord names the missing field
-        }
-        const eventDate = eventDateOf(event);
-        if (eventDate !== undefined && (eventDate < day.startMs || eventDate >= day.endMs)) {
-          stats.outOfWindow++;
-          continue;
-        }
-        lines.push(`${JSON.stringify({ tenantLabel: ctx.tenant.label, event })}\n`);
-        stats.events++;
-      }
+      const { lines, fresh } = pageLines(results, { day, label: ctx.tenant.label, seen, readHere, stats });
       if (lines.length > 0) yield Buffer.from(lines.join(''), 'utf8');
       const itemsPerPage = answer.page.itemsPerPage;
       const pageSize =

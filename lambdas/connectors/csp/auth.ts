@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import type { ConnectorContext, VendorSettings } from '../../core/types.ts';
-import { AUTHORIZE_PATH, type CspCredentials, type CspTenant } from './settings.ts';
+import type { ConnectorContext } from '../../core/types.ts';
+import { AUTHORIZE_PATH, type CspCredentials, type CspSection, type CspTenant } from './settings.ts';
 
-export type CspContext = ConnectorContext<CspTenant, CspCredentials, VendorSettings>;
+export type CspContext = ConnectorContext<CspTenant, CspCredentials, CspSection>;
 
 const AccessTokenResponseSchema = z.object({
   access_token: z.string().min(1),

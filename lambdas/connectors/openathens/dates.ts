@@ -7,34 +7,11 @@
  * `d + 31`. Everything that decides which dates to ask for goes through `rawReportWindow`, so
  * the plan step, the start step and the alarm agree to the second.
  */
+import { dayNumber, fromDayNumber, utcDate } from '../../core/dates.ts';
 import { VendorRequestError } from '../../core/errors.ts';
 
 /** Days back the vendor keeps raw statistics ("30 days ago"). */
 export const RAW_REPORT_WINDOW_DAYS = 30;
-
-const DAY_MS = 86_400_000;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** The UTC calendar date of an instant, as YYYY-MM-DD. */
-export function utcDate(instant: Date): string {
-  if (Number.isNaN(instant.getTime())) throw new RangeError('expected a valid Date; received an invalid Date');
-  return instant.toISOString().slice(0, 10);
-}
-
-/** Whole days since 1970-01-01 of a YYYY-MM-DD date, or undefined when it is not a real date. */
-export function dayNumber(date: string): number | undefined {
-  const match = ISO_DATE.exec(date);
-  if (!match) return undefined;
-  const [, y, m, d] = match;
-  const ms = Date.UTC(Number(y), Number(m) - 1, Number(d));
-  // Date.UTC rolls 2023-02-30 over to March: a real date formats back to itself.
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) return undefined;
-  return ms / DAY_MS;
-}
-
-function fromDayNumber(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
 
 function todayNumber(now: Date): number {
   return dayNumber(utcDate(now)) as number;

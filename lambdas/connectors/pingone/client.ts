@@ -1,9 +1,8 @@
 /**
- * Talking to one PingOne environment: tokens, call spacing, error messages.
+ * Calling one PingOne environment's dataExplorations API: call spacing, retries, error messages.
  *
- * 1. Tokens come from `POST {authUrl}/{envId}/as/token` (client credentials, basic or post) and
- *    are cached at module scope per environment and client until a minute before they expire
- *    (Lambda containers are reused). A 401 on a cached token drops it and asks once more.
+ * 1. Every call carries the environment's access token (auth.ts). A 401 on a cached token drops
+ *    it and asks once more.
  * 2. Every dataExplorations call for an environment goes through one limiter: calls are
  *    serialised and spaced `callIntervalMs` apart, counting from when the previous response
  *    arrived. Across Lambda invocations the spacing is carried in `job.lastCallAt`; with no
@@ -15,178 +14,35 @@
  *    the environment and scrubbed of the token.
  */
 import {
-  ArchiveError,
   VendorAuthError,
   VendorRequestError,
   VendorThrottledError,
   VendorUnavailableError,
 } from '../../core/errors.ts';
 import type { HttpResponse } from '../../core/http/index.ts';
-import { redact } from '../../core/logging.ts';
-import type { ConnectorContext, JsonObject } from '../../core/types.ts';
-import {
-  normalizeApiBase,
-  normalizeAuthBase,
-  type PingOneCredentials,
-  type PingOneSettings,
-  type PingOneTenant,
-  regionAuthBase,
-} from './settings.ts';
+import type { JsonObject } from '../../core/types.ts';
+import { accessToken, clearTokenCache, dropToken } from './auth.ts';
+import { aboutEnvironment, describeErrorBody, environmentLabel, type PingOneContext } from './environment.ts';
+import { normalizeApiBase } from './settings.ts';
 
-export type PingOneContext = ConnectorContext<PingOneTenant, PingOneCredentials, PingOneSettings>;
-
-const TOKEN_EARLY_REFRESH_MS = 60_000;
 /** transient failures (429, 5xx, connection errors) retried inline per dataExplorations call */
 const MAX_TRANSIENT_RETRIES = 3;
 /** a longer Retry-After is the state machine's to wait */
 const MAX_INLINE_RETRY_AFTER_SECONDS = 20;
-const DEFAULT_TOKEN_SECONDS = 3600;
-
-interface CachedToken {
-  readonly token: string;
-  readonly expiresAt: number;
-}
 
 // Module scope: reused across warm invocations of the same container.
-const tokenCache = new Map<string, CachedToken>();
 const lastCallByEnvironment = new Map<string, number>();
 const queueByEnvironment = new Map<string, Promise<void>>();
 
 /** Forgets cached tokens and call times (tests; a real container never needs it). */
 export function resetPingOneClientState(): void {
-  tokenCache.clear();
+  clearTokenCache();
   lastCallByEnvironment.clear();
   queueByEnvironment.clear();
 }
 
 export function apiBase(ctx: PingOneContext): string {
   return normalizeApiBase(ctx.baseUrl);
-}
-
-export function authBase(ctx: PingOneContext): string {
-  const settings = ctx.settings as Partial<PingOneSettings>;
-  return normalizeAuthBase(settings.authUrl ?? regionAuthBase(settings.region ?? 'com'));
-}
-
-export function environmentLabel(ctx: PingOneContext): string {
-  return `environment ${ctx.tenant.environmentId} (tenant "${ctx.tenant.id}")`;
-}
-
-/** Prefixes the environment to a shared error (same class, so Retry/Catch still match) and scrubs secrets. */
-export function aboutEnvironment(ctx: PingOneContext, error: unknown, secrets: readonly string[] = []): unknown {
-  if (!(error instanceof Error)) return error;
-  const prefix = `pingone ${environmentLabel(ctx)}: `;
-  const message = redact(error.message, secrets);
-  error.message = message.startsWith(prefix) ? message : `${prefix}${message}`;
-  if (error.stack) error.stack = redact(error.stack, secrets);
-  return error;
-}
-
-/** PingOne's error body as `CODE / DETAIL_CODE: message`, scrubbed and short; '' when it is not one. */
-async function describeErrorBody(response: HttpResponse, secrets: readonly string[]): Promise<string> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return '';
-  }
-  try {
-    const body = JSON.parse(text) as {
-      code?: unknown;
-      message?: unknown;
-      error?: unknown;
-      error_description?: unknown;
-      details?: { code?: unknown; message?: unknown; target?: unknown }[];
-    };
-    const codes = [body.code ?? body.error, body.details?.[0]?.code].filter(
-      (c): c is string => typeof c === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(c),
-    );
-    const detail = body.details?.[0];
-    const message = [body.message ?? body.error_description, detail?.message]
-      .filter((m): m is string => typeof m === 'string')
-      .join(' ');
-    const target = typeof detail?.target === 'string' ? ` (target ${detail.target})` : '';
-    // redacted before it is shortened: a secret cut in two would no longer match
-    const out = redact(`${codes.join(' / ')}${message ? `: ${message}` : ''}${target}`, secrets);
-    return out.length > 300 ? `${out.slice(0, 300)}…` : out;
-  } catch {
-    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-  }
-}
-
-function basicAuth(credentials: PingOneCredentials): string {
-  // RFC 6749 §2.3.1: form-encode both parts before base64.
-  const encode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${encode(credentials.clientId)}:${encode(credentials.clientSecret)}`).toString('base64')}`;
-}
-
-function tokenKey(ctx: PingOneContext, credentials: PingOneCredentials): string {
-  return `${authBase(ctx)}|${ctx.tenant.environmentId}|${credentials.clientId}|${ctx.tenant.tokenAuthMethod}`;
-}
-
-async function requestToken(ctx: PingOneContext, credentials: PingOneCredentials): Promise<CachedToken> {
-  const url = `${authBase(ctx)}/${ctx.tenant.environmentId}/as/token`;
-  const method = ctx.tenant.tokenAuthMethod ?? 'client_secret_basic';
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const authorization = basicAuth(credentials);
-  if (method === 'client_secret_post') {
-    form.set('client_id', credentials.clientId);
-    form.set('client_secret', credentials.clientSecret);
-  } else {
-    headers.authorization = authorization;
-  }
-  const secrets = [credentials.clientSecret, authorization];
-  let response: HttpResponse;
-  try {
-    response = await ctx.http.request({
-      method: 'POST',
-      url,
-      body: form,
-      headers,
-      operation: 'get access token',
-      secrets,
-      acceptStatus: [400, 401, 403],
-    });
-  } catch (error) {
-    throw aboutEnvironment(ctx, error, secrets);
-  }
-  if (response.status >= 400) {
-    const said = await describeErrorBody(response, secrets);
-    throw new VendorAuthError(
-      `pingone ${environmentLabel(ctx)}: the token request was refused (HTTP ${response.status}${said ? ` ${said}` : ''}); expected the client id and secret of a worker application in this environment whose token endpoint authentication method is ${method}`,
-    );
-  }
-  let body: { access_token?: unknown; expires_in?: unknown };
-  try {
-    body = await response.json();
-  } catch (error) {
-    throw aboutEnvironment(ctx, error, secrets);
-  }
-  if (typeof body.access_token !== 'string' || body.access_token.length === 0) {
-    throw new VendorRequestError(
-      `pingone ${environmentLabel(ctx)}: the token response has no access_token; expected an OAuth 2.0 token response`,
-    );
-  }
-  const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
-  // Refresh a minute early, or at half-life for short-lived tokens.
-  const margin = Math.min(TOKEN_EARLY_REFRESH_MS, (seconds * 1000) / 2);
-  return { token: body.access_token, expiresAt: Date.now() + seconds * 1000 - margin };
-}
-
-async function accessToken(ctx: PingOneContext, fresh: boolean): Promise<{ token: string; cached: boolean }> {
-  const credentials = await ctx.credentials();
-  const key = tokenKey(ctx, credentials);
-  const cached = tokenCache.get(key);
-  if (!fresh && cached && cached.expiresAt > Date.now()) return { token: cached.token, cached: true };
-  const token = await requestToken(ctx, credentials);
-  tokenCache.set(key, token);
-  return { token: token.token, cached: false };
-}
-
-function dropToken(ctx: PingOneContext, credentials: PingOneCredentials): void {
-  tokenCache.delete(tokenKey(ctx, credentials));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -207,7 +63,7 @@ async function spaced<T>(
   call: () => Promise<T>,
 ): Promise<T> {
   const env = ctx.tenant.environmentId.toLowerCase();
-  const interval = ctx.settings.callIntervalMs ?? 5_000;
+  const interval = ctx.settings.callIntervalMs;
   const previous = queueByEnvironment.get(env) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -381,8 +237,4 @@ export async function raiseRequestError(
   throw new VendorRequestError(
     `pingone ${environmentLabel(ctx)}: ${operation} was refused (HTTP ${response.status}${said ? ` ${said}` : ''})`,
   );
-}
-
-export function isArchiveError(error: unknown): error is ArchiveError {
-  return error instanceof ArchiveError;
 }

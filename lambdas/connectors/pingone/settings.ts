@@ -277,7 +277,7 @@ const baseSection = vendorSectionSchema({
   },
 });
 
-export const pingOneSettingsSchema = baseSection
+export const PingOneSectionSchema = baseSection
   .extend({
     // No defaults here: whether they were given decides what the region derives.
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -317,4 +317,4 @@ export const pingOneSettingsSchema = baseSection
 
 export type PingOneTenant = z.output<typeof PingOneTenantSchema>;
 export type PingOneCredentials = z.output<typeof PingOneCredentialsSchema>;
-export type PingOneSettings = z.output<typeof pingOneSettingsSchema>;
+export type PingOneSection = z.output<typeof PingOneSectionSchema>;

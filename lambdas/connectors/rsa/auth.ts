@@ -1,58 +1,20 @@
 /**
  * RSA Cloud Administration API authentication with the legacy Administration API key.
  *
- * 1. The key file (`.key`, JSON) is stored whole as the tenant's secret: `customerName`,
- *    `accessID`, `description`, `accessKey` (PEM RSA private key, PKCS#1 as RSA issues it;
- *    PKCS#8 also accepted) and `adminRestApiUrl`.
+ * 1. The key file (`.key`, JSON) is stored whole as the tenant's secret (`RsaCredentialsSchema`
+ *    in settings.ts); its `accessKey` is read once per credentials object.
  * 2. Every request carries a fresh RS256 JWT (`sub` = accessID, `aud` = adminRestApiUrl exactly
  *    as in the key file, `iat`, `exp` = iat + 55 min; RSA allows at most 1 hour) as a Bearer token.
  * 3. Request URLs are built from adminRestApiUrl whatever its ending (`/`, `/v1`, `/v1/` or
  *    none): the base is normalised to `.../AdminInterface/restapi`, then `/v1/report/...` is added.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { z } from 'zod';
+import { type RsaCredentials, readPrivateKey, unescapePem } from './settings.ts';
 
 /** RSA allows 60 minutes; 55 leaves room for clock skew. */
 export const JWT_LIFETIME_SECONDS = 55 * 60;
 export const DEFAULT_API_PATH = '/AdminInterface/restapi';
-
-/** A key pasted through config may carry literal `\n` sequences instead of line breaks. */
-export function unescapePem(pem: string): string {
-  return pem.replace(/\\r/g, '').replace(/\\n/g, '\n').replace(/\r\n/g, '\n').trim();
-}
-
-function readPrivateKey(pem: string): KeyObject | undefined {
-  try {
-    const key = createPrivateKey(pem);
-    return key.asymmetricKeyType === 'rsa' ? key : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The Administration API key file, as downloaded from the Cloud Administration Console. */
-export const RsaCredentialsSchema = z.object({
-  customerName: z.string().default(''),
-  accessID: z.string().trim().min(1, 'expected the key file\u2019s accessID'),
-  description: z.string().default(''),
-  accessKey: z
-    .string()
-    .min(1, 'expected the key file\u2019s accessKey (a PEM RSA private key)')
-    .transform(unescapePem)
-    .refine((pem) => readPrivateKey(pem) !== undefined, {
-      // Never echo the value: it is a private key.
-      message:
-        'expected accessKey to be a PEM RSA private key ("-----BEGIN RSA PRIVATE KEY-----", PKCS#1, as in the key file); it could not be read',
-    }),
-  adminRestApiUrl: z.url({
-    protocol: /^https?$/,
-    error:
-      'expected adminRestApiUrl to be an http(s) URL such as https://mycompany.access.securid.com/AdminInterface/restapi/v1',
-  }),
-});
-
-export type RsaCredentials = z.infer<typeof RsaCredentialsSchema>;
 
 const keys = new WeakMap<RsaCredentials, KeyObject>();
 

@@ -392,8 +392,3 @@ function definition(name: RsaReportName): ReportDefinition {
 }
 
 export const RSA_REPORT_DEFINITIONS: readonly ReportDefinition[] = RSA_REPORTS.map(definition);
-
-/** The known headers' normalised names and aliases of one report (for docs and tests). */
-export function knownColumns(report: RsaReportName): readonly { name: string; aliases: readonly string[] }[] {
-  return COLUMNS[report];
-}

@@ -1,5 +1,6 @@
 /**
- * The `rsa` config section, and the check that its schedule respects RSA's 8-hour limit.
+ * The `rsa` config section, the key file secret, and the check that the schedule respects RSA's
+ * 8-hour limit.
  *
  * 1. `baseUrl` has no default: RSA hosts are tenant-specific (`https://<company>.access.securid.com`).
  *    It, each tenant's `baseUrl` and `downloadHosts` make the host allowlist, so the host of each
@@ -8,7 +9,11 @@
  *    The default runs once a day.
  * 3. Poll defaults are sized for the download waits: 300 s between "not generated yet" checks and
  *    several 16-minute waits when the per-tenant 15-minute download limit answers 429.
+ * 4. The tenant's secret is the Administration API key file (`customerName`, `accessID`,
+ *    `description`, `accessKey`: a PEM RSA private key, PKCS#1 as RSA issues it, PKCS#8 also
+ *    accepted, and `adminRestApiUrl`).
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { TenantBaseSchema, vendorSectionSchema } from '../../core/settings.ts';
 import { RSA_REPORTS } from './records.ts';
@@ -99,7 +104,7 @@ export function scheduleProblems(schedule: string, timezone: string): string[] {
   return [];
 }
 
-export const RsaSettingsSchema = vendorSectionSchema({
+export const RsaSectionSchema = vendorSectionSchema({
   tenant: RsaTenantSchema,
   reports: RSA_REPORTS,
   defaults: {
@@ -126,4 +131,41 @@ export const RsaSettingsSchema = vendorSectionSchema({
   }
 });
 
-export type RsaSection = z.infer<typeof RsaSettingsSchema>;
+export type RsaSection = z.infer<typeof RsaSectionSchema>;
+
+/** A key pasted through config may carry literal `\n` sequences instead of line breaks. */
+export function unescapePem(pem: string): string {
+  return pem.replace(/\\r/g, '').replace(/\\n/g, '\n').replace(/\r\n/g, '\n').trim();
+}
+
+export function readPrivateKey(pem: string): KeyObject | undefined {
+  try {
+    const key = createPrivateKey(pem);
+    return key.asymmetricKeyType === 'rsa' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Administration API key file, as downloaded from the Cloud Administration Console. */
+export const RsaCredentialsSchema = z.object({
+  customerName: z.string().default(''),
+  accessID: z.string().trim().min(1, 'expected the key file\u2019s accessID'),
+  description: z.string().default(''),
+  accessKey: z
+    .string()
+    .min(1, 'expected the key file\u2019s accessKey (a PEM RSA private key)')
+    .transform(unescapePem)
+    .refine((pem) => readPrivateKey(pem) !== undefined, {
+      // Never echo the value: it is a private key.
+      message:
+        'expected accessKey to be a PEM RSA private key ("-----BEGIN RSA PRIVATE KEY-----", PKCS#1, as in the key file); it could not be read',
+    }),
+  adminRestApiUrl: z.url({
+    protocol: /^https?$/,
+    error:
+      'expected adminRestApiUrl to be an http(s) URL such as https://mycompany.access.securid.com/AdminInterface/restapi/v1',
+  }),
+});
+
+export type RsaCredentials = z.infer<typeof RsaCredentialsSchema>;

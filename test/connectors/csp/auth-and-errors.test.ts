@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createCspConnector } from '../../../lambdas/connectors/csp/index.ts';
+import { createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
 import { VendorAuthError, VendorRequestError, VendorUnavailableError } from '../../../lambdas/core/errors.ts';
 import { type CspSimulator, type CspSimulatorOptions, startCspSimulator } from '../../../simulators/csp/server.ts';
 import { LogCapture } from '../../support/log-capture.ts';
@@ -35,7 +35,7 @@ function authorizeCalls(s: CspSimulator) {
 describe('access token', () => {
   it('exchanges the API token once (form api_token) and reuses the access token while it is fresh', async () => {
     const s = await simulator();
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const ctx = contextFor(s, { section: { pageLimit: 10 } });
     await runFlow(ctx, connector);
     await runFlow(ctx, connector);
@@ -48,7 +48,7 @@ describe('access token', () => {
   it('refreshes shortly before expires_in runs out, without waiting for a 401', async () => {
     const s = await simulator({ expiresIn: 120 });
     let clock = 1_000_000;
-    const connector = createCspConnector({ clock: () => clock });
+    const connector = createCspRuntime({ clock: () => clock });
     const ctx = contextFor(s);
     await runFlow(ctx, connector);
     clock += 100_000; // 100 s: still before 120 s minus the 12 s margin
@@ -73,7 +73,7 @@ describe('access token', () => {
 
   it('a token revoked between runs is replaced on the first 401', async () => {
     const s = await simulator();
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const ctx = contextFor(s);
     await runFlow(ctx, connector);
     s.revokeAccessTokens();
@@ -94,7 +94,7 @@ describe('access token', () => {
     const s = await simulator();
     const badToken = 'x'.repeat(65);
     const ctx = contextFor(s, { credentials: { apiToken: badToken } });
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     expect((await connector.startJob(ctx, requestFor(ctx))).status).toBe('READY');
     const error = await connector.fetchReport(ctx, requestFor(ctx), {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VendorAuthError);
@@ -110,7 +110,7 @@ describe('access token', () => {
 describe('refusals end that tenant only', () => {
   it('403 (service account) and 404 (no user) are VendorAuthErrors; another tenant on the same service is unaffected', async () => {
     const s = await simulator();
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const robot = contextFor(s, { includeAllUsers: true, tenantId: 'robot' });
     const gone = contextFor(s, { includeAllUsers: true, tenantId: 'gone' });
     const alice = contextFor(s, { includeAllUsers: true, tenantId: 'alice' });
@@ -162,7 +162,7 @@ describe('transient faults', () => {
   it('errors the stream (never ends it cleanly) when the API keeps failing mid-window', async () => {
     const s = await simulator({ faults: [{ endpoint: 'audit', status: 500, afterCalls: 2, times: 100 }] });
     const ctx = contextFor(s, { section: { pageLimit: 5 } });
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const fetched = await connector.fetchReport(ctx, requestFor(ctx), {});
     if (fetched.status !== 'FETCHED') throw new Error('expected FETCHED');
     const { body } = await fetched.sources[0]!.open();
@@ -173,7 +173,7 @@ describe('transient faults', () => {
   it('surfaces a failure on the first page from open(), before any byte is handed over', async () => {
     const s = await simulator({ faults: [{ endpoint: 'audit', status: 500, times: 100 }] });
     const ctx = contextFor(s);
-    const fetched = await createCspConnector().fetchReport(ctx, requestFor(ctx), {});
+    const fetched = await createCspRuntime().fetchReport(ctx, requestFor(ctx), {});
     if (fetched.status !== 'FETCHED') throw new Error('expected FETCHED');
     await expect(fetched.sources[0]!.open()).rejects.toBeInstanceOf(VendorUnavailableError);
   });

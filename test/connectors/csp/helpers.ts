@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type CspConnector, createCspConnector } from '../../../lambdas/connectors/csp/index.ts';
+import { type CspRuntime, createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
 import {
   type CspCredentials,
   CspCredentialsSchema,
@@ -92,7 +92,7 @@ export function parseLines(text: string): NdjsonLine[] {
 /** start → check → fetch → open → read, as the state machine and archiver would. */
 export async function runFlow(
   ctx: CspTestContext,
-  connector: CspConnector = createCspConnector(),
+  connector: CspRuntime = createCspRuntime(),
   date = DATE,
 ): Promise<{ text: string; lines: NdjsonLine[]; fileName: string }> {
   const request = requestFor(ctx, date);

@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCspConnector } from '../../../lambdas/connectors/csp/index.ts';
+import { cspDefinition } from '../../../lambdas/connectors/csp/definition.ts';
+import { createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
 import { CspSectionSchema } from '../../../lambdas/connectors/csp/settings.ts';
 import { dataKey, originalKey } from '../../../lambdas/core/layout.ts';
+import { registerConnector } from '../../../lambdas/core/types.ts';
 import type { AppConfig } from '../../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../../scripts/local/pipeline.ts';
@@ -68,7 +70,7 @@ async function scenario(options: Scenario = {}) {
   if (options.tenants) raw.tenants = options.tenants(s) as typeof raw.tenants;
   const section = CspSectionSchema.parse(raw);
   const config = appConfig(section);
-  const connector = createCspConnector();
+  const connector = registerConnector(cspDefinition, async () => createCspRuntime());
   const tmpDir = join(dir, 'tmp');
   await mkdir(tmpDir, { recursive: true });
   const run = (extra: { force?: boolean; date?: string } = {}) =>
@@ -89,7 +91,7 @@ async function scenario(options: Scenario = {}) {
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
       // only this vendor's table: the queries below need nothing else
-      tables: catalogTables(config, () => connector as never).filter((t) => t.name === 'csp_mfa_audit'),
+      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === 'csp_mfa_audit'),
     });
     try {
       return (await catalog.query(sql)).rows;
@@ -136,7 +138,7 @@ describe('csp through the state machine', () => {
     // the saved auditor queries run on the local engine and count what the simulator holds
     const all = s.users.filter((u) => u.tenant).flatMap((u) => expected(u.username));
     const count = (...actions: string[]) => all.filter((e) => actions.includes(e.action)).length;
-    const saved = Object.fromEntries(createCspConnector().queries.map((q) => [q.name, q.sql]));
+    const saved = Object.fromEntries(cspDefinition.queries.map((q) => [q.name, q.sql]));
     const sum = (rows: Record<string, unknown>[], column: string) => rows.reduce((n, r) => n + Number(r[column]), 0);
     expect(sum(await query(saved['csp-mfa-deactivations-and-disables-per-user']!), 'events')).toBe(
       count('MFA_DEACTIVATION', 'MFA_DISABLE'),

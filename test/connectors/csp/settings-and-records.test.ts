@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CATCH_UP_DAYS, cspConnector } from '../../../lambdas/connectors/csp/index.ts';
-import { MFA_AUDIT_TABLE, mfaAuditRecord, mfaAuditReport } from '../../../lambdas/connectors/csp/report.ts';
+import { CATCH_UP_DAYS, cspDefinition } from '../../../lambdas/connectors/csp/definition.ts';
+import { MFA_AUDIT_TABLE, mfaAuditRecord, mfaAuditReport } from '../../../lambdas/connectors/csp/records.ts';
 import { CspCredentialsSchema, CspSectionSchema } from '../../../lambdas/connectors/csp/settings.ts';
 import { MalformedJsonError } from '../../../lambdas/core/errors.ts';
 import { localVendorSection, startCspSimulator } from '../../../simulators/csp/server.ts';
@@ -73,15 +73,15 @@ describe('planDates', () => {
   const scheduledTime = new Date('2026-11-20T01:30:00Z');
 
   it('takes the requested date as is', () => {
-    expect(cspConnector.planDates?.({ scheduledTime, requestedDate: '2026-01-02', archived: new Set() })).toEqual([
+    expect(cspDefinition.planDates?.({ scheduledTime, requestedDate: '2026-01-02', archived: new Set() })).toEqual([
       '2026-01-02',
     ]);
   });
 
   it('covers yesterday plus the not yet archived days of the last week, oldest first', () => {
     const archived = new Set(['2026-11-13', '2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19']);
-    expect(cspConnector.planDates?.({ scheduledTime, archived })).toEqual(['2026-11-14', '2026-11-19']);
-    expect(cspConnector.planDates?.({ scheduledTime, archived: new Set() })).toHaveLength(CATCH_UP_DAYS);
+    expect(cspDefinition.planDates?.({ scheduledTime, archived })).toEqual(['2026-11-14', '2026-11-19']);
+    expect(cspDefinition.planDates?.({ scheduledTime, archived: new Set() })).toHaveLength(CATCH_UP_DAYS);
   });
 });
 
@@ -150,12 +150,12 @@ describe('mfa_audit records', () => {
 
   it('defines lower snake_case columns, and queries against its table', () => {
     for (const column of mfaAuditReport.columns) expect(column.name).toMatch(/^[a-z][a-z0-9_]*$/);
-    expect(cspConnector.queries.map((q) => q.name)).toEqual([
+    expect(cspDefinition.queries.map((q) => q.name)).toEqual([
       'csp-mfa-deactivations-and-disables-per-user',
       'csp-mfa-authentication-failures-per-day',
       'csp-logins-without-mfa',
       'csp-recovery-code-use',
     ]);
-    for (const query of cspConnector.queries) expect(query.sql).toContain(`FROM ${MFA_AUDIT_TABLE}`);
+    for (const query of cspDefinition.queries) expect(query.sql).toContain(`FROM ${MFA_AUDIT_TABLE}`);
   });
 });

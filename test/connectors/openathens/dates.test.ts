@@ -6,7 +6,7 @@ import {
   rawReportDatesAtRisk,
   rawReportWindow,
 } from '../../../lambdas/connectors/openathens/dates.ts';
-import { openathensConnector } from '../../../lambdas/connectors/openathens/index.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
 import { VendorRequestError } from '../../../lambdas/core/errors.ts';
 
 const JUST_BEFORE_MIDNIGHT = new Date('2024-03-01T23:59:59.999Z');
@@ -183,7 +183,7 @@ describe('rawReportDatesAtRisk', () => {
   });
 
   it('is what the connector exposes to the plan step', () => {
-    expect(openathensConnector.datesAtRisk).toBe(rawReportDatesAtRisk);
-    expect(openathensConnector.planDates).toBe(planRawReportDates);
+    expect(openAthensDefinition.datesAtRisk).toBe(rawReportDatesAtRisk);
+    expect(openAthensDefinition.planDates).toBe(planRawReportDates);
   });
 });

@@ -3,15 +3,18 @@
 import { gunzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import yauzl from 'yauzl';
+import type { OpenAthensContext } from '../../../lambdas/connectors/openathens/client.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
+import { createOpenAthensRuntime } from '../../../lambdas/connectors/openathens/runtime.ts';
 import {
-  type OpenAthensContext,
   type OpenAthensCredentials,
-  openAthensSettingsSchema,
-  openathensConnector,
-} from '../../../lambdas/connectors/openathens/index.ts';
+  OpenAthensSectionSchema,
+} from '../../../lambdas/connectors/openathens/settings.ts';
 import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { FetchResult, JobResult, ReportRequest } from '../../../lambdas/core/types.ts';
 import { localVendorSection, type OpenAthensSimulator } from '../../../simulators/openathens/server.ts';
+
+const openAthensRuntime = createOpenAthensRuntime();
 
 const quiet = new Logger({ serviceName: 'openathens-test', logLevel: 'SILENT' });
 
@@ -31,11 +34,11 @@ export interface ContextOptions {
 
 export function contextFor(sim: OpenAthensSimulator, options: ContextOptions = {}): OpenAthensContext {
   const { poll, ...section } = localVendorSection(sim);
-  const settings = openAthensSettingsSchema.parse(options.defaultPoll ? section : { ...section, poll });
+  const settings = OpenAthensSectionSchema.parse(options.defaultPoll ? section : { ...section, poll });
   const tenant = settings.tenants.find((t) => t.id === (options.tenantId ?? 'example-org'));
   if (!tenant) throw new Error(`no tenant ${options.tenantId}`);
   const credentials =
-    options.credentials ?? openathensConnector.credentialsSchema.parse(tenant.credentials as Record<string, unknown>);
+    options.credentials ?? openAthensDefinition.credentialsSchema.parse(tenant.credentials as Record<string, unknown>);
   const sleeps = options.sleeps;
   const logger = options.logger ?? quiet;
   return {
@@ -78,17 +81,17 @@ export async function runFlow(
   request: ReportRequest,
   options: { maxChecks?: number; pauseMs?: number } = {},
 ): Promise<FlowResult> {
-  const steps: JobResult[] = [await openathensConnector.startJob(ctx, request)];
+  const steps: JobResult[] = [await openAthensRuntime.startJob(ctx, request)];
   let last = steps[0] as JobResult;
   let checks = 0;
   while (last.status === 'PENDING' && checks < (options.maxChecks ?? 20)) {
     if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
-    last = await openathensConnector.checkJob(ctx, request, last.job);
+    last = await openAthensRuntime.checkJob(ctx, request, last.job);
     steps.push(last);
     checks += 1;
   }
   if (last.status !== 'READY') return { steps, fetched: last };
-  return { steps, fetched: await openathensConnector.fetchReport(ctx, request, last.job) };
+  return { steps, fetched: await openAthensRuntime.fetchReport(ctx, request, last.job) };
 }
 
 export async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawReportWindow } from '../../../lambdas/connectors/openathens/dates.ts';
-import { openAthensSettingsSchema, openathensConnector } from '../../../lambdas/connectors/openathens/index.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
+import { OpenAthensSectionSchema } from '../../../lambdas/connectors/openathens/settings.ts';
+import { connectorFor } from '../../../lambdas/connectors/registry.ts';
 import { manifestKey } from '../../../lambdas/core/layout.ts';
 import type { AppConfig } from '../../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
@@ -59,7 +61,7 @@ async function harness(
   const sim = await startOpenAthensSimulator({ now: () => NOW, ...options });
   const section = localVendorSection(sim);
   tweak(section);
-  const vendorSection = openAthensSettingsSchema.parse({
+  const vendorSection = OpenAthensSectionSchema.parse({
     ...section,
     maxConcurrency: 16,
     poll: { intervalSeconds: 1, maxAttempts: 3, deadlineMinutes: 5 },
@@ -81,7 +83,7 @@ async function harness(
         s3,
         tmpDir: join(dir, 'tmp'),
         fastWaitsMs: 1,
-        connectors: [openathensConnector],
+        connectors: [connectorFor('openathens')],
         ...extra,
       });
       return result as VendorRunResult;
@@ -98,7 +100,7 @@ async function query(h: Harness, sql: string): Promise<Record<string, unknown>[]
   const catalog = await openArchiveCatalog({
     s3Directory: join(h.dir, 's3'),
     bucket: h.s3.bucket,
-    tables: catalogTables(h.config, () => openathensConnector as never),
+    tables: catalogTables(h.config, () => openAthensDefinition),
   });
   try {
     return (await catalog.query(sql)).rows;
@@ -108,7 +110,7 @@ async function query(h: Harness, sql: string): Promise<Record<string, unknown>[]
 }
 
 function savedQuery(name: string): string {
-  const found = openathensConnector.queries.find((q) => q.name === name);
+  const found = openAthensDefinition.queries.find((q) => q.name === name);
   if (!found) throw new Error(`no saved query ${name}`);
   return found.sql;
 }
@@ -318,7 +320,7 @@ describe('openathens pipeline: one organisation per switch, one run', () => {
   });
 
   it('runs every saved query', async () => {
-    for (const saved of openathensConnector.queries) {
+    for (const saved of openAthensDefinition.queries) {
       await expect(query(h, saved.sql)).resolves.toBeInstanceOf(Array);
     }
     const repeated = await query(h, savedQuery('repeated-bad-passwords'));

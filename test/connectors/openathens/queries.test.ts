@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openathensConnector } from '../../../lambdas/connectors/openathens/index.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
 import { S3RVER_SUFFIX } from '../../../scripts/local/s3.ts';
 
 const BUCKET = 'archive';
-const report = openathensConnector.reports[0]!;
+const report = openAthensDefinition.reports[0]!;
 
 type Row = Record<string, string>;
 
@@ -96,14 +96,14 @@ afterAll(async () => {
 });
 
 function sqlOf(name: string): string {
-  const query = openathensConnector.queries.find((q) => q.name === name);
+  const query = openAthensDefinition.queries.find((q) => q.name === name);
   if (!query) throw new Error(`no query ${name}`);
   return query.sql;
 }
 
 describe('auditor queries (DuckDB over the archived layout)', () => {
   it('are kebab-case, described, and each reads the table', () => {
-    for (const query of openathensConnector.queries) {
+    for (const query of openAthensDefinition.queries) {
       expect(query.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(query.description.length).toBeGreaterThan(10);
       expect(query.sql).toContain('FROM openathens_raw_statistics');

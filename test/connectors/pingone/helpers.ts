@@ -2,14 +2,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { parse } from 'csv-parse/sync';
-import type { PingOneContext } from '../../../lambdas/connectors/pingone/client.ts';
+import { resetPingOneClientState } from '../../../lambdas/connectors/pingone/client.ts';
+import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
+import type { PingOneContext } from '../../../lambdas/connectors/pingone/environment.ts';
+import { createPingOneRuntime } from '../../../lambdas/connectors/pingone/runtime.ts';
 import {
   type PingOneCredentials,
-  type PingOneSettings,
-  pingOneConnector,
-  pingOneSettingsSchema,
-  resetPingOneClientState,
-} from '../../../lambdas/connectors/pingone/index.ts';
+  type PingOneSection,
+  PingOneSectionSchema,
+} from '../../../lambdas/connectors/pingone/settings.ts';
 import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { FetchResult, JobResult, ReportRequest } from '../../../lambdas/core/types.ts';
 import {
@@ -18,6 +19,8 @@ import {
   type PingOneSimulatorOptions,
   startPingOneSimulator,
 } from '../../../simulators/pingone/server.ts';
+
+const pingOneRuntime = createPingOneRuntime();
 
 configure({ useWebWorkers: false, useCompressionStream: false });
 
@@ -43,12 +46,12 @@ export interface ContextOptions {
   readonly maxRetries?: number;
 }
 
-export function settingsFor(sim: PingOneSimulator, options: ContextOptions = {}): PingOneSettings {
+export function settingsFor(sim: PingOneSimulator, options: ContextOptions = {}): PingOneSection {
   const base = localVendorSection(sim) as Record<string, unknown> & { tenants: Record<string, unknown>[] };
   const tenants = base.tenants.map((t) =>
     t.id === (options.tenantId ?? TENANT_A) ? { ...t, ...(options.tenant ?? {}) } : t,
   );
-  return pingOneSettingsSchema.parse({ ...base, ...(options.section ?? {}), tenants });
+  return PingOneSectionSchema.parse({ ...base, ...(options.section ?? {}), tenants });
 }
 
 export function contextFor(sim: PingOneSimulator, options: ContextOptions = {}): PingOneContext {
@@ -56,11 +59,11 @@ export function contextFor(sim: PingOneSimulator, options: ContextOptions = {}):
   const tenant = settings.tenants.find((t) => t.id === (options.tenantId ?? TENANT_A));
   if (!tenant) throw new Error(`no tenant ${options.tenantId}`);
   const credentials =
-    options.credentials ?? pingOneConnector.credentialsSchema.parse(tenant.credentials as Record<string, unknown>);
+    options.credentials ?? pingOneDefinition.credentialsSchema.parse(tenant.credentials as Record<string, unknown>);
   const logger = options.logger ?? new Logger({ serviceName: 'pingone-test', logLevel: 'SILENT' });
   const { tenants: _tenants, ...vendorSettings } = settings;
   return {
-    settings: vendorSettings as PingOneSettings,
+    settings: vendorSettings as PingOneSection,
     tenant,
     baseUrl: tenant.baseUrl ?? settings.baseUrl,
     credentials: async () => credentials,
@@ -101,18 +104,18 @@ export async function runFlow(
   };
   const steps: JobResult[] = [];
   fresh();
-  let last: JobResult = await pingOneConnector.startJob(ctx, request);
+  let last: JobResult = await pingOneRuntime.startJob(ctx, request);
   steps.push(last);
   for (let round = 0; round < (options.maxRounds ?? 20); round++) {
     if (last.status === 'PENDING') {
       fresh();
-      last = await pingOneConnector.checkJob(ctx, request, last.job);
+      last = await pingOneRuntime.checkJob(ctx, request, last.job);
       steps.push(last);
       continue;
     }
     if (last.status !== 'READY') return { steps, fetched: last };
     fresh();
-    const fetched = await pingOneConnector.fetchReport(ctx, request, last.job);
+    const fetched = await pingOneRuntime.fetchReport(ctx, request, last.job);
     if (fetched.status === 'FETCHED') return { steps, fetched };
     steps.push(fetched);
     last = fetched;

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  pingOneConnector,
-  pingOneSettingsSchema,
-  resetPingOneClientState,
-} from '../../../lambdas/connectors/pingone/index.ts';
+import { resetPingOneClientState } from '../../../lambdas/connectors/pingone/client.ts';
+import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
+import { PingOneSectionSchema } from '../../../lambdas/connectors/pingone/settings.ts';
+import { connectorFor } from '../../../lambdas/connectors/registry.ts';
 import { manifestKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import type { AppConfig } from '../../../lib/config.ts';
@@ -40,7 +39,7 @@ import {
 const SCHEDULED = new Date('2026-11-22T02:20:00Z');
 const DATE = '2026-11-22';
 const ROWS = 80;
-const report = pingOneConnector.reports[0]!;
+const report = pingOneDefinition.reports[0]!;
 
 let dir: string;
 let s3: LocalS3;
@@ -61,7 +60,7 @@ beforeEach(() => {
 });
 
 function configFor(section: Record<string, unknown>): AppConfig {
-  return testAppConfig({ pingone: pingOneSettingsSchema.parse(section) });
+  return testAppConfig({ pingone: PingOneSectionSchema.parse(section) });
 }
 
 interface Scenario {
@@ -89,7 +88,7 @@ async function scenario(
       tmpDir: join(dir, 'tmp'),
       fastWaitsMs: 1,
       force: true,
-      connectors: [pingOneConnector],
+      connectors: [connectorFor('pingone')],
       logger: new Logger({ serviceName: 'pingone-e2e', logLevel: 'DEBUG' }),
     })) as [VendorRunResult];
   } finally {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pingOneConnector } from '../../../lambdas/connectors/pingone/index.ts';
+import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
@@ -19,7 +19,7 @@ import { contextFor, dataRows, runFlow, startSim, TENANT_A, TENANT_B } from './h
 
 const BUCKET = 'archive';
 const TODAY = '2026-11-22';
-const report = pingOneConnector.reports[0]!;
+const report = pingOneDefinition.reports[0]!;
 
 let dir: string;
 let catalog: ArchiveCatalog;
@@ -74,7 +74,7 @@ afterAll(async () => {
 });
 
 function sqlOf(name: string): string {
-  const query = pingOneConnector.queries.find((q) => q.name === name);
+  const query = pingOneDefinition.queries.find((q) => q.name === name);
   if (!query) throw new Error(`no query ${name}`);
   return query.sql;
 }
@@ -91,14 +91,14 @@ const KNOWN_PREFIXES = ['+972', '+44', '+49', '+33', '+61', '+65', '+81', '+1'];
 
 describe('auditor queries (DuckDB over the archived layout)', () => {
   it('are kebab-case, described, and read the table', () => {
-    expect(pingOneConnector.queries.map((q) => q.name)).toEqual([
+    expect(pingOneDefinition.queries.map((q) => q.name)).toEqual([
       'pingone-users-without-mfa',
       'pingone-devices-by-type',
       'pingone-compromised-devices',
       'pingone-locked-or-blocked-devices',
       'pingone-phone-numbers-by-country-prefix',
     ]);
-    for (const query of pingOneConnector.queries) {
+    for (const query of pingOneDefinition.queries) {
       expect(query.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(query.description.length).toBeGreaterThan(10);
       expect(query.sql).toContain('FROM pingone_mfa_devices');

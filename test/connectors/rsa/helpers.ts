@@ -6,9 +6,13 @@ import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parse } from 'csv-parse/sync';
-import { RsaCredentialsSchema } from '../../../lambdas/connectors/rsa/auth.ts';
-import type { RsaCredentials, RsaSection, RsaTenant } from '../../../lambdas/connectors/rsa/index.ts';
-import { RsaSettingsSchema } from '../../../lambdas/connectors/rsa/settings.ts';
+import {
+  type RsaCredentials,
+  RsaCredentialsSchema,
+  type RsaSection,
+  RsaSectionSchema,
+  type RsaTenant,
+} from '../../../lambdas/connectors/rsa/settings.ts';
 import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { ConnectorContext, FetchResult, JsonObject, ReportRequest } from '../../../lambdas/core/types.ts';
 import { localVendorSection, type RsaSimulator } from '../../../simulators/rsa/server.ts';
@@ -65,7 +69,7 @@ export function rsaContext(sim: RsaSimulator, options: ContextOptions = {}) {
   const tenantId = options.tenantId ?? 'acme';
   const localTenant = local.tenants.find((t) => t.id === tenantId);
   if (!localTenant) throw new Error(`no simulator tenant ${tenantId}`);
-  const section: RsaSection = RsaSettingsSchema.parse({
+  const section: RsaSection = RsaSectionSchema.parse({
     ...local,
     tenants: [{ ...localTenant, ...options.tenant, credentials: options.credentials ?? localTenant.credentials }],
     ...options.section,

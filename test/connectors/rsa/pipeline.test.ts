@@ -9,8 +9,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rsaConnector } from '../../../lambdas/connectors/rsa/index.ts';
-import { RsaSettingsSchema } from '../../../lambdas/connectors/rsa/settings.ts';
+import { connectorFor } from '../../../lambdas/connectors/registry.ts';
+import { rsaDefinition } from '../../../lambdas/connectors/rsa/definition.ts';
+import { createRsaRuntime } from '../../../lambdas/connectors/rsa/runtime.ts';
+import { RsaSectionSchema } from '../../../lambdas/connectors/rsa/settings.ts';
 import type { AppConfig } from '../../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../../scripts/local/pipeline.ts';
@@ -24,6 +26,8 @@ import {
 } from '../../../simulators/rsa/server.ts';
 import { testAppConfig } from '../../support/app-config.ts';
 import { fetchedBytes, reportRequest, rsaContext } from './helpers.ts';
+
+const rsaRuntime = createRsaRuntime();
 
 // LOCAL_SIMULATOR_OPTIONS: the window is wide enough that the next report of a tenant always
 // meets it, and readiness is longer than one shrunk Wait, so the first download always meets 425.
@@ -73,7 +77,7 @@ async function scenario(options: Scenario = {}) {
   const store = await startLocalS3(join(dir, 's3'));
   s3 = store;
   const raw = localVendorSection(s);
-  const section = RsaSettingsSchema.parse({
+  const section = RsaSectionSchema.parse({
     ...raw,
     tenants: options.tenants ? options.tenants(s, raw.tenants) : raw.tenants,
     ...options.section,
@@ -90,7 +94,7 @@ async function scenario(options: Scenario = {}) {
       s3: store,
       tmpDir,
       fastWaitsMs: 30,
-      connectors: [rsaConnector],
+      connectors: [connectorFor('rsa')],
       ...extra,
     }).then(([result]) => result as VendorRunResult);
   const query = async (sql: string) => {
@@ -98,7 +102,7 @@ async function scenario(options: Scenario = {}) {
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
       // report tables only: the manifest view is another engineer's (and not needed here)
-      tables: catalogTables(config, () => rsaConnector as never).filter((table) => table.name.startsWith('rsa_')),
+      tables: catalogTables(config, () => rsaDefinition).filter((table) => table.name.startsWith('rsa_')),
     });
     try {
       return (await catalog.query(sql)).rows;
@@ -150,7 +154,7 @@ describe('rsa through the state machine', () => {
       expect(rows, report).toEqual([{ n: String(s.table('globex', report).rows.length) }]);
     }
     const noAuthenticator = await query(
-      rsaConnector.queries.find((q) => q.name === 'rsa-users-without-registered-authenticator')!.sql,
+      rsaDefinition.queries.find((q) => q.name === 'rsa-users-without-registered-authenticator')!.sql,
     );
     const expected = ['acme', 'globex'].reduce(
       (n, t) =>
@@ -164,7 +168,7 @@ describe('rsa through the state machine', () => {
       0,
     );
     expect(noAuthenticator).toHaveLength(expected);
-    for (const saved of rsaConnector.queries) await expect(query(saved.sql), saved.name).resolves.toBeDefined();
+    for (const saved of rsaDefinition.queries) await expect(query(saved.sql), saved.name).resolves.toBeDefined();
     // hostile values survived the archiver
     const [hostile] = await query(
       `SELECT description FROM rsa_radius_clients WHERE tenant = 'acme' AND description LIKE 'Cisco%'`,
@@ -202,9 +206,9 @@ describe('rsa through the state machine', () => {
     const { s, run } = await scenario({ tenants: (_s, tenants) => tenants.filter((t) => t.id === 'acme') });
     const { ctx } = rsaContext(s);
     for (const report of ['users', 'hardware_tokens', 'mfa_clients'])
-      await rsaConnector.startJob(ctx, reportRequest(report));
+      await rsaRuntime.startJob(ctx, reportRequest(report));
     for (const report of ['admin_users', 'radius_clients']) {
-      await fetchedBytes(await rsaConnector.fetchReport(ctx, reportRequest(report), {}));
+      await fetchedBytes(await rsaRuntime.fetchReport(ctx, reportRequest(report), {}));
     }
     s.requests.length = 0;
 

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rsaConnector } from '../../../lambdas/connectors/rsa/index.ts';
+import { rsaDefinition } from '../../../lambdas/connectors/rsa/definition.ts';
 import { RSA_REPORTS } from '../../../lambdas/connectors/rsa/records.ts';
+import { createRsaRuntime } from '../../../lambdas/connectors/rsa/runtime.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import type { JsonObject } from '../../../lambdas/core/types.ts';
@@ -18,13 +19,15 @@ import { S3RVER_SUFFIX } from '../../../scripts/local/s3.ts';
 import { type RsaSimulator, startRsaSimulator } from '../../../simulators/rsa/server.ts';
 import { fakeClock, fetchedBytes, parseCsv, reportRequest, rsaContext } from './helpers.ts';
 
+const rsaRuntime = createRsaRuntime();
+
 const BUCKET = 'archive';
 const TENANTS = ['acme', 'globex'];
 const DT = '2026-05-14';
 const OLDER_DT = '2026-05-13';
 
 const query = (name: string) => {
-  const found = rsaConnector.queries.find((q) => q.name === name);
+  const found = rsaDefinition.queries.find((q) => q.name === name);
   if (!found) throw new Error(`no query ${name}`);
   return found.sql;
 };
@@ -49,10 +52,10 @@ describe('rsa auditor queries (DuckDB)', () => {
       const { ctx } = rsaContext(sim, { clock, tenantId: tenant });
       for (const report of RSA_REPORTS) {
         const request = reportRequest(report, tenant);
-        const started = await rsaConnector.startJob(ctx, request);
+        const started = await rsaRuntime.startJob(ctx, request);
         clock.advance(16 * 60_000);
-        const { bytes } = await fetchedBytes(await rsaConnector.fetchReport(ctx, request, started.job));
-        const definition = rsaConnector.reports.find((r) => r.name === report)!;
+        const { bytes } = await fetchedBytes(await rsaRuntime.fetchReport(ctx, request, started.job));
+        const definition = rsaDefinition.reports.find((r) => r.name === report)!;
         const records = parseCsv(bytes).map((raw) => definition.toRecord(raw));
         write(report, tenant, DT, records);
         // an older, smaller snapshot the queries must not count
@@ -62,7 +65,7 @@ describe('rsa auditor queries (DuckDB)', () => {
     catalog = await openArchiveCatalog({
       s3Directory: dir,
       bucket: BUCKET,
-      tables: rsaConnector.reports.map((r) => reportTable('rsa', r, TENANTS)),
+      tables: rsaDefinition.reports.map((r) => reportTable('rsa', r, TENANTS)),
     });
   });
 
@@ -73,7 +76,7 @@ describe('rsa auditor queries (DuckDB)', () => {
   });
 
   it('every saved query runs', async () => {
-    for (const saved of rsaConnector.queries) {
+    for (const saved of rsaDefinition.queries) {
       // Act / Assess
       await expect(catalog.query(saved.sql), saved.name).resolves.toBeDefined();
     }

@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RsaCredentialsSchema } from '../../../lambdas/connectors/rsa/auth.ts';
-import { rsaConnector } from '../../../lambdas/connectors/rsa/index.ts';
+import { rsaDefinition } from '../../../lambdas/connectors/rsa/definition.ts';
 import {
   expandCronField,
-  RsaSettingsSchema,
+  RsaCredentialsSchema,
+  RsaSectionSchema,
   shortestScheduleGapSeconds,
 } from '../../../lambdas/connectors/rsa/settings.ts';
 
@@ -30,14 +30,14 @@ const section = (extra: Record<string, unknown> = {}) => ({
 });
 
 function issues(raw: unknown): string[] {
-  const result = RsaSettingsSchema.safeParse(raw);
+  const result = RsaSectionSchema.safeParse(raw);
   return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
 
 describe('config section', () => {
   it('applies the defaults: every report, once a day, polls sized for 15-minute waits', () => {
     // Act
-    const parsed = RsaSettingsSchema.parse(section());
+    const parsed = RsaSectionSchema.parse(section());
 
     // Assess
     expect(parsed.reports).toEqual(['users', 'hardware_tokens', 'mfa_clients', 'admin_users', 'radius_clients']);
@@ -130,8 +130,8 @@ describe('config section', () => {
 
   it('is the connector\u2019s settings schema', () => {
     // Assess
-    expect(rsaConnector.settingsSchema).toBe(RsaSettingsSchema);
-    expect(rsaConnector.vendor).toBe('rsa');
+    expect(rsaDefinition.sectionSchema).toBe(RsaSectionSchema);
+    expect(rsaDefinition.vendor).toBe('rsa');
   });
 });
 
@@ -206,7 +206,7 @@ describe('docs/vendors/rsa.md', () => {
   const doc = readFileSync(new URL('../../../docs/vendors/rsa.md', import.meta.url), 'utf8');
 
   it('shows every saved query exactly as saved', () => {
-    for (const query of rsaConnector.queries) {
+    for (const query of rsaDefinition.queries) {
       // Assess
       expect(doc, query.name).toContain(`### \`${query.name}\``);
       expect(doc, query.name).toContain(query.sql);
@@ -214,7 +214,7 @@ describe('docs/vendors/rsa.md', () => {
   });
 
   it('lists every column of every table', () => {
-    for (const report of rsaConnector.reports) {
+    for (const report of rsaDefinition.reports) {
       // Assess
       expect(doc).toContain(`### \`rsa_${report.name}\``);
       for (const column of report.columns) {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openathensConnector } from '../../../lambdas/connectors/openathens/index.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
+import { createOpenAthensRuntime } from '../../../lambdas/connectors/openathens/runtime.ts';
 import {
   DisallowedHostError,
   VendorAuthError,
@@ -19,6 +20,8 @@ import {
 } from '../../../simulators/openathens/server.ts';
 import { LogCapture } from '../../support/log-capture.ts';
 import { contextFor, decode, openSource, readAll, requestFor, runFlow, yesterday } from './helpers.ts';
+
+const openAthensRuntime = createOpenAthensRuntime();
 
 const running: { close(): Promise<void> }[] = [];
 
@@ -47,7 +50,7 @@ describe('startJob', () => {
       const sim = await simulator({ task: { runningPolls: 0 } });
       const ctx = contextFor(sim);
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, DATE));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE));
       // Assess
       expect(result.status).toBe('READY');
       expect(result.job.reportHref).toMatch(
@@ -70,7 +73,7 @@ describe('startJob', () => {
       const sim = await simulator({ task: { runningPolls: 0, durationMs: 30, inlineWaitMs: 200 } });
       const ctx = contextFor(sim);
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, DATE));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE));
       // Assess
       expect(result.status).toBe('READY');
     });
@@ -82,7 +85,7 @@ describe('startJob', () => {
       const sim = await simulator({ task: { runningPolls: 2 } });
       const ctx = contextFor(sim, { defaultPoll: true });
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, DATE));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE));
       // Assess
       expect(result.status).toBe('PENDING');
       expect(result.waitSeconds).toBe(20);
@@ -102,7 +105,7 @@ describe('startJob', () => {
       const ctx = contextFor(sim);
       const date = new Date(Date.now() - daysBack * 86_400_000).toISOString().slice(0, 10);
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, date));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, date));
       // Assess
       expect(result.status).toBe('FAILED');
       expect(result.reason).toContain(date);
@@ -116,7 +119,7 @@ describe('startJob', () => {
       const ctx = contextFor(sim);
       const date = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, date));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, date));
       // Assess
       expect(result.status).toBe('FAILED');
       expect(result.reason).toMatch(/refused \(400\).*raw statistics are available from/);
@@ -132,7 +135,7 @@ describe('startJob', () => {
         const sim = await simulator({ organisations: [organisation({ keyProblem: reason })] });
         const ctx = contextFor(sim);
         // Act
-        const error = await openathensConnector.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
+        const error = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
         // Assess
         expect(error).toBeInstanceOf(VendorAuthError);
         const message = (error as Error).message;
@@ -149,7 +152,7 @@ describe('startJob', () => {
       const sim = await simulator();
       const ctx = contextFor(sim, { credentials: { apiKey: 'not-a-real-key-123' } });
       // Act
-      const error = await openathensConnector.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
+      const error = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
       // Assess
       expect(error).toBeInstanceOf(VendorAuthError);
       expect((error as Error).message).toMatch(/401 badCredentials.*wrong, disabled or expired/);
@@ -162,7 +165,7 @@ describe('startJob', () => {
       const sim = await simulator({ organisations: [organisation({ reportsEnabled: false })] });
       const ctx = contextFor(sim);
       // Act
-      const error = await openathensConnector.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
+      const error = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
       // Assess
       expect(error).toBeInstanceOf(VendorAuthError);
       expect((error as Error).message).toMatch(/example-org.*forbidden \(403\).*reports API to be enabled/);
@@ -177,7 +180,7 @@ describe('startJob', () => {
         credentials: { apiKey: KEY_OF['example-org'] as string },
       });
       // Act
-      const error = await openathensConnector.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
+      const error = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
       // Assess
       expect(error).toBeInstanceOf(VendorAuthError);
       expect((error as Error).message).toContain(
@@ -193,7 +196,7 @@ describe('startJob', () => {
       const sim = await simulator({ task: { runningPolls: 0 }, transientErrors: { count: 2, status, on: 'start' } });
       const ctx = contextFor(sim);
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, DATE));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE));
       // Assess
       expect(result.status).toBe('READY');
       expect(sim.requests.map((r) => r.status)).toEqual([status, status, 200]);
@@ -208,7 +211,7 @@ describe('startJob', () => {
       });
       const ctx = contextFor(sim, { sleeps });
       // Act
-      const result = await openathensConnector.startJob(ctx, requestFor(ctx, DATE));
+      const result = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE));
       // Assess
       expect(result.status).toBe('READY');
       expect(sim.requests.map((r) => r.status)).toEqual([429, 429, 200]);
@@ -220,7 +223,7 @@ describe('startJob', () => {
       const sim = await simulator({ transientErrors: { count: 100, status: 500 } });
       const ctx = contextFor(sim, { maxRetries: 2 });
       // Act
-      const error = await openathensConnector.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
+      const error = await openAthensRuntime.startJob(ctx, requestFor(ctx, DATE)).catch((e: unknown) => e);
       // Assess
       expect(error).toBeInstanceOf(VendorUnavailableError);
       expect((error as VendorUnavailableError).retryable).toBe(true);
@@ -235,7 +238,7 @@ describe('startJob', () => {
     const ctx = contextFor(sim);
     const wrong = { ...ctx, baseUrl: `${sim.baseUrl}/nowhere` };
     // Act
-    const error = await openathensConnector.startJob(wrong, requestFor(ctx, DATE)).catch((e: unknown) => e);
+    const error = await openAthensRuntime.startJob(wrong, requestFor(ctx, DATE)).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorRequestError);
     expect((error as Error).message).toMatch(/answered 404: expected "example.org" to be the organisation's API name/);
@@ -314,10 +317,10 @@ describe('checkJob', () => {
     const sim = await simulator({ task: { runningPolls: 5, ttlMs: 0 } });
     const ctx = contextFor(sim);
     const request = requestFor(ctx, DATE);
-    const started = await openathensConnector.startJob(ctx, request);
+    const started = await openAthensRuntime.startJob(ctx, request);
     await new Promise((resolve) => setTimeout(resolve, 5));
     // Act
-    const checked = await openathensConnector.checkJob(ctx, request, started.job);
+    const checked = await openAthensRuntime.checkJob(ctx, request, started.job);
     // Assess
     expect(checked.status).toBe('RESTART');
     expect(checked.reason).toMatch(/is gone \(404\)/);
@@ -328,10 +331,10 @@ describe('checkJob', () => {
     const sim = await simulator({ task: { runningPolls: 2 } });
     const ctx = contextFor(sim);
     const request = requestFor(ctx, DATE);
-    const started = await openathensConnector.startJob(ctx, request);
+    const started = await openAthensRuntime.startJob(ctx, request);
     const revoked = contextFor(sim, { credentials: { apiKey: 'revoked-key-456' } });
     // Act
-    const error = await openathensConnector.checkJob(revoked, request, started.job).catch((e: unknown) => e);
+    const error = await openAthensRuntime.checkJob(revoked, request, started.job).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorAuthError);
     expect((error as Error).message).toMatch(/example-org.*check raw report task was refused \(401 badCredentials\)/);
@@ -343,9 +346,9 @@ describe('checkJob', () => {
     const sim = await simulator({ task: { runningPolls: 1 }, linkOrigin: 'https://reports.attacker.example' });
     const ctx = contextFor(sim);
     const request = requestFor(ctx, DATE);
-    const started = await openathensConnector.startJob(ctx, request);
+    const started = await openAthensRuntime.startJob(ctx, request);
     // Act
-    const error = await openathensConnector.checkJob(ctx, request, started.job).catch((e: unknown) => e);
+    const error = await openAthensRuntime.checkJob(ctx, request, started.job).catch((e: unknown) => e);
     // Assess
     expect(started.job.taskHref).toMatch(/^https:\/\/reports\.attacker\.example\//);
     expect(error).toBeInstanceOf(DisallowedHostError);
@@ -411,7 +414,7 @@ describe('fetchReport', () => {
       const { fetched } = await runFlow(ctx, requestFor(ctx, DATE));
       const { text } = await decode((await openSource(fetched)).bytes);
       const rows = parse(text, { columns: true, bom: true }) as Record<string, string>[];
-      const records = rows.map((row) => openathensConnector.reports[0]?.toRecord(row));
+      const records = rows.map((row) => openAthensDefinition.reports[0]?.toRecord(row));
       found[org.tenantId] = [...new Set(records.flatMap((r) => Object.keys((r?.attributes ?? {}) as object)))].sort();
       // Assess
       expect(records).toHaveLength(60);
@@ -459,7 +462,7 @@ describe('fetchReport', () => {
     const sim = await simulator();
     const ctx = contextFor(sim);
     // Act
-    const result = await openathensConnector.fetchReport(ctx, requestFor(ctx, DATE), { checks: 2 });
+    const result = await openAthensRuntime.fetchReport(ctx, requestFor(ctx, DATE), { checks: 2 });
     // Assess
     expect(result.status).toBe('RESTART');
     expect(sim.requests).toHaveLength(0);
@@ -506,7 +509,7 @@ describe('logging', () => {
     // Act
     const { fetched } = await runFlow(ctx, requestFor(ctx, DATE));
     await openSource(fetched);
-    await openathensConnector.startJob(badCtx, requestFor(badCtx, DATE)).catch(() => undefined);
+    await openAthensRuntime.startJob(badCtx, requestFor(badCtx, DATE)).catch(() => undefined);
     output.stop();
     // Assess
     const log = output.text();
@@ -530,8 +533,8 @@ describe('logging', () => {
     const refusedCtx = contextFor(sim, { logger, tenantId: second.tenantId });
     const oldDate = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
     // Act
-    const failed = await openathensConnector.startJob(ctx, requestFor(ctx, oldDate));
-    const error = await openathensConnector.startJob(refusedCtx, requestFor(refusedCtx, DATE)).catch((e: unknown) => e);
+    const failed = await openAthensRuntime.startJob(ctx, requestFor(ctx, oldDate));
+    const error = await openAthensRuntime.startJob(refusedCtx, requestFor(refusedCtx, DATE)).catch((e: unknown) => e);
     output.stop();
     // Assess
     expect(failed.status).toBe('FAILED');
@@ -560,7 +563,7 @@ describe('logging', () => {
     const ctx = contextFor(sim);
     const oldDate = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
     // Act
-    const failed = await openathensConnector.startJob(ctx, requestFor(ctx, oldDate));
+    const failed = await openAthensRuntime.startJob(ctx, requestFor(ctx, oldDate));
     // Assess
     expect(failed.status).toBe('FAILED');
     expect(JSON.stringify(failed)).not.toContain(apiKey.slice(0, 24));

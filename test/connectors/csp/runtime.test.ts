@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCspConnector } from '../../../lambdas/connectors/csp/index.ts';
-import { mfaAuditRecord } from '../../../lambdas/connectors/csp/report.ts';
+import { mfaAuditRecord } from '../../../lambdas/connectors/csp/records.ts';
+import { createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
 import { VendorRequestError } from '../../../lambdas/core/errors.ts';
 import {
   type CspSimulator,
@@ -43,7 +43,7 @@ describe('flow: start → check → fetch', () => {
     // Prepare
     const s = await simulator();
     const ctx = contextFor(s, { section: { pageLimit: 7 } });
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const request = requestFor(ctx);
 
     // Act
@@ -76,7 +76,7 @@ describe('flow: start → check → fetch', () => {
 
   it('sends nothing and answers SKIPPED while the day has not ended (or not settled)', async () => {
     const s = await simulator();
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     for (const now of [new Date(DAY_START + 3_600_000), new Date(DAY_END + 2 * 60_000)]) {
       const ctx = contextFor(s, { now });
       const result = await connector.startJob(ctx, requestFor(ctx));
@@ -91,7 +91,7 @@ describe('flow: start → check → fetch', () => {
 
   it('answers FAILED before sending for filters the API would refuse, and for a bad date', async () => {
     const s = await simulator();
-    const connector = createCspConnector();
+    const connector = createCspRuntime();
     const cases = [
       { deviceNames: Array.from({ length: 21 }, (_, i) => `device ${i}`) },
       { eventIds: Array.from({ length: 21 }, (_, i) => `id-${i}`) },

@@ -1,74 +1,37 @@
 /**
- * VMware Cloud Services (CSP) connector: the principal MFA audit log.
+ * VMware Cloud Services (CSP) runtime: the principal MFA audit log of one user's token.
  *
- * 1. A tenant is one user's API token: the endpoint returns the audit of the token's owner only
- *    and refuses service accounts, so auditing N users takes N tokens.
- * 2. There is no vendor job. `startJob` checks, before anything is sent, that the report date's
+ * 1. There is no vendor job. `startJob` checks, before anything is sent, that the report date's
  *    UTC day has ended (SKIPPED otherwise) and that the filters can be sent (FAILED otherwise);
  *    `checkJob` answers READY.
- * 3. `fetchReport` exchanges the API token (failing early on a bad one) and hands the archiver
+ * 2. `fetchReport` exchanges the API token (failing early on a bad one) and hands the archiver
  *    one NDJSON source that pages the day's events when opened (see `audit-stream.ts`).
- * 4. Re-runs are safe: the plan step skips archived dates, and a forced re-run of a date reads
+ * 3. Re-runs are safe: the plan step skips archived dates, and a forced re-run of a date reads
  *    the same closed window and writes the same keys (dt = the window's day, tenant).
  */
-import { isCalendarDate } from '../../core/dates.ts';
+import { DAY_MS, isCalendarDate } from '../../core/dates.ts';
 import { VendorRequestError } from '../../core/errors.ts';
-import type { Connector, JobResult, JsonObject, ReportRequest } from '../../core/types.ts';
+import type { JobResult, JsonObject, ReportRequest, RuntimeOf } from '../../core/types.ts';
+import { formatIssues } from '../../core/zod-issues.ts';
 import { type AuditWindow, iso, openAuditStream, requestBody, unsendableReason } from './audit-stream.ts';
 import type { CachedAccessToken, CspContext, TokenDeps } from './auth.ts';
 import { accessToken, tenantName } from './auth.ts';
-import { mfaAuditQueries, mfaAuditReport } from './report.ts';
-import {
-  CSP_VENDOR,
-  type CspCredentials,
-  CspCredentialsSchema,
-  CspFiltersSchema,
-  type CspSection,
-  CspSectionSchema,
-  type CspTenant,
-  MFA_AUDIT_REPORT,
-} from './settings.ts';
+import type { cspDefinition } from './definition.ts';
+import { CspFiltersSchema, MFA_AUDIT_REPORT } from './settings.ts';
 
-export * from './settings.ts';
+export type CspRuntime = RuntimeOf<typeof cspDefinition>;
 
-const DAY_MS = 86_400_000;
-/** Days the plan looks back for dates not archived yet (a failed night is caught up). */
-export const CATCH_UP_DAYS = 7;
-
-export type CspConnector = Connector<CspTenant, CspCredentials, CspSection>;
-
-export interface CspConnectorDeps {
+export interface CspRuntimeDeps {
   /** access tokens by tenant (module scope: reused by warm Lambda invocations) */
   readonly tokenCache?: Map<string, CachedAccessToken>;
   /** wall clock for token lifetimes */
   readonly clock?: () => number;
 }
 
-export function createCspConnector(deps: CspConnectorDeps = {}): CspConnector {
+export function createCspRuntime(deps: CspRuntimeDeps = {}): CspRuntime {
   const tokens: TokenDeps = { cache: deps.tokenCache ?? new Map(), clock: deps.clock ?? Date.now };
 
   return {
-    vendor: CSP_VENDOR,
-    displayName: 'VMware Cloud Services (CSP) MFA audit log',
-    settingsSchema: CspSectionSchema,
-    credentialsSchema: CspCredentialsSchema,
-    reports: [mfaAuditReport],
-    queries: mfaAuditQueries,
-    // Closed windows can be read back for as long as CSP keeps the events (retention unknown);
-    // spacing keeps a backfill well under the (undocumented) rate limits.
-    backfill: { spacingSeconds: 30 },
-
-    planDates({ scheduledTime, requestedDate, archived }) {
-      if (requestedDate) return [requestedDate];
-      const today = Math.floor(scheduledTime.getTime() / DAY_MS) * DAY_MS;
-      const dates: string[] = [];
-      for (let back = CATCH_UP_DAYS; back >= 1; back--) {
-        const date = dayString(today - back * DAY_MS);
-        if (back === 1 || !archived.has(date)) dates.push(date);
-      }
-      return dates;
-    },
-
     async startJob(ctx, request) {
       return validate(ctx, request);
     },
@@ -118,10 +81,7 @@ export function createCspConnector(deps: CspConnectorDeps = {}): CspConnector {
   };
 }
 
-/** The connector with module-scope token cache; registered in `lambdas/connectors/index.ts`. */
-export const cspConnector = createCspConnector();
-
-function validate(ctx: CspContext & { settings: CspSection }, request: ReportRequest): JobResult {
+function validate(ctx: CspContext, request: ReportRequest): JobResult {
   const who = tenantName(ctx.tenant);
   if (request.report !== MFA_AUDIT_REPORT) {
     return { status: 'FAILED', job: {}, reason: `unknown report "${request.report}"; expected ${MFA_AUDIT_REPORT}` };
@@ -146,8 +106,7 @@ function validate(ctx: CspContext & { settings: CspSection }, request: ReportReq
   }
   const filters = CspFiltersSchema.safeParse(ctx.tenant);
   if (!filters.success) {
-    const problems = filters.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    return { status: 'FAILED', job, reason: `${who}: invalid filters: ${problems}` };
+    return { status: 'FAILED', job, reason: `${who}: invalid filters: ${formatIssues(filters.error)}` };
   }
   const paging = {
     pageLimit: ctx.settings.pageLimit,
@@ -171,8 +130,4 @@ export function windowOf(date: string): AuditWindow {
   }
   const startMs = Date.parse(`${date}T00:00:00Z`);
   return { startMs, endMs: startMs + DAY_MS };
-}
-
-function dayString(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }

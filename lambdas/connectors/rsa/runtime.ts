@@ -1,5 +1,5 @@
 /**
- * RSA ID Plus / SecurID Cloud Administration report connector.
+ * RSA ID Plus / SecurID Cloud Administration report runtime.
  *
  * 1. Generate then download (`users`, `hardware_tokens`, `mfa_clients`): StartJob POSTs
  *    `.../report/{type}/generate`. 201: wait `initialWaitSeconds` (PENDING). 429: a report from
@@ -11,41 +11,15 @@
  *    generates, FAILED the second time.
  * 4. Generate-and-download (`admin_users`, `radius_clients`): StartJob is READY without a call;
  *    FetchReport's one GET returns the CSV. 429 (8-hour window) is SKIPPED, 400 FAILED.
- * 5. 403 is read: "MFA tracking is turned off" fails with VendorRequestError, anything else with
- *    VendorAuthError (key, role or clock). Every request carries a fresh RS256 JWT.
  */
-import { ConfigError, DisallowedHostError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
+import { z } from 'zod';
 import { type HttpResponse, parseRetryAfter } from '../../core/http/index.ts';
-import { redact } from '../../core/logging.ts';
-import type {
-  Connector,
-  ConnectorContext,
-  FetchResult,
-  JobResult,
-  JsonObject,
-  ReportRequest,
-  ReportSource,
-} from '../../core/types.ts';
-import {
-  apiBase,
-  type ReportAction,
-  type RsaCredentials,
-  RsaCredentialsSchema,
-  reportUrl,
-  signAdminJwt,
-} from './auth.ts';
-import { RSA_QUERIES } from './queries.ts';
-import { isGeneratedReport, REPORT_FILE_NAMES, RSA_REPORT_DEFINITIONS, type RsaReportName } from './records.ts';
-import { DOWNLOAD_INTERVAL_SECONDS, type RsaSection, RsaSettingsSchema, type RsaTenant } from './settings.ts';
-
-export type { RsaCredentials } from './auth.ts';
-export type { RsaSection, RsaTenant } from './settings.ts';
-
-type RsaContext = ConnectorContext<RsaTenant, RsaCredentials, RsaSection>;
-
-/** Statuses RSA gives a meaning to; anything else non-2xx raises in the HTTP client. */
-const MEANINGFUL_STATUSES = [400, 403, 404, 425, 429] as const;
-const ERROR_BODY_CHARS = 200;
+import { parseJobState } from '../../core/job-state.ts';
+import type { FetchResult, JobResult, JsonObject, ReportRequest, ReportSource, RuntimeOf } from '../../core/types.ts';
+import { bodyText, type Call, callRsa, drain, type RsaContext, refused, unexpected } from './client.ts';
+import type { rsaDefinition } from './definition.ts';
+import { isGeneratedReport, REPORT_FILE_NAMES, type RsaReportName } from './records.ts';
+import { DOWNLOAD_INTERVAL_SECONDS } from './settings.ts';
 
 /** What travels in `job`: the flow, what generate answered and counters. No secrets. */
 interface RsaJob {
@@ -64,105 +38,32 @@ function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
 }
 
+/** Read leniently: a job from an older version, or none, starts its counters at 0. */
+const Counter = z.unknown().optional().transform(num);
+const JobStateSchema = z.object({
+  generate: z.enum(['created', 'existing']).optional().catch(undefined),
+  generatedAt: z.string().optional().catch(undefined),
+  regenerated: Counter,
+  downloadAttempts: Counter,
+  notReady: Counter,
+  throttled: Counter,
+});
+
 function readJob(report: string, job: JsonObject | undefined): RsaJob {
-  const generate = job?.generate === 'created' || job?.generate === 'existing' ? job.generate : undefined;
+  // Every field has a fallback, so this never throws.
+  const state = parseJobState(JobStateSchema, job, (problems) => `rsa: the job state is malformed (${problems})`);
   return {
     flow: isGeneratedReport(report) ? 'generate-then-download' : 'generate-and-download',
-    ...(generate ? { generate } : {}),
-    ...(typeof job?.generatedAt === 'string' ? { generatedAt: job.generatedAt } : {}),
-    regenerated: num(job?.regenerated),
-    downloadAttempts: num(job?.downloadAttempts),
-    notReady: num(job?.notReady),
-    throttled: num(job?.throttled),
+    ...(state.generate ? { generate: state.generate } : {}),
+    ...(state.generatedAt !== undefined ? { generatedAt: state.generatedAt } : {}),
+    regenerated: state.regenerated,
+    downloadAttempts: state.downloadAttempts,
+    notReady: state.notReady,
+    throttled: state.throttled,
   };
 }
 
 const asJson = (job: RsaJob): JsonObject => ({ ...job });
-
-interface Call {
-  readonly response: HttpResponse;
-  readonly url: URL;
-  readonly jwt: string;
-}
-
-/** One signed request to a report endpoint; the documented error statuses are returned, not raised. */
-async function callRsa(ctx: RsaContext, request: ReportRequest, action: ReportAction): Promise<Call> {
-  // Errors pass through as raised: the credentials step names the field, and a throttled
-  // Secrets Manager must stay retryable.
-  const credentials = await ctx.credentials();
-  const url = reportUrl(apiBase(credentials.adminRestApiUrl, ctx.tenant.baseUrl), request.report, action);
-  const jwt = await signAdminJwt(credentials, ctx.now());
-  const method = action === 'generate' ? 'POST' : 'GET';
-  try {
-    const response = await ctx.http.request({
-      method,
-      url,
-      headers: {
-        authorization: `Bearer ${jwt}`,
-        accept: action === 'generate' ? 'application/json' : 'application/octet-stream, text/csv, */*',
-      },
-      // The docs say "empty payload"; an explicit empty body sends content-length: 0, not chunked.
-      ...(method === 'POST' ? { body: '' } : {}),
-      acceptStatus: MEANINGFUL_STATUSES,
-      operation: `rsa ${action} ${request.report}`,
-      secrets: [jwt],
-    });
-    return { response, url, jwt };
-  } catch (error) {
-    if (error instanceof Error && error.name === 'DisallowedHostError' && !error.message.includes('redirect')) {
-      throw new DisallowedHostError(
-        `the host ${url.host} of RSA tenant "${ctx.tenant.id}" (from the key file's adminRestApiUrl${ctx.tenant.baseUrl ? ' and the tenant baseUrl' : ''}) is not allowed: add it to the config as vendors.rsa.baseUrl, the tenant's baseUrl or an entry of vendors.rsa.downloadHosts`,
-      );
-    }
-    throw error;
-  }
-}
-
-async function bodyText(response: HttpResponse, jwt: string): Promise<string> {
-  try {
-    const text = await response.text();
-    const flat = redact(text, [jwt]).replace(/\s+/g, ' ').trim();
-    return flat.length > ERROR_BODY_CHARS ? `${flat.slice(0, ERROR_BODY_CHARS)}…` : flat;
-  } catch {
-    return '';
-  }
-}
-
-async function drain(response: HttpResponse): Promise<void> {
-  try {
-    await response.text();
-  } catch {
-    // the status is the news; a broken body of an error answer changes nothing
-  }
-}
-
-const MFA_TRACKING_OFF = /mfa\s*tracking[^.]{0,40}?\b(turned\s*off|off|disabled|not\s+enabled)\b/i;
-
-/** 403: MFA tracking off (a tenant setting) or refused credentials. Always throws. */
-async function refused(ctx: RsaContext, request: ReportRequest, call: Call, action: ReportAction): Promise<never> {
-  const body = await bodyText(call.response, call.jwt);
-  const shown = body === '' ? '<empty>' : body;
-  if (MFA_TRACKING_OFF.test(body)) {
-    ctx.logger.error('rsa mfa tracking is off', { report: request.report, action, status: 403 });
-    throw new VendorRequestError(
-      `MFA tracking is turned off for tenant ${ctx.tenant.id}: RSA answered 403 to ${action} ${request.report} (body: ${shown}); ` +
-        'a Super Administrator must turn MFA tracking on in the Cloud Administration Console before this report can be archived',
-    );
-  }
-  ctx.logger.error('rsa refused the credentials', { report: request.report, action, status: 403 });
-  throw new VendorAuthError(
-    `RSA refused the request for tenant ${ctx.tenant.id}: HTTP 403 to ${action} ${request.report} (body: ${shown}); ` +
-      'expected a valid JWT from an Administration API key of a Super Administrator or Help Desk Administrator: check the key file ' +
-      '(accessID, accessKey, adminRestApiUrl; a regenerated key replaces the old one) and the clock',
-  );
-}
-
-async function unexpected(call: Call, action: ReportAction, report: string, documented: string): Promise<never> {
-  const body = await bodyText(call.response, call.jwt);
-  throw new VendorRequestError(
-    `rsa ${action} ${report}: expected HTTP ${documented}; received ${call.response.status} (body: ${body === '' ? '<empty>' : body})`,
-  );
-}
 
 /** `Content-Disposition: attachment; filename="x.csv"` when the name is plain, else RSA's example name. */
 function fileNameOf(response: HttpResponse, report: RsaReportName): string {
@@ -313,29 +214,6 @@ async function fetchReport(ctx: RsaContext, request: ReportRequest, job: JsonObj
   return isGeneratedReport(request.report) ? fetchGenerated(ctx, request, current) : fetchDirect(ctx, request, current);
 }
 
-/**
- * The reports are snapshots of the current state: a run archives today's (the scheduled time's
- * UTC date). Another date cannot be fetched, so asking for one fails the plan with the reason.
- */
-function planDates(input: { scheduledTime: Date; requestedDate?: string; archived: ReadonlySet<string> }): string[] {
-  const today = input.scheduledTime.toISOString().slice(0, 10);
-  if (input.requestedDate !== undefined && input.requestedDate !== today) {
-    throw new ConfigError(
-      `RSA reports are snapshots of the current state and cannot be fetched for a past or future date: expected date ${today} (the run's scheduled date) or none; received ${input.requestedDate}`,
-    );
-  }
-  return [today];
+export function createRsaRuntime(): RuntimeOf<typeof rsaDefinition> {
+  return { startJob, checkJob, fetchReport };
 }
-
-export const rsaConnector = {
-  vendor: 'rsa',
-  displayName: 'RSA ID Plus / SecurID Cloud Administration',
-  settingsSchema: RsaSettingsSchema,
-  credentialsSchema: RsaCredentialsSchema,
-  reports: RSA_REPORT_DEFINITIONS,
-  queries: RSA_QUERIES,
-  planDates,
-  startJob,
-  checkJob,
-  fetchReport,
-} satisfies Connector<RsaTenant, RsaCredentials, RsaSection>;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
 import {
   defaultDownloadHosts,
   FilterSyntaxError,
   normalizeApiBase,
   PingOneCredentialsSchema,
-  pingOneConnector,
-  pingOneSettingsSchema,
+  PingOneSectionSchema,
   validateFilter,
-} from '../../../lambdas/connectors/pingone/index.ts';
+} from '../../../lambdas/connectors/pingone/settings.ts';
 
 const ENV = 'abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6';
 
@@ -16,7 +16,7 @@ function section(extra: Record<string, unknown> = {}, tenant: Record<string, unk
 }
 
 function issues(input: unknown): string[] {
-  const result = pingOneSettingsSchema.safeParse(input);
+  const result = PingOneSectionSchema.safeParse(input);
   if (result.success) return [];
   return result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
@@ -24,7 +24,7 @@ function issues(input: unknown): string[] {
 describe('config section', () => {
   it('defaults to the com region, ASYNC_FILE, all fields, basic auth and a 15 s poll', () => {
     // Act
-    const parsed = pingOneSettingsSchema.parse(section());
+    const parsed = PingOneSectionSchema.parse(section());
     // Assess
     expect(parsed.baseUrl).toBe('https://api.pingone.com/v1');
     expect(parsed.authUrl).toBe('https://auth.pingone.com');
@@ -44,7 +44,7 @@ describe('config section', () => {
     ['asia', 'https://api.pingone.asia/v1', 'https://auth.pingone.asia', '*.s3.ap-southeast-1.amazonaws.com'],
   ])('derives the %s URLs and storage hosts from the region', (region, api, auth, storage) => {
     // Act
-    const parsed = pingOneSettingsSchema.parse(section({ region }));
+    const parsed = PingOneSectionSchema.parse(section({ region }));
     // Assess
     expect(parsed.baseUrl).toBe(api);
     expect(parsed.authUrl).toBe(auth);
@@ -61,7 +61,7 @@ describe('config section', () => {
     ['http://127.0.0.1:8080/v1//', 'http://127.0.0.1:8080/v1'],
   ])('never doubles /v1: %s', (given, expected) => {
     // Act
-    const parsed = pingOneSettingsSchema.parse(section({ baseUrl: given, region: 'com' }));
+    const parsed = PingOneSectionSchema.parse(section({ baseUrl: given, region: 'com' }));
     // Assess
     expect(parsed.baseUrl).toBe(expected);
     expect(normalizeApiBase(parsed.baseUrl)).toBe(expected);
@@ -69,7 +69,7 @@ describe('config section', () => {
 
   it('an explicit baseUrl, authUrl and downloadHosts override the region, keeping the auth host allowed', () => {
     // Act
-    const parsed = pingOneSettingsSchema.parse(
+    const parsed = PingOneSectionSchema.parse(
       section({
         region: 'eu',
         baseUrl: 'https://p1.example.com',
@@ -85,7 +85,7 @@ describe('config section', () => {
       'login.example.com',
     ]);
     // Parsing the parsed section again changes nothing (it travels through the state machine).
-    expect(pingOneSettingsSchema.parse(parsed)).toEqual(parsed);
+    expect(PingOneSectionSchema.parse(parsed)).toEqual(parsed);
   });
 
   it('refuses an unknown region, a second tenant for the same environment, and a poll faster than the call spacing', () => {
@@ -121,7 +121,7 @@ describe('config section', () => {
 
   it('validates fields against the documented names', () => {
     // Act
-    const ok = pingOneSettingsSchema.parse(
+    const ok = PingOneSectionSchema.parse(
       section({}, { fields: ['userId', 'phone', 'deviceIntegrityStateCompromised'] }),
     );
     const found = [
@@ -197,9 +197,9 @@ describe('planDates', () => {
     // Prepare
     const scheduledTime = new Date('2026-11-22T02:20:00Z');
     // Act
-    const today = pingOneConnector.planDates?.({ scheduledTime, archived: new Set() });
-    const same = pingOneConnector.planDates?.({ scheduledTime, requestedDate: '2026-11-22', archived: new Set() });
-    const past = pingOneConnector.planDates?.({ scheduledTime, requestedDate: '2026-11-01', archived: new Set() });
+    const today = pingOneDefinition.planDates?.({ scheduledTime, archived: new Set() });
+    const same = pingOneDefinition.planDates?.({ scheduledTime, requestedDate: '2026-11-22', archived: new Set() });
+    const past = pingOneDefinition.planDates?.({ scheduledTime, requestedDate: '2026-11-01', archived: new Set() });
     // Assess
     expect(today).toEqual(['2026-11-22']);
     expect(same).toEqual(['2026-11-22']);

@@ -1,11 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signAdminJwt } from '../../../lambdas/connectors/rsa/auth.ts';
-import { rsaConnector } from '../../../lambdas/connectors/rsa/index.ts';
+import { rsaDefinition } from '../../../lambdas/connectors/rsa/definition.ts';
 import { RSA_REPORT_DEFINITIONS } from '../../../lambdas/connectors/rsa/records.ts';
+import { createRsaRuntime } from '../../../lambdas/connectors/rsa/runtime.ts';
 import type { FetchResult, JsonObject } from '../../../lambdas/core/types.ts';
 import { type RsaSimulator, startRsaSimulator, type UrlStyle } from '../../../simulators/rsa/server.ts';
 import { type Clock, fakeClock, fetchedBytes, parseCsv, reportRequest, rsaContext, T0, travelling } from './helpers.ts';
+
+const rsaRuntime = createRsaRuntime();
 
 const MINUTE = 60_000;
 const definition = (name: string) => RSA_REPORT_DEFINITIONS.find((d) => d.name === name)!;
@@ -46,12 +49,12 @@ describe('rsa connector against the simulator', () => {
       const request = reportRequest('users');
 
       // Act
-      const started = await rsaConnector.startJob(ctx, request);
-      const checked = await rsaConnector.checkJob(ctx, request, started.job);
-      const early = await rsaConnector.fetchReport(ctx, request, checked.job);
+      const started = await rsaRuntime.startJob(ctx, request);
+      const checked = await rsaRuntime.checkJob(ctx, request, started.job);
+      const early = await rsaRuntime.fetchReport(ctx, request, checked.job);
       clock.advance(5_000);
-      const checkedAgain = await rsaConnector.checkJob(ctx, request, early.job);
-      const fetched = await rsaConnector.fetchReport(ctx, request, checkedAgain.job);
+      const checkedAgain = await rsaRuntime.checkJob(ctx, request, early.job);
+      const fetched = await rsaRuntime.fetchReport(ctx, request, checkedAgain.job);
       const { bytes, fileName, contentType } = await fetchedBytes(fetched);
 
       // Assess
@@ -87,9 +90,9 @@ describe('rsa connector against the simulator', () => {
       const request = reportRequest('mfa_clients');
 
       // Act
-      await rsaConnector.startJob(ctx, request);
+      await rsaRuntime.startJob(ctx, request);
       clock.advance(61_000);
-      await rsaConnector.fetchReport(ctx, request, {});
+      await rsaRuntime.fetchReport(ctx, request, {});
 
       // Assess
       expect(sim.requests).toHaveLength(2);
@@ -110,12 +113,12 @@ describe('rsa connector against the simulator', () => {
       // Prepare
       const { ctx } = context();
       const request = reportRequest('users');
-      await rsaConnector.startJob(ctx, request);
+      await rsaRuntime.startJob(ctx, request);
       clock.advance(3 * 60 * MINUTE);
 
       // Act
-      const started = await rsaConnector.startJob(ctx, request);
-      const fetched = await rsaConnector.fetchReport(ctx, request, started.job);
+      const started = await rsaRuntime.startJob(ctx, request);
+      const fetched = await rsaRuntime.fetchReport(ctx, request, started.job);
 
       // Assess
       expect(started).toMatchObject({ status: 'READY', job: { generate: 'existing' } });
@@ -129,18 +132,18 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = context();
       const users = reportRequest('users');
       const tokens = reportRequest('hardware_tokens');
-      await rsaConnector.startJob(ctx, users);
-      const tokenJob = await rsaConnector.startJob(ctx, tokens);
+      await rsaRuntime.startJob(ctx, users);
+      const tokenJob = await rsaRuntime.startJob(ctx, tokens);
       clock.advance(5_000);
-      await fetchedBytes(await rsaConnector.fetchReport(ctx, users, {}));
+      await fetchedBytes(await rsaRuntime.fetchReport(ctx, users, {}));
 
       // Act
-      const throttled = await rsaConnector.fetchReport(ctx, tokens, tokenJob.job);
+      const throttled = await rsaRuntime.fetchReport(ctx, tokens, tokenJob.job);
       clock.advance((waitOf(throttled) ?? 0) * 1000);
-      const fetched = await rsaConnector.fetchReport(
+      const fetched = await rsaRuntime.fetchReport(
         ctx,
         tokens,
-        (await rsaConnector.checkJob(ctx, tokens, throttled.job)).job,
+        (await rsaRuntime.checkJob(ctx, tokens, throttled.job)).job,
       );
 
       // Assess
@@ -161,15 +164,15 @@ describe('rsa connector against the simulator', () => {
         // Prepare
         sim.options.retryAfter = retryAfter;
         const { ctx } = context({ section: { throttleWaitSeconds: 900 } });
-        await rsaConnector.startJob(ctx, reportRequest('users'));
+        await rsaRuntime.startJob(ctx, reportRequest('users'));
         clock.advance(5_000);
-        await fetchedBytes(await rsaConnector.fetchReport(ctx, reportRequest('users'), {}));
-        await rsaConnector.startJob(ctx, reportRequest('mfa_clients'));
+        await fetchedBytes(await rsaRuntime.fetchReport(ctx, reportRequest('users'), {}));
+        await rsaRuntime.startJob(ctx, reportRequest('mfa_clients'));
         clock.advance(5_000);
         sim.options.downloadWindowMs = minutes * MINUTE;
 
         // Act
-        const throttled = await rsaConnector.fetchReport(ctx, reportRequest('mfa_clients'), {});
+        const throttled = await rsaRuntime.fetchReport(ctx, reportRequest('mfa_clients'), {});
         sim.options.downloadWindowMs = 15 * MINUTE;
 
         // Assess
@@ -184,10 +187,10 @@ describe('rsa connector against the simulator', () => {
       const request = reportRequest('hardware_tokens');
 
       // Act
-      const lost = await rsaConnector.fetchReport(ctx, request, { downloadAttempts: 0 });
-      const restarted = await rsaConnector.startJob(ctx, request, lost.job);
+      const lost = await rsaRuntime.fetchReport(ctx, request, { downloadAttempts: 0 });
+      const restarted = await rsaRuntime.startJob(ctx, request, lost.job);
       clock.advance(5_000);
-      const fetched = await rsaConnector.fetchReport(ctx, request, restarted.job);
+      const fetched = await rsaRuntime.fetchReport(ctx, request, restarted.job);
 
       // Assess
       expect(lost).toMatchObject({ status: 'RESTART', job: { regenerated: 1 } });
@@ -205,13 +208,13 @@ describe('rsa connector against the simulator', () => {
       sim.options.generateWindowScope = 'tenant';
       const { ctx } = context();
       const request = reportRequest('hardware_tokens');
-      await rsaConnector.startJob(ctx, reportRequest('users'));
+      await rsaRuntime.startJob(ctx, reportRequest('users'));
 
       // Act
-      const started = await rsaConnector.startJob(ctx, request);
-      const lost = await rsaConnector.fetchReport(ctx, request, started.job);
-      const restarted = await rsaConnector.startJob(ctx, request, lost.job);
-      const failed = await rsaConnector.fetchReport(ctx, request, restarted.job);
+      const started = await rsaRuntime.startJob(ctx, request);
+      const lost = await rsaRuntime.fetchReport(ctx, request, started.job);
+      const restarted = await rsaRuntime.startJob(ctx, request, lost.job);
+      const failed = await rsaRuntime.fetchReport(ctx, request, restarted.job);
 
       // Assess
       expect(started).toMatchObject({ status: 'READY', job: { generate: 'existing' } });
@@ -229,7 +232,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = context();
 
       // Act
-      const result = await rsaConnector.startJob(ctx, reportRequest('mfa_clients'));
+      const result = await rsaRuntime.startJob(ctx, reportRequest('mfa_clients'));
 
       // Assess
       expect(result.status).toBe('FAILED');
@@ -245,9 +248,9 @@ describe('rsa connector against the simulator', () => {
         const request = reportRequest('users');
 
         // Act
-        const started = await rsaConnector.startJob(ctx, request);
+        const started = await rsaRuntime.startJob(ctx, request);
         clock.advance(5_000);
-        const { bytes, fileName } = await fetchedBytes(await rsaConnector.fetchReport(ctx, request, started.job));
+        const { bytes, fileName } = await fetchedBytes(await rsaRuntime.fetchReport(ctx, request, started.job));
 
         // Assess
         expect(started.status).toBe('READY');
@@ -264,9 +267,9 @@ describe('rsa connector against the simulator', () => {
       const request = reportRequest('admin_users');
 
       // Act
-      const started = await rsaConnector.startJob(ctx, request);
+      const started = await rsaRuntime.startJob(ctx, request);
       const callsAfterStart = sim.requests.length;
-      const fetched = await rsaConnector.fetchReport(ctx, request, started.job);
+      const fetched = await rsaRuntime.fetchReport(ctx, request, started.job);
       const { bytes, fileName, contentType } = await fetchedBytes(fetched);
 
       // Assess
@@ -286,11 +289,11 @@ describe('rsa connector against the simulator', () => {
       // Prepare
       const { ctx } = context();
       const request = reportRequest('radius_clients');
-      await fetchedBytes(await rsaConnector.fetchReport(ctx, request, {}));
+      await fetchedBytes(await rsaRuntime.fetchReport(ctx, request, {}));
       clock.advance(7 * 60 * MINUTE);
 
       // Act
-      const skipped = await rsaConnector.fetchReport(ctx, request, {});
+      const skipped = await rsaRuntime.fetchReport(ctx, request, {});
 
       // Assess
       expect(skipped.status).toBe('SKIPPED');
@@ -305,7 +308,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = context();
 
       // Act
-      const result = await rsaConnector.fetchReport(ctx, reportRequest('radius_clients'), {});
+      const result = await rsaRuntime.fetchReport(ctx, reportRequest('radius_clients'), {});
 
       // Assess
       expect(result.status).toBe('FAILED');
@@ -325,8 +328,8 @@ describe('rsa connector against the simulator', () => {
         const { ctx } = context();
 
         // Act
-        const generate = await rsaConnector.startJob(ctx, reportRequest('users')).catch((e: Error) => e);
-        const download = await rsaConnector.fetchReport(ctx, reportRequest('users'), {}).catch((e: Error) => e);
+        const generate = await rsaRuntime.startJob(ctx, reportRequest('users')).catch((e: Error) => e);
+        const download = await rsaRuntime.fetchReport(ctx, reportRequest('users'), {}).catch((e: Error) => e);
 
         // Assess
         expect(generate).toMatchObject({
@@ -351,7 +354,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = context({ credentials: { ...keyFile, accessKey: other } });
 
       // Act
-      const result = rsaConnector.startJob(ctx, reportRequest('users'));
+      const result = rsaRuntime.startJob(ctx, reportRequest('users'));
 
       // Assess
       await expect(result).rejects.toMatchObject({
@@ -367,7 +370,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = context({ credentials: { ...keyFile, adminRestApiUrl: `${keyFile.adminRestApiUrl}/` } });
 
       // Act / Assess
-      await expect(rsaConnector.startJob(ctx, reportRequest('users'))).rejects.toMatchObject({
+      await expect(rsaRuntime.startJob(ctx, reportRequest('users'))).rejects.toMatchObject({
         name: 'VendorAuthError',
       });
       expect(sim.requests[0]?.authFailure).toBe('aud is not the adminRestApiUrl');
@@ -389,7 +392,7 @@ describe('rsa connector against the simulator', () => {
           const { ctx } = rsaContext(styled, { clock });
 
           // Act
-          const fetched = await rsaConnector.fetchReport(ctx, reportRequest('admin_users'), {});
+          const fetched = await rsaRuntime.fetchReport(ctx, reportRequest('admin_users'), {});
           await fetchedBytes(fetched);
 
           // Assess
@@ -421,7 +424,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx } = rsaContext(remote, { clock, tenant: { baseUrl: undefined } });
 
       // Act / Assess
-      await expect(rsaConnector.fetchReport(ctx, reportRequest('radius_clients'), {})).rejects.toMatchObject({
+      await expect(rsaRuntime.fetchReport(ctx, reportRequest('radius_clients'), {})).rejects.toMatchObject({
         name: 'DisallowedHostError',
         message: expect.stringMatching(
           /host acme\.access-eu\.securid\.com of RSA tenant "acme".*add it to the config as vendors\.rsa\.baseUrl/,
@@ -435,7 +438,7 @@ describe('rsa connector against the simulator', () => {
       const { ctx, credentials } = rsaContext(remote, { clock });
 
       // Act
-      const fetched = await rsaConnector.fetchReport(ctx, reportRequest('radius_clients'), {});
+      const fetched = await rsaRuntime.fetchReport(ctx, reportRequest('radius_clients'), {});
       await fetchedBytes(fetched);
 
       // Assess
@@ -452,7 +455,7 @@ describe('rsa connector against the simulator', () => {
     const { ctx } = context({ credentials: { ...keyFile, accessKey: keyFile.accessKey.trim().replace(/\n/g, '\\n') } });
 
     // Act
-    const fetched = await rsaConnector.fetchReport(ctx, reportRequest('admin_users'), {});
+    const fetched = await rsaRuntime.fetchReport(ctx, reportRequest('admin_users'), {});
     await fetchedBytes(fetched);
 
     // Assess
@@ -465,11 +468,11 @@ describe('rsa connector against the simulator', () => {
     sim.options.extraColumns = ['Manager Email'];
     const { ctx } = context({ section: { initialWaitSeconds: 0 } });
     const request = reportRequest('users');
-    await rsaConnector.startJob(ctx, request);
+    await rsaRuntime.startJob(ctx, request);
     clock.advance(5_000);
 
     // Act
-    const { bytes } = await fetchedBytes(await rsaConnector.fetchReport(ctx, request, {}));
+    const { bytes } = await fetchedBytes(await rsaRuntime.fetchReport(ctx, request, {}));
     const records = parseCsv(bytes).map((raw) => definition('users').toRecord(raw));
 
     // Assess
@@ -485,11 +488,11 @@ describe('rsa connector against the simulator', () => {
     const request = reportRequest('users');
 
     // Act
-    results.push(await rsaConnector.fetchReport(ctx, request, {}));
-    results.push(await rsaConnector.startJob(ctx, request));
-    results.push(await rsaConnector.fetchReport(ctx, request, {}));
+    results.push(await rsaRuntime.fetchReport(ctx, request, {}));
+    results.push(await rsaRuntime.startJob(ctx, request));
+    results.push(await rsaRuntime.fetchReport(ctx, request, {}));
     sim.options.mfaTrackingOff = true;
-    const error = await rsaConnector.startJob(ctx, request).catch((e: Error) => e);
+    const error = await rsaRuntime.startJob(ctx, request).catch((e: Error) => e);
 
     // Assess
     const keyBody = credentials.accessKey.split('\n')[1]!;
@@ -510,9 +513,9 @@ describe('rsa connector against the simulator', () => {
     const [, payload, signature] = jwt.split('.') as [string, string, string];
 
     // Act
-    const failed = await rsaConnector.fetchReport(ctx, reportRequest('admin_users'), {});
+    const failed = await rsaRuntime.fetchReport(ctx, reportRequest('admin_users'), {});
     sim.options.mfaTrackingOff = true;
-    const error = await rsaConnector.startJob(ctx, reportRequest('users')).catch((e: Error) => e);
+    const error = await rsaRuntime.startJob(ctx, reportRequest('users')).catch((e: Error) => e);
 
     // Assess
     expect(failed.status).toBe('FAILED');
@@ -532,16 +535,16 @@ describe('rsa connector against the simulator', () => {
   describe('planDates', () => {
     it('archives the scheduled day: the reports are snapshots of now', () => {
       // Act / Assess
-      expect(rsaConnector.planDates({ scheduledTime: new Date(T0), archived: new Set() })).toEqual(['2026-05-14']);
+      expect(rsaDefinition.planDates?.({ scheduledTime: new Date(T0), archived: new Set() })).toEqual(['2026-05-14']);
       expect(
-        rsaConnector.planDates({ scheduledTime: new Date(T0), requestedDate: '2026-05-14', archived: new Set() }),
+        rsaDefinition.planDates?.({ scheduledTime: new Date(T0), requestedDate: '2026-05-14', archived: new Set() }),
       ).toEqual(['2026-05-14']);
     });
 
     it('refuses another date: RSA cannot serve a past snapshot', () => {
       // Act / Assess
       expect(() =>
-        rsaConnector.planDates({ scheduledTime: new Date(T0), requestedDate: '2026-05-01', archived: new Set() }),
+        rsaDefinition.planDates?.({ scheduledTime: new Date(T0), requestedDate: '2026-05-01', archived: new Set() }),
       ).toThrow(/snapshots of the current state.*expected date 2026-05-14.*received 2026-05-01/);
     });
   });

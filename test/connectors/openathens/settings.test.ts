@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RAW_REPORT_WINDOW_DAYS } from '../../../lambdas/connectors/openathens/dates.ts';
+import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
 import {
   OPENATHENS_DEFAULT_BASE_URL,
-  openAthensSettingsSchema,
-  openathensConnector,
-} from '../../../lambdas/connectors/openathens/index.ts';
+  OpenAthensSectionSchema,
+} from '../../../lambdas/connectors/openathens/settings.ts';
 import { localVendorSection, startOpenAthensSimulator } from '../../../simulators/openathens/server.ts';
 
 const TENANT = { id: 'example-org', apiName: 'example.org', secretName: 'openathens/example-org' };
@@ -12,7 +12,7 @@ const TENANT = { id: 'example-org', apiName: 'example.org', secretName: 'openath
 describe('settings', () => {
   it('applies the vendor defaults', () => {
     // Act
-    const settings = openAthensSettingsSchema.parse({ tenants: [TENANT] });
+    const settings = OpenAthensSectionSchema.parse({ tenants: [TENANT] });
     // Assess
     expect(settings).toMatchObject({
       enabled: true,
@@ -31,7 +31,7 @@ describe('settings', () => {
   });
 
   it('takes a parent and its sub-organisation as separate tenants', () => {
-    const settings = openAthensSettingsSchema.parse({
+    const settings = OpenAthensSectionSchema.parse({
       tenants: [TENANT, { id: 'example-org-medicine', apiName: 'medicine.example.org', secretName: 'oa/med' }],
     });
     expect(settings.tenants.map((t) => t.apiName)).toEqual(['example.org', 'medicine.example.org']);
@@ -45,22 +45,22 @@ describe('settings', () => {
     ['an unknown field', { ...TENANT, apiKey: 'oops' }, /apiKey|unrecognized/i],
   ])('refuses a tenant with %s', (_label, tenant, pattern) => {
     // Act
-    const result = openAthensSettingsSchema.safeParse({ tenants: [tenant] });
+    const result = OpenAthensSectionSchema.safeParse({ tenants: [tenant] });
     // Assess
     expect(result.success).toBe(false);
     expect(JSON.stringify(result.error?.issues)).toMatch(pattern);
   });
 
   it('refuses an unknown report and duplicate tenant ids', () => {
-    expect(openAthensSettingsSchema.safeParse({ tenants: [TENANT], reports: ['aggregated'] }).success).toBe(false);
-    const dup = openAthensSettingsSchema.safeParse({ tenants: [TENANT, { ...TENANT, apiName: 'other.org' }] });
+    expect(OpenAthensSectionSchema.safeParse({ tenants: [TENANT], reports: ['aggregated'] }).success).toBe(false);
+    const dup = OpenAthensSectionSchema.safeParse({ tenants: [TENANT, { ...TENANT, apiName: 'other.org' }] });
     expect(JSON.stringify(dup.error?.issues)).toContain('duplicate tenant id');
   });
 });
 
 describe('credentials', () => {
   it('accepts { apiKey } and ignores other members', () => {
-    expect(openathensConnector.credentialsSchema.parse({ apiKey: 'abc.DEF-123', note: 'expires 2025' })).toEqual({
+    expect(openAthensDefinition.credentialsSchema.parse({ apiKey: 'abc.DEF-123', note: 'expires 2025' })).toEqual({
       apiKey: 'abc.DEF-123',
     });
   });
@@ -73,7 +73,7 @@ describe('credentials', () => {
     ['a number', { apiKey: 123456 }],
   ])('refuses %s without echoing the value', (_label, raw) => {
     // Act
-    const result = openathensConnector.credentialsSchema.safeParse(raw);
+    const result = openAthensDefinition.credentialsSchema.safeParse(raw);
     // Assess
     expect(result.success).toBe(false);
     const messages = result.error?.issues.map((i) => i.message).join(' ') ?? '';
@@ -90,14 +90,14 @@ describe('localVendorSection', () => {
     const sim = await startOpenAthensSimulator();
     try {
       // Act
-      const settings = openAthensSettingsSchema.parse(localVendorSection(sim));
+      const settings = OpenAthensSectionSchema.parse(localVendorSection(sim));
       // Assess
       expect(settings.baseUrl).toBe(sim.baseUrl);
       expect(settings.tenants.map((t) => [t.id, t.apiName])).toEqual(
         sim.organisations.map((o) => [o.tenantId, o.apiName]),
       );
       for (const tenant of settings.tenants) {
-        expect(openathensConnector.credentialsSchema.safeParse(tenant.credentials).success).toBe(true);
+        expect(openAthensDefinition.credentialsSchema.safeParse(tenant.credentials).success).toBe(true);
       }
     } finally {
       await sim.close();
@@ -107,11 +107,11 @@ describe('localVendorSection', () => {
 
 describe('connector', () => {
   it('declares one report and its table columns', () => {
-    expect(openathensConnector.vendor).toBe('openathens');
-    expect(openathensConnector.reports.map((r) => r.name)).toEqual(['raw_statistics']);
+    expect(openAthensDefinition.vendor).toBe('openathens');
+    expect(openAthensDefinition.reports.map((r) => r.name)).toEqual(['raw_statistics']);
   });
 
   it('lets backfill reach exactly as far back as the window', () => {
-    expect(openathensConnector.backfill?.historyDays).toBe(RAW_REPORT_WINDOW_DAYS);
+    expect(openAthensDefinition.cadence.historyDays).toBe(RAW_REPORT_WINDOW_DAYS);
   });
 });

@@ -2,9 +2,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callDataExplorations } from '../../../lambdas/connectors/pingone/client.ts';
-import { pingOneConnector, resetPingOneClientState } from '../../../lambdas/connectors/pingone/index.ts';
+import { callDataExplorations, resetPingOneClientState } from '../../../lambdas/connectors/pingone/client.ts';
 import { toMfaDeviceRecord } from '../../../lambdas/connectors/pingone/records.ts';
+import { createPingOneRuntime } from '../../../lambdas/connectors/pingone/runtime.ts';
 import {
   DeadlineExceededError,
   VendorAuthError,
@@ -32,6 +32,8 @@ import {
   unzipText,
   WINDOW_MS,
 } from './helpers.ts';
+
+const pingOneRuntime = createPingOneRuntime();
 
 let sim: PingOneSimulator | undefined;
 let capture: LogCapture | undefined;
@@ -155,10 +157,10 @@ describe('file mode (ASYNC_FILE)', () => {
     const s = await simulator({ pollsUntilDone: 0, rateLimitWindowMs: 150 });
     const ctx = contextFor(s, { section: { callIntervalMs: 150 } });
     const other = contextFor(s);
-    await pingOneConnector.startJob(other, requestFor(other));
+    await pingOneRuntime.startJob(other, requestFor(other));
     resetPingOneClientState();
     // Act
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Assess
     expect(started.status).toBe('PENDING');
     expect(apiRequests(s).map((r) => r.status)).toEqual([201, 201]);
@@ -169,9 +171,9 @@ describe('file mode (ASYNC_FILE)', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 10 });
     const ctx = contextFor(s);
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Act
-    const checks = await Promise.all([1, 2, 3].map(() => pingOneConnector.checkJob(ctx, requestFor(ctx), started.job)));
+    const checks = await Promise.all([1, 2, 3].map(() => pingOneRuntime.checkJob(ctx, requestFor(ctx), started.job)));
     // Assess
     expect(checks.map((c) => c.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     assertSpacing(s);
@@ -279,10 +281,10 @@ describe('file mode: failures and restarts', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 1 });
     const ctx = contextFor(s);
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     s.advanceTime(31 * 60_000);
     // Act
-    const checked = await pingOneConnector.checkJob(ctx, requestFor(ctx), started.job);
+    const checked = await pingOneRuntime.checkJob(ctx, requestFor(ctx), started.job);
     const again = await runFlow(ctx);
     // Assess
     expect(checked.status).toBe('RESTART');
@@ -296,12 +298,12 @@ describe('file mode: failures and restarts', () => {
     const s = await simulator({ pollsUntilDone: 5 });
     let offset = 0;
     const ctx = contextFor(s, { now: () => new Date(Date.now() + offset) });
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     const before = apiRequests(s).length;
     offset = 2 * 3_600_000;
     // Act
-    const checked = await pingOneConnector.checkJob(ctx, requestFor(ctx), started.job);
-    const fetched = await pingOneConnector.fetchReport(ctx, requestFor(ctx), started.job);
+    const checked = await pingOneRuntime.checkJob(ctx, requestFor(ctx), started.job);
+    const fetched = await pingOneRuntime.fetchReport(ctx, requestFor(ctx), started.job);
     // Assess
     expect(checked.status).toBe('RESTART');
     expect(fetched.status).toBe('RESTART');
@@ -344,9 +346,9 @@ describe('file mode: failures and restarts', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 0, faults: [{ route: 'download', status: 404 }] });
     const ctx = contextFor(s);
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Act
-    const fetched = await pingOneConnector.fetchReport(ctx, requestFor(ctx), started.job);
+    const fetched = await pingOneRuntime.fetchReport(ctx, requestFor(ctx), started.job);
     // Assess
     expect(fetched.status).toBe('RESTART');
   });
@@ -355,9 +357,9 @@ describe('file mode: failures and restarts', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 0 });
     const ctx = contextFor(s, { allowedHosts: [s.hosts.api, s.hosts.auth] });
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Act
-    const act = pingOneConnector.fetchReport(ctx, requestFor(ctx), started.job);
+    const act = pingOneRuntime.fetchReport(ctx, requestFor(ctx), started.job);
     // Assess
     await expect(act).rejects.toThrow(/host 127\.0\.0\.1:\d+ is not allowed/);
     expect(s.requests.filter((r) => r.route === 'download')).toHaveLength(0);
@@ -429,10 +431,10 @@ describe('entries mode (ENTRIES)', () => {
     // Prepare
     const s = await simulator();
     const ctx = contextFor(s, { tenantId: TENANT_B });
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     s.forgetExplorations();
     // Act
-    const fetched = await pingOneConnector.fetchReport(ctx, requestFor(ctx), started.job);
+    const fetched = await pingOneRuntime.fetchReport(ctx, requestFor(ctx), started.job);
     // Assess
     expect(fetched.status).toBe('RESTART');
   });
@@ -462,7 +464,7 @@ describe('auth', () => {
       credentials: { clientId: 'a1b2c3d4-0000-4000-8000-00000000000a', clientSecret: 'wrong-Secret-123' },
     });
     // Act
-    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    const error = await pingOneRuntime.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorAuthError);
     expect((error as Error).message).toMatch(
@@ -486,7 +488,7 @@ describe('auth', () => {
     const { clientId, clientSecret } = await ctx.credentials();
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     // Act
-    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    const error = await pingOneRuntime.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorAuthError);
     expect(s.requests.filter((r) => r.route === 'token').map((r) => r.status)).toEqual([401]);
@@ -509,7 +511,7 @@ describe('auth', () => {
     const s = await simulator({ environments, faults: [{ route: 'token', status: 401, echoCredentials: true }] });
     const ctx = capturedContext(s, { tenantId: TENANT_B }); // client_secret_post: the form's secret is echoed
     // Act
-    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    const error = await pingOneRuntime.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorAuthError);
     expect((await ctx.credentials()).clientSecret).toBe(clientSecret);
@@ -523,7 +525,7 @@ describe('auth', () => {
     const s = await simulator({ faults: [{ route: 'create', status: 400, echoCredentials: true }] });
     const ctx = capturedContext(s);
     // Act
-    const error = await pingOneConnector.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
+    const error = await pingOneRuntime.startJob(ctx, requestFor(ctx)).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorRequestError);
     expect(s.issuedSecrets.length).toBeGreaterThan(0);
@@ -537,7 +539,7 @@ describe('auth', () => {
     const s = await simulator();
     const ctx = contextFor(s, { tenant: { tokenAuthMethod: 'client_secret_post' } });
     // Act
-    const act = pingOneConnector.startJob(ctx, requestFor(ctx));
+    const act = pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Assess
     await expect(act).rejects.toThrow(VendorAuthError);
     await expect(act).rejects.toThrow(/token endpoint authentication method is client_secret_post/);
@@ -552,7 +554,7 @@ describe('auth', () => {
     const forbidden = contextFor(s);
     const other = contextFor(s, { tenantId: TENANT_B });
     // Act
-    const error = await pingOneConnector.startJob(forbidden, requestFor(forbidden)).catch((e: unknown) => e);
+    const error = await pingOneRuntime.startJob(forbidden, requestFor(forbidden)).catch((e: unknown) => e);
     const rows = await dataRows((await runFlow(other)).fetched);
     // Assess
     expect(error).toBeInstanceOf(VendorAuthError);
@@ -567,11 +569,11 @@ describe('auth', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 3, explorationTtlMs: 10 * 3_600_000 });
     const ctx = contextFor(s);
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     // The simulator's clock passes the token's hour; the connector's cache still trusts it.
     s.advanceTime(3_600_000 + 1);
     // Act
-    const checked = await pingOneConnector.checkJob(ctx, requestFor(ctx), started.job);
+    const checked = await pingOneRuntime.checkJob(ctx, requestFor(ctx), started.job);
     // Assess
     expect(checked.status).toBe('PENDING');
     expect(s.requests.filter((r) => r.route === 'token')).toHaveLength(2);
@@ -604,10 +606,10 @@ describe('rate limits and errors', () => {
     // Prepare
     const s = await simulator({ pollsUntilDone: 1 });
     const ctx = contextFor(s);
-    const started = await pingOneConnector.startJob(ctx, requestFor(ctx));
+    const started = await pingOneRuntime.startJob(ctx, requestFor(ctx));
     s.addFault({ route: 'poll', status: 429, retryAfter: '120' });
     // Act
-    const error = await pingOneConnector.checkJob(ctx, requestFor(ctx), started.job).catch((e: unknown) => e);
+    const error = await pingOneRuntime.checkJob(ctx, requestFor(ctx), started.job).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(VendorThrottledError);
     expect((error as VendorThrottledError).retryAfterSeconds).toBe(120);
@@ -637,7 +639,7 @@ describe('rate limits and errors', () => {
     const s = await simulator({ faults: [{ route: 'create', status: 500, times: 10 }] });
     const ctx = contextFor(s);
     // Act
-    const act = pingOneConnector.startJob(ctx, requestFor(ctx));
+    const act = pingOneRuntime.startJob(ctx, requestFor(ctx));
     // Assess
     await expect(act).rejects.toThrow(VendorUnavailableError);
     await expect(act).rejects.toThrow(new RegExp(`^pingone environment ${ctx.tenant.environmentId}`));
@@ -653,7 +655,7 @@ describe('rate limits and errors', () => {
     // The schema would refuse this filter; a hand-built tenant shows the vendor's answer.
     const bad = { ...ctx, tenant: { ...ctx.tenant, filter: '(deviceType sw "SM")' } };
     // Act
-    const act = pingOneConnector.startJob(bad, requestFor(bad));
+    const act = pingOneRuntime.startJob(bad, requestFor(bad));
     // Assess
     await expect(act).rejects.toThrow(VendorRequestError);
     await expect(act).rejects.toThrow(/create mfa report was refused \(HTTP 400 INVALID_DATA \/ INVALID_FILTER/);

@@ -1,0 +1,94 @@
+/**
+ * The item steps hand a connector's runtime the settings and tenant as its own definition parses
+ * them: defaults filled from its section schema, and a state input its schema refuses stopped
+ * before the runtime runs.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { staticSecretSource } from '../../lambdas/core/secrets.ts';
+import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
+import { type ConnectorContext, defineConnector, registerConnector } from '../../lambdas/core/types.ts';
+import { type StepInput, startJob } from '../../lambdas/pipeline/steps.ts';
+
+const TenantSchema = TenantBaseSchema.extend({ region: z.enum(['eu', 'us']).default('eu') });
+const definition = defineConnector({
+  vendor: 'demo',
+  displayName: 'Demo',
+  sectionSchema: vendorSectionSchema({
+    tenant: TenantSchema,
+    reports: ['things'] as const,
+    defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 } },
+    extra: { pageLimit: z.number().int().default(100) },
+  }),
+  tenantSchema: TenantSchema,
+  credentialsSchema: z.object({ token: z.string() }),
+  cadence: { kind: 'event-log', historyDays: null },
+  reports: [],
+  queries: [],
+});
+type DemoContext = ConnectorContext<
+  z.output<typeof TenantSchema>,
+  { token: string },
+  z.output<typeof definition.sectionSchema>
+>;
+
+function harness() {
+  const seen: DemoContext[] = [];
+  const connector = registerConnector(definition, async () => ({
+    async startJob(ctx) {
+      seen.push(ctx);
+      return { status: 'READY', job: { pageLimit: ctx.settings.pageLimit, region: ctx.tenant.region } };
+    },
+    checkJob: () => Promise.reject(new Error('not called')),
+    fetchReport: () => Promise.reject(new Error('not called')),
+  }));
+  const deps = {
+    connector,
+    secrets: staticSecretSource(new Map()),
+    env: {},
+    logger: new Logger({ serviceName: 'steps-test', logLevel: 'SILENT' }),
+    now: () => new Date('2026-11-22T02:00:00Z'),
+  };
+  return { seen, run: (input: StepInput) => startJob(input, deps) };
+}
+
+const request = { vendor: 'demo', tenant: 'acme', report: 'things', date: '2026-11-21', runId: 'run-1' };
+const settings = {
+  baseUrl: 'https://api.example.com',
+  poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 },
+};
+
+describe('startJob', () => {
+  it("gives the runtime the settings and tenant with its definition's defaults", async () => {
+    // Prepare
+    const { seen, run } = harness();
+
+    // Act
+    const step = await run({ request, tenant: { id: 'acme', credentials: { token: 't' } }, settings });
+
+    // Assess
+    expect(step.job).toEqual({ pageLimit: 100, region: 'eu' });
+    expect(seen[0]?.settings.tenants).toEqual([{ id: 'acme', credentials: { token: 't' }, region: 'eu' }]);
+  });
+
+  it('stops a tenant its definition refuses before the runtime runs, naming the vendor', async () => {
+    // Prepare
+    const { seen, run } = harness();
+
+    // Act
+    const error = await run({
+      request,
+      tenant: { id: 'acme', credentials: { token: 't' }, region: 'mars' },
+      settings,
+    }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      /^invalid demo settings or tenant in the step input: tenants\.0\.region: /,
+    );
+    expect(seen).toEqual([]);
+  });
+});
