@@ -249,10 +249,18 @@ describe('csp through the state machine', () => {
     expect(await query(countsSql)).toEqual([]);
   });
 
-  it('skips a day that has not ended, sending nothing', async () => {
+  it('skips a day that has not ended, sending nothing to CSP, and announces the skip with its reason', async () => {
     const { s, run } = await scenario();
     const result = await run({ date: '2026-11-20' });
-    expect(result.events).toEqual([]);
+    expect(result.events.map((e) => e.detailType)).toEqual(result.events.map(() => 'Report Skipped'));
+    expect(result.events.length).toBeGreaterThan(0);
+    for (const event of result.events) {
+      expect(event.detail).toMatchObject({
+        vendor: 'csp',
+        date: '2026-11-20',
+        reason: expect.stringMatching(/not closed yet/),
+      });
+    }
     expect(s.requests).toEqual([]);
   });
 });
