@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http/index.ts';
+import { errorSnippet, type HttpResponse } from '../../core/http/index.ts';
 import { redact, redactUrl } from '../../core/logging.ts';
 import type { ConnectorContext } from '../../core/types.ts';
 import type { OpenAthensCredentials, OpenAthensSection, OpenAthensTenant } from './settings.ts';
@@ -63,11 +63,7 @@ export function aboutOrganisation(ctx: OpenAthensContext, error: unknown, key: s
 
 export async function readSnippet(response: HttpResponse, key: string): Promise<string> {
   try {
-    // redacted before it is shortened: a key cut in two would no longer match
-    const text = redact(await response.text(), [key])
-      .replace(/\s+/g, ' ')
-      .trim();
-    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+    return errorSnippet(await response.text(), [key]);
   } catch {
     return '';
   }

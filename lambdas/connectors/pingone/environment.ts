@@ -4,7 +4,7 @@
  * error body in a few words.
  */
 
-import type { HttpResponse } from '../../core/http/index.ts';
+import { errorSnippet, type HttpResponse } from '../../core/http/index.ts';
 import { redact } from '../../core/logging.ts';
 import type { ConnectorContext } from '../../core/types.ts';
 import type { PingOneCredentials, PingOneSection, PingOneTenant } from './settings.ts';
@@ -49,11 +49,8 @@ export async function describeErrorBody(response: HttpResponse, secrets: readonl
       .filter((m): m is string => typeof m === 'string')
       .join(' ');
     const target = typeof detail?.target === 'string' ? ` (target ${detail.target})` : '';
-    // redacted before it is shortened: a secret cut in two would no longer match
-    const out = redact(`${codes.join(' / ')}${message ? `: ${message}` : ''}${target}`, secrets);
-    return out.length > 300 ? `${out.slice(0, 300)}…` : out;
+    return errorSnippet(`${codes.join(' / ')}${message ? `: ${message}` : ''}${target}`, secrets);
   } catch {
-    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+    return errorSnippet(text, secrets, 200);
   }
 }

@@ -8,8 +8,7 @@
  *    VendorAuthError (key, role or clock).
  */
 import { DisallowedHostError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import type { HttpResponse } from '../../core/http/index.ts';
-import { redact } from '../../core/logging.ts';
+import { errorSnippet, type HttpResponse } from '../../core/http/index.ts';
 import type { ConnectorContext, ReportRequest } from '../../core/types.ts';
 import { apiBase, type ReportAction, reportUrl, signAdminJwt } from './auth.ts';
 import type { RsaCredentials, RsaSection, RsaTenant } from './settings.ts';
@@ -61,9 +60,7 @@ export async function callRsa(ctx: RsaContext, request: ReportRequest, action: R
 
 export async function bodyText(response: HttpResponse, jwt: string): Promise<string> {
   try {
-    const text = await response.text();
-    const flat = redact(text, [jwt]).replace(/\s+/g, ' ').trim();
-    return flat.length > ERROR_BODY_CHARS ? `${flat.slice(0, ERROR_BODY_CHARS)}…` : flat;
+    return errorSnippet(await response.text(), [jwt], ERROR_BODY_CHARS);
   } catch {
     return '';
   }
