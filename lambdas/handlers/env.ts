@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ArchiveLimits } from '../core/archive/limits.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 
 export const HandlerEnvironmentSchema = z.object({
   VENDOR: z.string().min(1),
@@ -56,9 +57,7 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions) {
 export function parseHandlerEnvironment(raw: Readonly<Record<string, unknown>>): ParsedHandlerEnvironment {
   const parsed = HandlerEnvironmentSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(
-      `invalid handler environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`invalid handler environment: ${formatIssues(parsed.error)}`);
   }
   return parsed.data;
 }

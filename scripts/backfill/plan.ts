@@ -105,9 +105,53 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
       `${connector.displayName} (${vendor}) does not support backfill: its reports are snapshots of the current state, so a past date cannot be fetched`,
     );
   }
-  const { spacingSeconds } = connector.backfill;
-  const { historyDays } = connector.cadence;
+  const { tenants, reports, dates } = backfillScope(request, deps);
+  const { refused, candidates } = servedDates(dates, connector, utcDate(deps.now()));
+  const { bucket, stateMachineArn } = await findDeployment(deps.cfn, deps.stackName, vendor);
+  // listing is skipped when nothing can be skipped
+  const first = candidates[0];
+  const archivedByDate =
+    first !== undefined && !request.force
+      ? await archivedPairsByDate(deps, bucket, { tenants, reports, from: first })
+      : new Map<string, number>();
 
+  const pairs = tenants.length * reports.length;
+  const skippedArchived: string[] = [];
+  const toStart: PlannedExecution[] = [];
+  for (const date of candidates) {
+    const archivedPairs = archivedByDate.get(date) ?? 0;
+    if (archivedPairs >= pairs) {
+      skippedArchived.push(date);
+      continue;
+    }
+    const input: BackfillInput = {
+      date,
+      ...(request.tenants && request.tenants.length > 0 ? { tenants } : {}),
+      ...(request.force ? { force: true as const } : {}),
+    };
+    toStart.push({ date, name: executionName(input), input, archivedPairs });
+  }
+  const { spacingSeconds } = connector.backfill;
+  return {
+    vendor,
+    stackName: deps.stackName,
+    bucket,
+    stateMachineArn,
+    spacingSeconds,
+    tenants,
+    reports,
+    toStart,
+    skippedArchived,
+    refused,
+  };
+}
+
+/** The tenants, reports and dates a request covers, checked against the vendor's section. */
+function backfillScope(
+  request: BackfillRequest,
+  deps: PlanBackfillDeps,
+): { tenants: string[]; reports: string[]; dates: string[] } {
+  const vendor = deps.connector.vendor;
   const section = SectionSchema.safeParse(deps.section);
   if (!section.success) {
     throw new BackfillError(`vendors.${vendor} must have tenants and reports; ${z.prettifyError(section.error)}`);
@@ -124,8 +168,6 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
     );
   }
   const tenants = request.tenants && request.tenants.length > 0 ? [...new Set(request.tenants)] : configured;
-  const reports = section.data.reports;
-
   const dates: string[] = [];
   for (let date = from; date <= to; date = addDays(date, 1)) {
     dates.push(date);
@@ -133,8 +175,16 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
       throw new BackfillError(`--from ${from} --to ${to} covers more than ${MAX_BACKFILL_DAYS} days; split it`);
     }
   }
+  return { tenants, reports: section.data.reports, dates };
+}
 
-  const today = utcDate(deps.now());
+/** Splits dates into those the vendor can serve and those refused (not over yet, aged out). */
+function servedDates(
+  dates: readonly string[],
+  connector: PlanBackfillDeps['connector'],
+  today: string,
+): { refused: RefusedDate[]; candidates: string[] } {
+  const { historyDays } = connector.cadence;
   const oldest = historyDays === null ? undefined : addDays(today, -historyDays);
   const refused: RefusedDate[] = [];
   const candidates: string[] = [];
@@ -153,50 +203,21 @@ export async function planBackfill(request: BackfillRequest, deps: PlanBackfillD
       candidates.push(date);
     }
   }
+  return { refused, candidates };
+}
 
-  const { bucket, stateMachineArn } = await findDeployment(deps.cfn, deps.stackName, vendor);
-
-  // tenant × report pairs archived per date; listing is skipped when nothing can be skipped
-  const archivedByDate = new Map<string, number>();
-  const first = candidates[0];
-  if (first !== undefined && !request.force) {
-    for (const report of reports) {
-      const archived = await archivedDates(deps.s3, bucket, vendor, report, first);
-      for (const tenant of tenants) {
-        for (const date of archived.get(tenant) ?? []) {
-          archivedByDate.set(date, (archivedByDate.get(date) ?? 0) + 1);
-        }
-      }
+/** How many of the tenant × report pairs are archived, per date from `from` on. */
+async function archivedPairsByDate(
+  deps: PlanBackfillDeps,
+  bucket: string,
+  scope: { tenants: readonly string[]; reports: readonly string[]; from: string },
+): Promise<Map<string, number>> {
+  const byDate = new Map<string, number>();
+  for (const report of scope.reports) {
+    const archived = await archivedDates(deps.s3, bucket, deps.connector.vendor, report, scope.from);
+    for (const tenant of scope.tenants) {
+      for (const date of archived.get(tenant) ?? []) byDate.set(date, (byDate.get(date) ?? 0) + 1);
     }
   }
-
-  const pairs = tenants.length * reports.length;
-  const skippedArchived: string[] = [];
-  const toStart: PlannedExecution[] = [];
-  for (const date of candidates) {
-    const archivedPairs = archivedByDate.get(date) ?? 0;
-    if (archivedPairs >= pairs) {
-      skippedArchived.push(date);
-      continue;
-    }
-    const input: BackfillInput = {
-      date,
-      ...(request.tenants && request.tenants.length > 0 ? { tenants } : {}),
-      ...(request.force ? { force: true as const } : {}),
-    };
-    toStart.push({ date, name: executionName(input), input, archivedPairs });
-  }
-
-  return {
-    vendor,
-    stackName: deps.stackName,
-    bucket,
-    stateMachineArn,
-    spacingSeconds,
-    tenants,
-    reports,
-    toStart,
-    skippedArchived,
-    refused,
-  };
+  return byDate;
 }
