@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import { parseBackfillArgs } from '../../scripts/backfill/args.ts';
 import { BackfillError, UsageError } from '../../scripts/backfill/errors.ts';
@@ -12,6 +12,11 @@ import { fixtureConnector } from './fixtures.ts';
 
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
+// the mocks patch the SDK classes themselves: undo that for the next file in this worker
+afterAll(() => {
+  cfn.restore();
+  s3.restore();
+});
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Acme';

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import type { AppConfig } from '../../lib/config.ts';
@@ -23,6 +23,12 @@ import { fixtureConnector } from './fixtures.ts';
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
+// the mocks patch the SDK classes themselves: undo that for the next file in this worker
+afterAll(() => {
+  cfn.restore();
+  s3.restore();
+  sfn.restore();
+});
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Acme';

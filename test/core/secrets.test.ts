@@ -4,7 +4,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, VendorUnavailableError } from '../../lambdas/core/errors.ts';
 import {
@@ -16,6 +16,10 @@ import {
 } from '../../lambdas/core/secrets.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
+// the mocks patch the SDK classes themselves: undo that for the next file in this worker
+afterAll(() => {
+  secretsManager.restore();
+});
 
 async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   try {

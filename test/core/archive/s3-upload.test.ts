@@ -12,7 +12,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartBuffers, stageStream, uploadFile, uploadStream } from '../../../lambdas/core/archive/s3-upload.ts';
 
 const MiB = 1024 * 1024;
@@ -24,6 +24,8 @@ function crc(data: Buffer): string {
 
 describe('multipart uploads', () => {
   const s3 = mockClient(S3Client);
+  // the mock patches the SDK class itself: undo that for the next file in this worker
+  afterAll(() => s3.restore());
   let tmpDir: string;
   beforeEach(async () => {
     s3.reset();
