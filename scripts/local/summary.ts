@@ -2,7 +2,7 @@
  * What `npm start` prints after the run: a table per vendor (archived, already archived, failed,
  * skipped, rows), a line per failed or skipped report saying why, and the totals.
  */
-import { REPORT_ARCHIVED, REPORT_FAILED } from '../../state-machines/report-pipeline.ts';
+import { REPORT_ARCHIVED, REPORT_FAILED, REPORT_SKIPPED } from '../../state-machines/report-pipeline.ts';
 import type { CommandOutput } from './command.ts';
 import { formatBytes, formatTable } from './format.ts';
 import type { VendorRunResult } from './pipeline.ts';
@@ -15,7 +15,8 @@ export function printSummary(results: readonly VendorRunResult[], elapsedMs: num
   const table = results.map((r) => {
     const archived = r.events.filter((e) => e.detailType === REPORT_ARCHIVED);
     const failures = r.events.filter((e) => e.detailType === REPORT_FAILED);
-    const skipped = r.outcomes.filter((o) => o.outcome === 'SKIPPED');
+    // from the events: a run that ends failed has no outcomes to read, but its skips still count
+    const skipped = r.events.filter((e) => e.detailType === REPORT_SKIPPED);
     const vendorRows = archived.reduce((sum, e) => sum + Number(e.detail.rowCount ?? 0), 0);
     const bytes = archived.map((e) => e.detail.bytes as { original: number; data: number });
     reports += archived.length;
@@ -50,8 +51,8 @@ function printReasons(results: readonly VendorRunResult[], out: CommandOutput): 
       const what = item(e.detail);
       out.print(`  ${r.vendor}: ${what ? `${what}: ` : ''}${e.detail.error}: ${e.detail.cause}`);
     }
-    for (const o of r.outcomes.filter((x) => x.outcome === 'SKIPPED')) {
-      out.print(`  ${r.vendor}: ${item(o.request)}: skipped: ${String(o.reason ?? 'no reason given')}`);
+    for (const e of r.events.filter((x) => x.detailType === REPORT_SKIPPED)) {
+      out.print(`  ${r.vendor}: ${item(e.detail)}: skipped: ${String(e.detail.reason ?? 'no reason given')}`);
     }
     if (r.status === 'FAILED' && r.events.length === 0) out.print(`  ${r.vendor}: ${r.error}`);
   }

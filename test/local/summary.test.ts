@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { VendorRunResult } from '../../scripts/local/pipeline.ts';
+import { printSummary } from '../../scripts/local/summary.ts';
+
+const item = { vendor: 'rsa', report: 'users', date: '2026-12-06', runId: 'run-1' };
+
+describe('printSummary', () => {
+  it('lists a skipped report with its reason even when another report of the run failed', () => {
+    // Prepare: a run that ended in ReportsFailed has no output, so no outcomes: only its events
+    const result: VendorRunResult = {
+      vendor: 'rsa',
+      executionId: 'local-rsa',
+      status: 'FAILED',
+      error: 'one or more reports failed',
+      outcomes: [],
+      events: [
+        {
+          source: 'identity-report-archive',
+          detailType: 'Report Failed',
+          detail: { ...item, tenant: 'acme', error: 'VendorAuthError', cause: 'the key was refused' },
+        },
+        {
+          source: 'identity-report-archive',
+          detailType: 'Report Skipped',
+          detail: { ...item, tenant: 'globex', reason: 'generated less than 8 hours ago' },
+        },
+      ],
+      metrics: [],
+      durationMs: 1_000,
+    };
+    const lines: string[] = [];
+
+    // Act
+    printSummary([result], 1_000, { print: (text) => lines.push(text), printError: (text) => lines.push(text) });
+
+    // Assess
+    const text = lines.join('\n');
+    expect(text).toContain('rsa: acme users 2026-12-06: VendorAuthError: the key was refused');
+    expect(text).toContain('rsa: globex users 2026-12-06: skipped: generated less than 8 hours ago');
+    expect(text).toMatch(/rsa\s+FAILED\s+0\s+0\s+1\s+1\s/);
+  });
+});
