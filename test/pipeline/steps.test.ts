@@ -92,3 +92,39 @@ describe('startJob', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('startJob for a snapshot report', () => {
+  const snapshot = registerConnector({ ...definition, cadence: { kind: 'snapshot', historyDays: 0 } }, async () => ({
+    startJob: () => Promise.reject(new Error('the vendor must not be asked')),
+    checkJob: () => Promise.reject(new Error('not called')),
+    fetchReport: () => Promise.reject(new Error('not called')),
+  }));
+  const start = (date: string, now: string) =>
+    startJob(
+      { request: { ...request, date }, tenant: { id: 'acme', credentials: { token: 't' } }, settings },
+      {
+        connector: snapshot,
+        secrets: staticSecretSource(new Map()),
+        env: {},
+        logger: new Logger({ serviceName: 'steps-test', logLevel: 'SILENT' }),
+        now: () => new Date(now),
+      },
+    );
+
+  it.each([
+    ['a past date (--date, or a stale scheduled time)', '2026-11-01', '2026-11-22T02:00:00Z'],
+    ['a future date', '2026-11-23', '2026-11-22T02:00:00Z'],
+    ['the day before, past the hour of grace', '2026-11-21', '2026-11-22T01:00:00Z'],
+  ])('skips %s with the reason, without asking the vendor', async (_label, date, now) => {
+    const step = await start(date, now);
+    expect(step.status).toBe('SKIPPED');
+    expect(step.reason).toBe(
+      `the report is a snapshot of the vendor's state now (2026-11-22, UTC), so it cannot be archived as ${date}`,
+    );
+  });
+
+  it('takes the snapshot for today, and for yesterday within an hour of midnight (a late schedule)', async () => {
+    await expect(start('2026-11-22', '2026-11-22T02:00:00Z')).rejects.toThrow('the vendor must not be asked');
+    await expect(start('2026-11-21', '2026-11-22T00:59:59Z')).rejects.toThrow('the vendor must not be asked');
+  });
+});

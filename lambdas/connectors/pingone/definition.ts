@@ -5,8 +5,8 @@
  * 1. Cadence: a snapshot. The report lists users and devices as they are now ("generate reports
  *    containing user and MFA device details", PingOne API "Reporting" page; docs/vendors/pingone.md);
  *    no report of a past day exists, so `historyDays` is 0 and there is no backfill.
- * 2. `planDates`: a run covers the UTC date of its scheduled time only; any other requested date
- *    plans nothing.
+ * 2. `planDates`: a run covers the UTC date of its scheduled time, or the requested date, which
+ *    the start step skips with its reason unless it is today (a snapshot has no history).
  */
 import { utcDate } from '../../core/dates.ts';
 import { defineConnector } from '../../core/types.ts';
@@ -23,10 +23,7 @@ export const pingOneDefinition = defineConnector({
   reports: [mfaDevicesReport],
   queries: pingOneQueries,
   cadence: { kind: 'snapshot', historyDays: 0 },
-  planDates({ scheduledTime, requestedDate }) {
-    const snapshot = utcDate(scheduledTime);
-    // A snapshot of today cannot stand in for another day: PingOne keeps no device history.
-    if (requestedDate !== undefined && requestedDate !== snapshot) return [];
-    return [snapshot];
-  },
+  // Another requested date is planned too, so that the start step skips it with its reason
+  // (lambdas/pipeline/snapshot-date.ts): PingOne keeps no device history.
+  planDates: ({ scheduledTime, requestedDate }) => [requestedDate ?? utcDate(scheduledTime)],
 });

@@ -10,24 +10,18 @@
  */
 
 import { utcDate } from '../../core/dates.ts';
-import { ConfigError } from '../../core/errors.ts';
 import { defineConnector } from '../../core/types.ts';
 import { RSA_QUERIES } from './queries.ts';
 import { RSA_REPORT_DEFINITIONS } from './records.ts';
 import { RsaCredentialsSchema, RsaSectionSchema, RsaTenantSchema } from './settings.ts';
 
 /**
- * The reports are snapshots of the current state: a run archives today's (the scheduled time's
- * UTC date). Another date cannot be fetched, so asking for one fails the plan with the reason.
+ * The scheduled day, or the requested one: a date other than today is planned so that the start
+ * step skips it with its reason (lambdas/pipeline/snapshot-date.ts), since RSA's reports are
+ * snapshots of the current state.
  */
-function planDates(input: { scheduledTime: Date; requestedDate?: string; archived: ReadonlySet<string> }): string[] {
-  const today = utcDate(input.scheduledTime);
-  if (input.requestedDate !== undefined && input.requestedDate !== today) {
-    throw new ConfigError(
-      `RSA reports are snapshots of the current state and cannot be fetched for a past or future date: expected date ${today} (the run's scheduled date) or none; received ${input.requestedDate}`,
-    );
-  }
-  return [today];
+function planDates(input: { scheduledTime: Date; requestedDate?: string }): string[] {
+  return [input.requestedDate ?? utcDate(input.scheduledTime)];
 }
 
 export const rsaDefinition = defineConnector({

@@ -84,6 +84,8 @@ async function scenario(
     [result] = (await runLocalPipeline({
       config,
       scheduledTime: SCHEDULED,
+      // the run happens at its scheduled time: a snapshot is only archived for the day it is taken
+      now: () => new Date(SCHEDULED),
       s3,
       tmpDir: join(dir, 'tmp'),
       fastWaitsMs: 1,

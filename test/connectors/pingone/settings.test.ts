@@ -193,7 +193,7 @@ describe('credentials', () => {
 });
 
 describe('planDates', () => {
-  it('plans the UTC date of the scheduled time, and nothing for another date (no history)', () => {
+  it('plans the UTC date of the scheduled time, or the requested date (which the start step skips)', () => {
     // Prepare
     const scheduledTime = new Date('2026-11-22T02:20:00Z');
     // Act
@@ -203,6 +203,6 @@ describe('planDates', () => {
     // Assess
     expect(today).toEqual(['2026-11-22']);
     expect(same).toEqual(['2026-11-22']);
-    expect(past).toEqual([]);
+    expect(past).toEqual(['2026-11-01']);
   });
 });

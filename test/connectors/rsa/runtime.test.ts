@@ -541,11 +541,11 @@ describe('rsa connector against the simulator', () => {
       ).toEqual(['2026-05-14']);
     });
 
-    it('refuses another date: RSA cannot serve a past snapshot', () => {
+    it('plans another requested date, for the start step to skip with its reason (no past snapshot)', () => {
       // Act / Assess
-      expect(() =>
+      expect(
         rsaDefinition.planDates?.({ scheduledTime: new Date(T0), requestedDate: '2026-05-01', archived: new Set() }),
-      ).toThrow(/snapshots of the current state.*expected date 2026-05-14.*received 2026-05-01/);
+      ).toEqual(['2026-05-01']);
     });
   });
 });
