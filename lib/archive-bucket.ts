@@ -184,8 +184,9 @@ export class ArchiveBucket extends Construct {
         {
           id: 'ExpireAccessLogs',
           expiration: Duration.days(retentionDays),
-          // a log object that was overwritten or deleted stays recoverable for 90 days
-          noncurrentVersionExpiration: Duration.days(90),
+          // An overwritten or deleted log stays as long as a kept one: s3:DeleteObject is not
+          // denied, and a shorter noncurrent expiry would make its delete marker a version delete.
+          noncurrentVersionExpiration: Duration.days(retentionDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],

@@ -199,6 +199,17 @@ describe('access log bucket', () => {
     );
   });
 
+  it('keeps a deleted or overwritten log version as long as the log retention: a delete marker cannot shorten the trail', () => {
+    // s3:DeleteObject is not denied: it only adds a delete marker, and the old version becomes
+    // noncurrent. A shorter noncurrent expiry would turn that marker into a deferred version delete.
+    const rules = (props(accessLogsBucketId).LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    for (const rule of rules) {
+      const noncurrent = rule.NoncurrentVersionExpiration as { NoncurrentDays: number } | undefined;
+      if (noncurrent)
+        expect(noncurrent.NoncurrentDays).toBeGreaterThanOrEqual(synth.config.archive.accessLogRetentionDays);
+    }
+  });
+
   it('lets S3 logging deliver from the archive bucket only to its prefix', () => {
     synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: accessLogsBucketId },

@@ -14,8 +14,9 @@
  *    anything else is a `MalformedJsonError` naming the record number and byte offset.
  * 4. A record nested deeper than `MAX_JSON_DEPTH` is refused by name: `JSON.parse` copes, but
  *    everything after it that walks the value recursively (`JSON.stringify` among them) would die
- *    with a bare `RangeError`. Integers past 2^53 reach the report's `toRecord` as strings of
- *    their digits, so they are never silently rounded (see `quoteUnsafeIntegers`).
+ *    with a bare `RangeError`. Integers past 2^53 (exponent form included) and numbers past the
+ *    double range reach the report's `toRecord` as strings of their text, so they are never
+ *    silently rounded or turned into null (see `quoteUnsafeIntegers`).
  */
 import { MalformedJsonError } from '../errors.ts';
 import { InvalidUtf8Error, Utf8Decoder } from './utf8.ts';
@@ -413,7 +414,7 @@ export class JsonRecordReader {
 
   private parse(text: string, length: number): unknown {
     try {
-      // 16 digits in a row may be an integer past 2^53 (or just a long id in a string): look closer
+      // a long run of digits or an exponent may be a number a double cannot hold: look closer
       return JSON.parse(LONG_DIGITS.test(text) ? quoteUnsafeIntegers(text) : text);
     } catch (error) {
       const detail = error instanceof Error ? error.message.replace(/"[^"]*"/g, '…') : '';
@@ -438,13 +439,16 @@ export class JsonRecordReader {
   }
 }
 
-const LONG_DIGITS = /\d{16}/;
+/** 16 digits in a row (maybe an integer past 2^53), or an exponent (maybe past the double range) */
+const LONG_DIGITS = /\d{16}|\d[eE]/;
 const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
 
 /**
- * Rewrites integer literals that a double cannot hold exactly (past 2^53) as JSON strings of the
- * same digits; strings, fractions and safe integers are left as they are. Only called for text
- * with a long run of digits, so the common record pays one regex test.
+ * Rewrites number literals that a double cannot hold as JSON strings of the same text: integers
+ * past 2^53, in plain or exponent form (`12345678901234567e3`, `1234567890123456789.0`), and
+ * numbers past the double range (`1E400`, which `JSON.parse` makes Infinity and `JSON.stringify`
+ * then writes as null). Strings, true fractions and safe integers are left as they are. Only
+ * called for text that `LONG_DIGITS` matches, so the common record pays one regex test.
  */
 export function quoteUnsafeIntegers(text: string): string {
   let out = '';
@@ -464,14 +468,24 @@ export function quoteUnsafeIntegers(text: string): string {
     if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;
     NUMBER.lastIndex = i;
     const token = NUMBER.exec(text)?.[0] ?? text[i]!;
-    const integer = NUMBER.lastIndex > i && !/[.eE]/.test(token);
-    if (integer && !Number.isSafeInteger(Number(token))) {
+    if (NUMBER.lastIndex > i && doubleLosesIt(token)) {
       out += `${text.slice(copied, i)}"${token}"`;
       copied = i + token.length;
     }
     i += token.length - 1;
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** True for a number literal past the double range, or an integer a double cannot hold safely. */
+function doubleLosesIt(token: string): boolean {
+  const value = Number(token);
+  if (!Number.isFinite(value)) return true;
+  if (Number.isSafeInteger(value)) return false;
+  const [, whole = '', fraction = '', exponent = '0'] = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token) ?? [];
+  // An integer when the exponent leaves no non-zero digit right of the point.
+  const digits = `${whole}${fraction}`.replace(/0+$/, '');
+  return digits.length <= whole.length + Number(exponent);
 }
 
 /** How deep objects and arrays nest anywhere in `buf` (strings skipped). */

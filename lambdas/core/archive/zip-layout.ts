@@ -5,7 +5,8 @@
  * local header (caught as a repeated name or a name mismatch), make one entry's data run over the
  * next one's header (the overlapping-entry bomb:
  * a few KB that inflate to gigabytes, each entry passing its own ratio check), repeat a name so a
- * reader picks either copy, or give a local header a name other than the directory's. Each of
+ * reader picks either copy (or two names that unzip to one file: `A.csv` and `./a.csv`), or give a
+ * local header a name other than the directory's. Each of
  * these is refused here with a named error; a zip written by an ordinary tool has none of them.
  */
 import { type FileHandle, open } from 'node:fs/promises';
@@ -48,11 +49,33 @@ export async function checkEntryLayout(
 }
 
 function checkUniqueNames(entries: readonly LaidOutEntry[], what: string): void {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const { name } of entries) {
-    if (seen.has(name)) throw new UnsafeEntryError(`${what} has two entries named ${JSON.stringify(name)}`);
-    seen.add(name);
+    const key = extractedPath(name);
+    const earlier = seen.get(key);
+    if (earlier === name) throw new UnsafeEntryError(`${what} has two entries named ${JSON.stringify(name)}`);
+    if (earlier !== undefined) {
+      throw new UnsafeEntryError(
+        `${what} has entries ${JSON.stringify(earlier)} and ${JSON.stringify(name)}, one file once extracted`,
+      );
+    }
+    seen.set(key, name);
   }
+}
+
+/**
+ * The file a name becomes when an auditor unzips the original: case-insensitive file systems
+ * (Windows, macOS) fold case, macOS stores Unicode decomposed, and `./` or `//` add nothing.
+ * Two names with the same path here would leave one file where the archive counted two.
+ */
+function extractedPath(name: string): string {
+  const segments = name
+    .normalize('NFC')
+    .toLowerCase()
+    .replaceAll('\\', '/')
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.');
+  return segments.join('/');
 }
 
 /** Reads one local header: it must be a header, name the same bytes, and fit in the file. */

@@ -328,6 +328,15 @@ describe('archiveReport', () => {
         },
       ]);
     });
+
+    it('keeps a number past the double range or an integer in exponent form as its text, never null or rounded', async () => {
+      const request = newRequest();
+      serve('users.json', '[{"id":1E400,"name":-1e999,"note":12345678901234567891e0,"city":1234567890123456789.0}]');
+      const { records } = await run(request, [httpSource(bed.vendor, 'users.json')]);
+      expect(records).toEqual([
+        { id: '1E400', name: '-1e999', note: '12345678901234567891e0', city: '1234567890123456789.0' },
+      ]);
+    });
   });
 
   describe('inflated chunks in reused buffers', () => {

@@ -80,6 +80,20 @@ describe('zip layout: entries that no ordinary tool writes are refused before an
     await expectRefused(zip, UnsafeEntryError, /two entries named "users\.csv"/);
   });
 
+  it.each([
+    ['differ only in case', 'users.csv', 'Users.CSV'],
+    ['differ by a "./" prefix', 'users.csv', './users.csv'],
+    ['differ by a doubled slash', 'dir/users.csv', 'dir//users.csv'],
+    ['differ by a backslash separator', 'dir/users.csv', 'dir\\users.csv'],
+    ['are the NFC and NFD spellings of one name', 'caf\u00e9.csv', 'cafe\u0301.csv'],
+  ])('refuses two entry names that %s (one file once unzipped)', async (_label, first, second) => {
+    const zip = rawZip([
+      { name: first, data: Buffer.from(CSV) },
+      { name: second, data: Buffer.from(CSV) },
+    ]);
+    await expectRefused(zip, UnsafeEntryError, /one file once extracted|two entries named/);
+  });
+
   it('refuses two central entries pointing at one local header', async () => {
     const zip = rawZip([
       { name: 'a.csv', data: Buffer.from(CSV), method: 0 },
