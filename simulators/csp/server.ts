@@ -66,6 +66,11 @@ export interface CspSimFault {
    * `api_token`; audit: the `csp-auth-token` header), as a careless API might; default false
    */
   readonly echoCredential?: boolean;
+  /**
+   * the answer carries a Content-Length for its whole body, then the connection drops after this
+   * many bytes of it (a dropped connection mid-page); `status` is sent as given (usually 200)
+   */
+  readonly cutAfterBytes?: number;
 }
 
 export interface CspSimulatorOptions {
@@ -478,6 +483,12 @@ function sendError(res: ServerResponse, status: number, message: string, headers
 
 /** `credential`: what the request carried, repeated in the message when the fault says `echoCredential`. */
 function sendFault(res: ServerResponse, fault: CspSimFault, credential?: string): void {
+  if (fault.cutAfterBytes !== undefined) {
+    const body = Buffer.from(JSON.stringify({ results: [], startIndex: 1, itemsPerPage: 25, totalResults: 0 }));
+    res.writeHead(fault.status, { 'content-type': 'application/json', 'content-length': String(body.length) });
+    res.write(body.subarray(0, fault.cutAfterBytes), () => res.socket?.destroy());
+    return;
+  }
   const messages: Record<number, string> = {
     409: 'The request could not be processed due to a conflict',
     429: 'The user has sent too many requests',

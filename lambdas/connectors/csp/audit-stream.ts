@@ -18,7 +18,7 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { VendorAuthError, VendorRequestError } from '../../core/errors.ts';
+import { ArchiveError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
 import { redact } from '../../core/logging.ts';
 import type { DownloadedBody } from '../../core/types.ts';
 import { accessToken, type CspContext, errorFields, invalidate, joinUrl, type TokenDeps, tenantName } from './auth.ts';
@@ -263,8 +263,12 @@ export async function* auditChunks(
   ctx.logger.info('csp mfa audit window read', { windowStart: iso(day.startMs), windowEnd: iso(day.endMs), ...stats });
 }
 
+/** A page whose connection drops mid-body is asked for again this many times, then left to the state machine. */
+const CUT_PAGE_RETRIES = 2;
+
 async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBody): Promise<PageAnswer> {
   const who = tenantName(ctx.tenant);
+  let cutPages = 0;
   for (let attempt = 0; ; attempt++) {
     const token = await accessToken(ctx, deps);
     const response = await ctx.http.request({
@@ -281,6 +285,16 @@ async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBod
       try {
         json = await response.json();
       } catch (error) {
+        // a transport failure (dropped connection, short body) is transient, not a malformed page
+        if (error instanceof ArchiveError && error.retryable) {
+          if (cutPages++ >= CUT_PAGE_RETRIES) throw error;
+          ctx.logger.warn('csp mfa audit page cut off; asking again', {
+            pageStart: body.pageStart,
+            reason: error.message,
+          });
+          attempt--; // not a credential retry: the 401 refresh below still gets its one chance
+          continue;
+        }
         throw new VendorRequestError(
           `${who}: the MFA audit answered ${response.status} with a body that is not JSON (${(error as Error).message})`,
         );

@@ -170,6 +170,22 @@ describe('transient faults', () => {
     expect(error).toBeInstanceOf(VendorUnavailableError);
   });
 
+  it('retries a page whose connection drops mid-body, and completes', async () => {
+    const s = await simulator({ faults: [{ endpoint: 'audit', status: 200, cutAfterBytes: 12, afterCalls: 1 }] });
+    const ctx = contextFor(s, { section: { pageLimit: 5 } });
+    const { lines } = await runFlow(ctx);
+    expect(lines).toHaveLength(s.eventsFor(s.users[0]!.username, DAY_START, DAY_END).length);
+  });
+
+  it('leaves a page that keeps dropping mid-body to the state machine as a retryable error', async () => {
+    const s = await simulator({ faults: [{ endpoint: 'audit', status: 200, cutAfterBytes: 12, times: 100 }] });
+    const ctx = contextFor(s);
+    const fetched = await createCspRuntime().fetchReport(ctx, requestFor(ctx), {});
+    if (fetched.status !== 'FETCHED') throw new Error('expected FETCHED');
+    await expect(fetched.sources[0]!.open()).rejects.toBeInstanceOf(VendorUnavailableError);
+    expect(s.requests.filter((r) => r.path.endsWith('/audit'))).toHaveLength(3);
+  });
+
   it('surfaces a failure on the first page from open(), before any byte is handed over', async () => {
     const s = await simulator({ faults: [{ endpoint: 'audit', status: 500, times: 100 }] });
     const ctx = contextFor(s);
