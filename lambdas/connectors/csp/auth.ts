@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { VendorAuthError, VendorRequestError } from '../../core/errors.ts';
+import { ArchiveError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
 import type { ConnectorContext } from '../../core/types.ts';
 import { AUTHORIZE_PATH, type CspCredentials, type CspSection, type CspTenant } from './settings.ts';
 
@@ -95,7 +95,9 @@ async function exchange(ctx: CspContext, apiToken: string, clock: () => number):
   let parsed: z.infer<typeof AccessTokenResponseSchema>;
   try {
     parsed = AccessTokenResponseSchema.parse(await response.json());
-  } catch {
+  } catch (error) {
+    // a transport failure (dropped connection, short body) stays transient for the state machine
+    if (error instanceof ArchiveError && error.retryable) throw error;
     // the body carries tokens: say what was wrong, not what was received
     throw new VendorRequestError(`${who}: the token exchange answered 200 without an access_token and expires_in`);
   }

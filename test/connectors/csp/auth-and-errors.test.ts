@@ -186,6 +186,14 @@ describe('transient faults', () => {
     expect(s.requests.filter((r) => r.path.endsWith('/audit'))).toHaveLength(3);
   });
 
+  it('leaves a token exchange whose connection drops mid-body retryable, not a malformed answer', async () => {
+    const s = await simulator({ faults: [{ endpoint: 'authorize', status: 200, cutAfterBytes: 5, times: 100 }] });
+    const ctx = contextFor(s);
+    const fetched = await createCspRuntime().fetchReport(ctx, requestFor(ctx), {});
+    const opened = fetched.status === 'FETCHED' ? fetched.sources[0]!.open() : Promise.resolve(fetched);
+    await expect(opened).rejects.toBeInstanceOf(VendorUnavailableError);
+  });
+
   it('surfaces a failure on the first page from open(), before any byte is handed over', async () => {
     const s = await simulator({ faults: [{ endpoint: 'audit', status: 500, times: 100 }] });
     const ctx = contextFor(s);
