@@ -3,33 +3,18 @@
  * the OpenAthens `raw_statistics` definition mapping the CSV header to typed columns, writing to
  * s3rver or to the null S3 endpoint.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { rawStatisticsReport } from '../../lambdas/connectors/openathens/records.ts';
 import { archiveReport } from '../../lambdas/core/archive/index.ts';
+import { localS3Client } from '../../scripts/local/s3-client.ts';
 import type { Task } from '../common.ts';
 import type { Prepared } from '../worker.ts';
 import { BENCH_LIMITS, benchLogger, httpSource } from './fetch.ts';
 
 export const BENCH_REPORT_DATE = '2026-11-21';
 
-/**
- * The same client settings as `scripts/local/s3.ts` `localS3Client`, built here because that
- * module imports s3rver (and koa) at load time, which would count in this child's RSS.
- */
-function loopbackS3Client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
 export async function prepareArchive(task: Extract<Task, { kind: 'archive' }>): Promise<Prepared> {
   const logger = benchLogger();
-  const s3 = loopbackS3Client(task.endpoint);
+  const s3 = localS3Client(task.endpoint);
   const source = httpSource(task.url, task.fileName, task.password, logger);
   return async () => {
     try {

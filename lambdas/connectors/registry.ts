@@ -1,6 +1,6 @@
 /**
  * The connector registry: the one place that lists vendors. Adding a vendor is its folder under
- * `lambdas/connectors/` and one line in `connectors` below.
+ * `lambdas/connectors/`, an import of its definition and one line in `connectors` below.
  *
  * Definitions are imported here; each runtime is loaded on first use with `import()`, so synth,
  * the Glue catalog, the local catalog, the plan step and the backfill command never load runtime

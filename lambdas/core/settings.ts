@@ -156,7 +156,7 @@ export function vendorSectionSchema<
       reports: z
         .array(z.enum(options.reports))
         .min(1)
-        .default([...options.reports] as never),
+        .default([...options.reports]),
       downloadHosts: z
         .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/i, 'expected a host name or *.suffix'))
         .default([]),

@@ -271,12 +271,6 @@ export type RuntimeOf<TDefinition> =
     ? ConnectorRuntime<TTenant, TCredentials, TSettings>
     : never;
 
-/** The context a definition's runtime receives. */
-export type ContextOf<TDefinition> =
-  TDefinition extends ConnectorDefinition<infer TTenant, infer TCredentials, infer TSettings>
-    ? ConnectorContext<TTenant, TCredentials, TSettings>
-    : never;
-
 /**
  * A definition with its tenant, credentials and settings types inferred from its schemas (no
  * annotation to keep in step with them). `sectionSchema`'s output is the settings type.

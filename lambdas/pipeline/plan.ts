@@ -108,9 +108,8 @@ export async function archivedDates(
       }),
     );
     for (const object of page.Contents ?? []) {
-      const match = object.Key?.slice(prefix.length).match(pattern);
-      if (!match || match[3] !== MANIFEST_FILE_NAME) continue;
-      const [, date, tenant] = match as unknown as [string, string, string];
+      const [, date, tenant, file] = object.Key?.slice(prefix.length).match(pattern) ?? [];
+      if (!date || !tenant || file !== MANIFEST_FILE_NAME) continue;
       if (!byTenant.has(tenant)) byTenant.set(tenant, new Set());
       byTenant.get(tenant)?.add(date);
     }

@@ -24,7 +24,6 @@ import type {
   FetchResult,
   JobResult,
   JsonObject,
-  ReportRequest,
   TenantBase,
   VendorSettings,
 } from '../core/types.ts';
@@ -47,7 +46,7 @@ export const StepInputSchema = z.object({
       poll: z.object({ intervalSeconds: z.number(), maxAttempts: z.number(), deadlineMinutes: z.number() }),
     })
     .passthrough(),
-  job: z.record(z.string(), z.unknown()).nullish(),
+  job: z.record(z.string(), z.json()).nullish(),
   deadline: z.string().nullish(),
   attempt: z.number().int().nullish(),
 });
@@ -167,7 +166,12 @@ function context<TTenant extends TenantBase, TCredentials, TSettings extends Ven
     logger,
     now: deps.now,
   };
-  return { ctx, logger, request: input.request as ReportRequest };
+  return { ctx, logger, request: input.request };
+}
+
+/** The connector's job state carried in from the previous step (empty before StartJob). */
+function jobOf(input: ParsedInput): JsonObject {
+  return input.job ?? {};
 }
 
 function clampWait(seconds: number | undefined, fallback: number): number {
@@ -206,7 +210,7 @@ function throttledStep(error: unknown, input: ParsedInput, deadline: string, log
   logger.warn('vendor throttled; waiting in the state machine', { retryAfterSeconds: error.retryAfterSeconds });
   return {
     status: 'PENDING',
-    job: (input.job ?? {}) as JsonObject,
+    job: jobOf(input),
     waitSeconds: clampWait(error.retryAfterSeconds, input.settings.poll.intervalSeconds),
     reason: error.message,
     deadline,
@@ -231,7 +235,7 @@ export async function startJob<TTenant extends TenantBase, TCredentials, TSettin
   }
   logger.info('starting job');
   const runtime = await deps.connector.runtime();
-  const result = await runtime.startJob(ctx, request, (input.job ?? {}) as JsonObject);
+  const result = await runtime.startJob(ctx, request, jobOf(input));
   logger.info('job started', { status: result.status, waitSeconds: result.waitSeconds });
   return toStep(result, input, deadline);
 }
@@ -245,7 +249,7 @@ export async function checkJob<TTenant extends TenantBase, TCredentials, TSettin
   const { ctx, logger, request } = context(input, deps);
   const runtime = await deps.connector.runtime();
   try {
-    const result = await runtime.checkJob(ctx, request, (input.job ?? {}) as JsonObject);
+    const result = await runtime.checkJob(ctx, request, jobOf(input));
     logger.info('job checked', { status: result.status, attempt: input.attempt ?? 0 });
     return toStep(result, input, deadline);
   } catch (error) {
@@ -269,7 +273,7 @@ export async function archiveStep<TTenant extends TenantBase, TCredentials, TSet
   const startedAt = deps.now().toISOString();
   let fetched: FetchResult;
   try {
-    fetched = await runtime.fetchReport(ctx, request, (input.job ?? {}) as JsonObject);
+    fetched = await runtime.fetchReport(ctx, request, jobOf(input));
   } catch (error) {
     const step = throttledStep(error, input, deadline, logger);
     if (step) return step;

@@ -1,3 +1,4 @@
+/** The backfill command line: its usage text, and argv parsed into `BackfillOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
 

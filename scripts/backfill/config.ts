@@ -1,3 +1,4 @@
+/** The backfill's view of the configuration: the section of the one vendor it was asked for. */
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { BackfillError } from './errors.ts';
 

@@ -1,3 +1,5 @@
+/** The backfill's named errors: the CLI maps them to exit status 2 (see USAGE in args.ts). */
+
 /** A backfill that cannot go ahead as asked (bad arguments, unsupported vendor, missing stack). */
 export class BackfillError extends Error {
   override readonly name: string = 'BackfillError';

@@ -1,3 +1,4 @@
+/** What the backfill prints: the plan before anything starts, and the summary after the run. */
 import type { BackfillPlan } from './plan.ts';
 import type { BackfillSummary } from './run.ts';
 

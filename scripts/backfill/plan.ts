@@ -14,6 +14,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
+import { formatIssues } from '../../lambdas/core/zod-issues.ts';
 import { archivedDates } from '../../lambdas/pipeline/plan.ts';
 import { BackfillError } from './errors.ts';
 import { findDeployment } from './stack.ts';
@@ -154,7 +155,7 @@ function backfillScope(
   const vendor = deps.connector.vendor;
   const section = SectionSchema.safeParse(deps.section);
   if (!section.success) {
-    throw new BackfillError(`vendors.${vendor} must have tenants and reports; ${z.prettifyError(section.error)}`);
+    throw new BackfillError(`vendors.${vendor} must have tenants and reports; ${formatIssues(section.error)}`);
   }
   const from = checkDate('--from', request.from);
   const to = checkDate('--to', request.to);

@@ -186,7 +186,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<Vendor
       throw new Error(`vendor(s) ${unknown.join(', ')} are not enabled in the configuration`);
     }
   }
-  return Promise.all(vendors.map(([vendor, section]) => runVendor(vendor, section as never, options)));
+  return Promise.all(vendors.map(([vendor, section]) => runVendor(vendor, section, options)));
 }
 
 async function runVendor(
@@ -240,7 +240,7 @@ async function runVendor(
     },
     context: {
       Execution: { Id: executionId, Name: executionName, Input: input, StartTime: deps.now().toISOString() },
-    } as never,
+    },
   });
 
   let status: VendorRunResult['status'] = 'SUCCEEDED';

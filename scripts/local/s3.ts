@@ -12,8 +12,9 @@
 import { createCipheriv } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { localS3Client } from './s3-client.ts';
 
 export const LOCAL_BUCKET = 'identity-report-archive';
 export const S3RVER_SUFFIX = '._S3rver_object';
@@ -24,18 +25,6 @@ export interface LocalS3 {
   readonly directory: string;
   readonly client: S3Client;
   close(): Promise<void>;
-}
-
-export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver stores a streamed body with the aws-chunked framing inside unless checksums are off
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }
 
 export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Promise<LocalS3> {

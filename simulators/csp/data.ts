@@ -6,6 +6,8 @@
  * 2. Events are spread over `days` UTC days ending at `anchorMs`, with some identical timestamps
  *    (ties are ordered by eventId) and CSV-hostile values (commas, quotes, newlines, non-ASCII,
  *    empty strings) where the vendor could plausibly produce them: device names are user input.
+ *
+ * Kept independent of the connector's `MFA_AUDIT_ACTIONS` on purpose: a shared mistake would be invisible.
  */
 
 import { pick } from '../random.ts';

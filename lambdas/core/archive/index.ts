@@ -5,13 +5,5 @@ export {
   type ArchiveResult,
   archiveReport,
 } from './archive-report.ts';
-export { type ArchiveLimits, RATIO_GRACE_BYTES } from './limits.ts';
-export {
-  type Manifest,
-  type ManifestEntry,
-  ManifestEntrySchema,
-  type ManifestOriginal,
-  ManifestOriginalSchema,
-  ManifestSchema,
-} from './manifest.ts';
-export { type FileFormat, sniffFormat } from './sniff.ts';
+export type { ArchiveLimits } from './limits.ts';
+export { type Manifest, ManifestSchema } from './manifest.ts';
