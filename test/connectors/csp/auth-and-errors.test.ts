@@ -192,7 +192,10 @@ describe('transient faults', () => {
     // the token is exchanged by fetchReport (early, to fail fast on a bad one) or by the first page
     const opened = createCspRuntime()
       .fetchReport(ctx, requestFor(ctx), {})
-      .then((fetched) => (fetched.status === 'FETCHED' ? fetched.sources[0]!.open() : fetched));
+      .then(
+        (fetched): Promise<unknown> =>
+          fetched.status === 'FETCHED' ? fetched.sources[0]!.open() : Promise.resolve(fetched),
+      );
     await expect(opened).rejects.toBeInstanceOf(VendorUnavailableError);
   });
 
