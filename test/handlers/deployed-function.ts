@@ -41,6 +41,8 @@ export interface DeployedFunction {
   readonly secrets: SecretsManagerStub;
   /** the vendor section as the state machine definition embeds it */
   readonly section: OpenAthensSection;
+  /** the sandbox's /tmp (TMPDIR) */
+  readonly tmpDir: string;
   /** sets `process.env` for the next cold start; `overrides` replace or (undefined) remove variables */
   setEnvironment(overrides?: Readonly<Record<string, string | undefined>>): void;
   coldStart(): Promise<DeployedHandlers>;
@@ -145,6 +147,7 @@ export async function startDeployedFunction(options: {
     s3,
     secrets,
     section,
+    tmpDir: join(dir, 'tmp'),
     setEnvironment(overrides = {}) {
       const variables = { ...sdkVariables(s3, secrets, join(dir, 'tmp')), ...asVariables(functionEnvironment) };
       for (const [name, value] of Object.entries({ ...variables, ...overrides })) vi.stubEnv(name, value);

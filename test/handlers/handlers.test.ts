@@ -4,10 +4,15 @@
  * runtime from it, its own SDK clients pointed at a local S3 and a Secrets Manager stub, and the
  * OpenAthens simulator as the vendor, all on loopback.
  */
+
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDate } from '../../lambdas/core/dates.ts';
 import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
+import { SPOOL_DIR_NAME } from '../../lambdas/handlers/runtime.ts';
 import type { PlanItem } from '../../lambdas/pipeline/plan.ts';
 import type { StepResult } from '../../lambdas/pipeline/steps.ts';
 import { LogCapture } from '../support/log-capture.ts';
@@ -66,6 +71,19 @@ async function startAndCheck(handlers: DeployedHandlers, item: PlanItem): Promis
 }
 
 describe('the deployed handlers', () => {
+  it('remove what a crashed invocation left in /tmp when the runtime starts again', async () => {
+    // Prepare: a run killed mid-download left its spool directory behind in the sandbox
+    const stale = join(fn.tmpDir, SPOOL_DIR_NAME, 'archive-crashed');
+    await mkdir(stale, { recursive: true });
+    await writeFile(join(stale, 'source-0'), Buffer.alloc(64 * 1024));
+    // Act
+    const handlers = await coldStart();
+    await handlers.planRun(fn.planEvent({ scheduledTime: new Date().toISOString() }));
+    // Assess
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(fn.tmpDir, SPOOL_DIR_NAME))).toBe(true);
+  });
+
   it('plan, start, check and archive a report, reading the tenant secret from Secrets Manager, then plan nothing for it', async () => {
     // Prepare
     const handlers = await coldStart();
