@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { definitions } from '../lambdas/connectors/registry.ts';
 
 const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+/** Ephemeral storage kept free beside the largest download (the runtime's and the SDK's own files). */
+export const SPOOL_HEADROOM_BYTES = 512 * MiB;
 
 /** An IAM role or user ARN, as `aws:PrincipalArn` names it (an assumed role by its role ARN). */
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
@@ -94,12 +97,15 @@ export const ArchiveSettingsSchema = z
       })
       .strict()
       .default({ infrequentAccessDays: 90, glacierInstantRetrievalDays: 365 }),
-    /** a download larger than this is refused */
+    /**
+     * a download larger than this is refused; it is spooled to the archive function's ephemeral
+     * storage, so it must fit there (at most 10,240 MB) with `SPOOL_HEADROOM_BYTES` to spare
+     */
     maxDownloadBytes: z
       .number()
       .int()
       .positive()
-      .default(20 * GiB),
+      .default(9 * GiB),
     /** an extracted file larger than this is refused */
     maxExtractedBytes: z
       .number()
@@ -268,10 +274,18 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
   }
   const vendors = config.vendors as Record<
     string,
-    { enabled: boolean; tenants: Record<string, unknown>[] } | undefined
+    | { enabled: boolean; tenants: Record<string, unknown>[]; functions: { archive: { ephemeralStorageMb: number } } }
+    | undefined
   >;
   for (const [vendor, section] of Object.entries(vendors)) {
     if (!section) continue;
+    const spool = section.functions.archive.ephemeralStorageMb * MiB - SPOOL_HEADROOM_BYTES;
+    if (config.archive.maxDownloadBytes > spool) {
+      // a download past the ephemeral storage would fail as a full disk after minutes of work
+      problems.push(
+        `  - archive.maxDownloadBytes: ${config.archive.maxDownloadBytes} bytes do not fit the ${vendor} archive function's ephemeral storage (vendors.${vendor}.functions.archive.ephemeralStorageMb ${section.functions.archive.ephemeralStorageMb} MB, less ${SPOOL_HEADROOM_BYTES / MiB} MB for other temporary files); expected at most ${spool}`,
+      );
+    }
     section.tenants.forEach((tenant, index) => {
       if (mode === 'deploy' && tenant.secretName === undefined) {
         problems.push(

@@ -40,7 +40,7 @@ describe('handlerEnvironment', () => {
 
     // Assert
     expect(archiveLimits(parsed)).toEqual({
-      maxDownloadBytes: 20 * GiB,
+      maxDownloadBytes: 9 * GiB,
       maxExtractedBytes: 100 * GiB,
       maxCompressionRatio: 1_000,
       maxEntries: 1_000,

@@ -38,6 +38,21 @@ describe('parseConfig: unknown keys', () => {
 });
 
 describe('parseConfig: values', () => {
+  it("refuses a download limit that does not fit the archive function's ephemeral storage", () => {
+    const csp = { tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }] };
+    const tooBig = problems({
+      alerts: { topicName: 'a' },
+      archive: { maxDownloadBytes: 2 * 1024 ** 3 },
+      vendors: { csp: { ...csp, functions: { archive: { ephemeralStorageMb: 2_048 } } } },
+    });
+    expect(tooBig).toContain(
+      "archive.maxDownloadBytes: 2147483648 bytes do not fit the csp archive function's ephemeral storage (vendors.csp.functions.archive.ephemeralStorageMb 2048 MB, less 512 MB for other temporary files); expected at most 1610612736",
+    );
+    // the defaults fit: 9 GiB in 10,240 MB
+    const config = parseConfig({ alerts: { topicName: 'a' }, vendors: { csp } }, 'my-config.json', 'local');
+    expect(config.archive.maxDownloadBytes).toBe(9 * 1024 ** 3);
+  });
+
   it('refuses a schedule time zone the runtime does not know, naming it', () => {
     const message = problems({
       alerts: { topicName: 'a' },
