@@ -116,6 +116,8 @@ export const ArchiveSettingsSchema = z
     maxCompressionRatio: z.number().positive().default(1_000),
     /** a zip with more entries than this (directories and OS junk included) is refused */
     maxEntries: z.number().int().positive().default(1_000),
+    /** seconds a download may take in all: 14 minutes leaves the 15-minute archive function time to fail cleanly */
+    maxDownloadSeconds: z.number().int().positive().default(840),
     /** days to keep server access logs */
     accessLogRetentionDays: z.number().int().min(1).default(3_653),
   })

@@ -16,6 +16,7 @@ export const HandlerEnvironmentSchema = z.object({
   MAX_EXTRACTED_BYTES: z.coerce.number().int().positive(),
   MAX_COMPRESSION_RATIO: z.coerce.number().positive(),
   MAX_ENTRIES: z.coerce.number().int().positive(),
+  MAX_DOWNLOAD_SECONDS: z.coerce.number().int().positive(),
   SOFTWARE_VERSION: z.string().min(1),
   POWERTOOLS_SERVICE_NAME: z.string().min(1),
 });
@@ -48,6 +49,7 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions) {
     MAX_EXTRACTED_BYTES: limits.maxExtractedBytes,
     MAX_COMPRESSION_RATIO: limits.maxCompressionRatio,
     MAX_ENTRIES: limits.maxEntries,
+    MAX_DOWNLOAD_SECONDS: limits.maxDownloadSeconds,
     SOFTWARE_VERSION: options.softwareVersion,
     POWERTOOLS_SERVICE_NAME: 'identity-report-archive',
   } satisfies HandlerEnvironment;
@@ -69,5 +71,6 @@ export function archiveLimits(environment: ParsedHandlerEnvironment): ArchiveLim
     maxExtractedBytes: environment.MAX_EXTRACTED_BYTES,
     maxCompressionRatio: environment.MAX_COMPRESSION_RATIO,
     maxEntries: environment.MAX_ENTRIES,
+    maxDownloadSeconds: environment.MAX_DOWNLOAD_SECONDS,
   };
 }

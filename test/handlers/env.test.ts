@@ -44,16 +44,18 @@ describe('handlerEnvironment', () => {
       maxExtractedBytes: 100 * GiB,
       maxCompressionRatio: 1_000,
       maxEntries: 1_000,
+      maxDownloadSeconds: 840,
     });
   });
 
-  it('carries limits set in the config, maxEntries included', () => {
+  it('carries limits set in the config, maxEntries and maxDownloadSeconds included', () => {
     // Act
     const parsed = roundTrip({
       maxDownloadBytes: 1_000,
       maxExtractedBytes: 2_000,
       maxCompressionRatio: 50,
       maxEntries: 7,
+      maxDownloadSeconds: 30,
     });
 
     // Assert
@@ -62,6 +64,7 @@ describe('handlerEnvironment', () => {
       maxExtractedBytes: 2_000,
       maxCompressionRatio: 50,
       maxEntries: 7,
+      maxDownloadSeconds: 30,
     });
   });
 

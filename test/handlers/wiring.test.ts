@@ -15,6 +15,7 @@ const environment = parseHandlerEnvironment({
   MAX_EXTRACTED_BYTES: '2000',
   MAX_COMPRESSION_RATIO: '50',
   MAX_ENTRIES: '7',
+  MAX_DOWNLOAD_SECONDS: '30',
   SOFTWARE_VERSION: '1.2.3',
   POWERTOOLS_SERVICE_NAME: 'identity-report-archive',
 });
@@ -38,7 +39,13 @@ describe('stepDependencies', () => {
     expect(deps).toMatchObject({
       bucket: 'archive-bucket',
       kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
-      limits: { maxDownloadBytes: 1000, maxExtractedBytes: 2000, maxCompressionRatio: 50, maxEntries: 7 },
+      limits: {
+        maxDownloadBytes: 1000,
+        maxExtractedBytes: 2000,
+        maxCompressionRatio: 50,
+        maxEntries: 7,
+        maxDownloadSeconds: 30,
+      },
       softwareVersion: '1.2.3',
       tmpDir: '/tmp/wiring-test',
     });

@@ -18,6 +18,7 @@ export function testAppConfig(
       maxExtractedBytes: 50_000_000,
       maxCompressionRatio: 1_000,
       maxEntries: 1_000,
+      maxDownloadSeconds: 840,
       accessLogRetentionDays: 1,
       ...archive,
     },

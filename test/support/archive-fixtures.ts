@@ -89,6 +89,8 @@ export interface VendorFile {
   readonly cutAfter?: number;
   /** no Content-Length (chunked transfer encoding) */
   readonly chunked?: boolean;
+  /** send one byte every this many milliseconds (a vendor that trickles), until the client leaves */
+  readonly trickleMs?: number;
 }
 
 /** A loopback HTTP server serving files at `/<name>`; `files` can change between tests. */
@@ -106,6 +108,14 @@ export async function startVendor(): Promise<Loopback & { files: Map<string, Ven
     });
     if (file.cutAfter !== undefined) {
       res.write(file.body.subarray(0, file.cutAfter), () => res.destroy());
+      return;
+    }
+    if (file.trickleMs !== undefined) {
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent < file.body.length) res.write(file.body.subarray(sent, ++sent));
+      }, file.trickleMs);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     res.end(file.body);

@@ -110,7 +110,11 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
   const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
   // Open every source now: vendor links can expire within minutes.
   const spools = sources.map((source, i) =>
-    Spool.start(source, join(workDir, `source-${i}`), { maxBytes: deps.limits.maxDownloadBytes, logger }),
+    Spool.start(source, join(workDir, `source-${i}`), {
+      maxBytes: deps.limits.maxDownloadBytes,
+      logger,
+      deadlineMs: deps.limits.maxDownloadSeconds === undefined ? undefined : deps.limits.maxDownloadSeconds * 1000,
+    }),
   );
   let writer: JsonlUpload | undefined;
   let dataDone = false;

@@ -25,6 +25,8 @@ export interface SpooledFile {
 export interface SpoolOptions {
   readonly maxBytes: number;
   readonly logger: Logger;
+  /** the whole download must end within this; a vendor trickling bytes is cut off (default: none) */
+  readonly deadlineMs?: number;
 }
 
 /** lets `chunks()`'s `return()` reach a reader that waits for the download */
@@ -182,6 +184,7 @@ export class Spool {
   private async run(): Promise<SpooledFile> {
     const { fileName } = this.source;
     let fh: FileHandle | undefined;
+    const deadline = this.startDeadline();
     try {
       const opened = await this.source.open();
       this.body = opened.body;
@@ -238,8 +241,18 @@ export class Spool {
       this.notify();
       throw this.failure;
     } finally {
+      clearTimeout(deadline);
       await fh?.close().catch(() => {});
     }
+  }
+
+  /** Aborts the download once its overall deadline passes; retryable, as a slow vendor may recover. */
+  private startDeadline(): NodeJS.Timeout | undefined {
+    const ms = this.options.deadlineMs;
+    if (ms === undefined) return undefined;
+    const seconds = Math.round(ms / 1000);
+    const reason = `download of ${this.source.fileName} did not finish within ${seconds} s (archive.maxDownloadSeconds)`;
+    return setTimeout(() => this.abort(new VendorUnavailableError(reason)), ms);
   }
 }
 

@@ -15,6 +15,11 @@ export interface ArchiveLimits {
   readonly maxCompressionRatio: number;
   /** entries in one zip, directories and OS junk included */
   readonly maxEntries: number;
+  /**
+   * seconds one download may take in all, however steadily bytes arrive (the idle timer only
+   * catches a silent vendor, not one trickling a byte a second); absent: no overall deadline
+   */
+  readonly maxDownloadSeconds?: number;
 }
 
 /**

@@ -142,6 +142,14 @@ describe('archiveReport with bad input', () => {
       });
     });
 
+    it('gives up on a vendor that trickles a byte at a time, at the overall download deadline', async () => {
+      // each byte comes well within the 30 s idle timer, so only an overall deadline ends this
+      bed.vendor.files.set('users.csv', { body: Buffer.from(CSV.repeat(100)), trickleMs: 20 });
+      await expectFailure([httpSource(bed.vendor, 'users.csv')], VendorUnavailableError, /did not finish within 1 s/, {
+        limits: { maxDownloadSeconds: 1 },
+      });
+    });
+
     it('rejects a download over maxDownloadBytes', async () => {
       serve('users.csv', CSV.repeat(100));
       await expectFailure([httpSource(bed.vendor, 'users.csv')], SizeLimitError, /limit/, {
