@@ -269,7 +269,8 @@ const CUT_PAGE_RETRIES = 2;
 async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBody): Promise<PageAnswer> {
   const who = tenantName(ctx.tenant);
   let cutPages = 0;
-  for (let attempt = 0; ; attempt++) {
+  let refreshed = false;
+  for (;;) {
     const token = await accessToken(ctx, deps);
     const response = await ctx.http.request({
       method: 'POST',
@@ -292,7 +293,6 @@ async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBod
             pageStart: body.pageStart,
             reason: error.message,
           });
-          attempt--; // not a credential retry: the 401 refresh below still gets its one chance
           continue;
         }
         throw new VendorRequestError(
@@ -310,7 +310,7 @@ async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBod
     const error = await errorFields(response);
     const { apiToken } = await ctx.credentials();
     const vendorMessage = redact(error.message ?? '', [token, apiToken]);
-    const refreshing = response.status === 401 && attempt === 0;
+    const refreshing = response.status === 401 && !refreshed;
     ctx.logger[refreshing ? 'info' : 'warn'](
       refreshing ? 'csp access token refused; refreshing' : 'csp mfa audit request refused',
       {
@@ -326,7 +326,8 @@ async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBod
     const said = `${vendorMessage || 'no message'}; requestId ${error.requestId ?? 'none'}`;
     switch (response.status) {
       case 401:
-        if (attempt === 0) {
+        if (!refreshed) {
+          refreshed = true;
           await invalidate(ctx, deps, token);
           continue;
         }
