@@ -10,7 +10,7 @@
 import { DAY_MS, utcDate } from '../core/dates.ts';
 import type { Cadence } from '../core/types.ts';
 
-export const SNAPSHOT_GRACE_MS = 60 * 60_000;
+const SNAPSHOT_GRACE_MS = 60 * 60_000;
 
 /** Why a snapshot cannot be archived as `date` at `now`, or undefined when it can. */
 export function snapshotDateRefusal(cadence: Cadence, date: string, now: Date): string | undefined {
