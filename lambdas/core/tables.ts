@@ -1,7 +1,8 @@
 /**
  * Table definitions, written once and rendered for both engines: Glue/Athena (deployed) and
- * DuckDB (local). A report table reads the gzip JSON Lines under its location by column name;
- * the manifest table reads the one-line manifests.
+ * DuckDB (local). A report's objects table reads every gzip JSON Lines object under its location
+ * by column name; the manifest table reads the one-line manifests; the report's view, under the
+ * name auditors query, keeps only the rows of the data objects a manifest names (reportViewSql).
  */
 import { MANIFESTS_PREFIX, tablePrefix } from './layout.ts';
 import type { ColumnDefinition, ColumnType, ReportDefinition } from './types.ts';
@@ -23,7 +24,10 @@ export interface PartitionKey {
 }
 
 export interface TableDefinition {
-  /** `<vendor>_<report>` or `report_manifests` */
+  /**
+   * The name auditors query: `report_manifests`, or a report's `<vendor>_<report>`, which is then
+   * the view of its published rows over the table `objectsTableName(name)`.
+   */
   readonly name: string;
   readonly description: string;
   /** key prefix of the table location (ends with `/`) */
@@ -35,6 +39,15 @@ export interface TableDefinition {
   readonly locationTemplate: string;
   /** name pattern of the files DuckDB reads below a partition */
   readonly fileGlob: string;
+  /** set on a report table: the vendor and report its manifests are filed under */
+  readonly report?: { readonly vendor: string; readonly name: string };
+}
+
+/** A report table: `name` is its view, `objectsTableName(name)` the table over every object. */
+export type ReportTableDefinition = TableDefinition & { readonly report: NonNullable<TableDefinition['report']> };
+
+export function isReportTable(table: TableDefinition): table is ReportTableDefinition {
+  return table.report !== undefined;
 }
 
 const TYPES: Record<ColumnType, { glue: string; duckdb: string }> = {
@@ -64,13 +77,22 @@ export function reportTableName(vendor: string, report: string): string {
   return `${vendor}_${report}`;
 }
 
-export function reportTable(vendor: string, report: ReportDefinition, tenants: readonly string[]): TableDefinition {
+/** The table over every data object of a report, published or not (Athena's `"$path"` names each). */
+export function objectsTableName(reportTableName: string): string {
+  return `${reportTableName}_objects`;
+}
+
+export function reportTable(
+  vendor: string,
+  report: ReportDefinition,
+  tenants: readonly string[],
+): ReportTableDefinition {
   const prefix = tablePrefix(vendor, report.name);
   const names = new Set<string>();
   for (const c of report.columns) {
     if (names.has(c.name)) throw new Error(`report ${vendor}/${report.name} defines column "${c.name}" twice`);
-    if (c.name === 'dt' || c.name === 'tenant') {
-      throw new Error(`report ${vendor}/${report.name} column "${c.name}" clashes with a partition key`);
+    if (c.name === 'dt' || c.name === 'tenant' || c.name === OBJECT_PATH_COLUMN) {
+      throw new Error(`report ${vendor}/${report.name} column "${c.name}" clashes with a partition key or "$path"`);
     }
     names.add(c.name);
   }
@@ -82,6 +104,7 @@ export function reportTable(vendor: string, report: ReportDefinition, tenants: r
     partitionKeys: reportPartitionKeys(tenants),
     locationTemplate: `${prefix}dt=\${dt}/tenant=\${tenant}/`,
     fileGlob: '*.jsonl.gz',
+    report: { vendor, name: report.name },
   };
 }
 
@@ -98,7 +121,7 @@ export function manifestTable(
 ): TableDefinition {
   const simple = (name: string, type: ColumnType, comment: string): TableColumn => column({ name, type, comment });
   return {
-    name: 'report_manifests',
+    name: MANIFEST_TABLE_NAME,
     description:
       'One row per archived report: what was collected, when, from which request, with SHA-256 of every file.',
     prefix: `${MANIFESTS_PREFIX}/`,
@@ -144,3 +167,101 @@ export function manifestTable(
 
 /** The first date partition projection enumerates. */
 export const PROJECTION_START_DATE = '2020-01-01';
+
+export const MANIFEST_TABLE_NAME = 'report_manifests';
+
+/**
+ * The object a row was read from, as `s3://<bucket>/<key>`: Athena's hidden column on a Hive table
+ * (the local catalog gives its objects views a column of that name and value).
+ */
+export const OBJECT_PATH_COLUMN = '$path';
+
+/** A column of a report's view, with the two spellings of its type a Glue view needs. */
+export interface ViewColumn {
+  readonly name: string;
+  /** Hive type, as the Glue table lists it */
+  readonly glueType: string;
+  /** Presto / Trino type, as the view's own definition lists it */
+  readonly prestoType: string;
+  readonly comment?: string;
+}
+
+/** The view's columns: the report's, then its partition keys (strings, as in the S3 keys). */
+export function reportViewColumns(table: ReportTableDefinition): ViewColumn[] {
+  return [
+    ...table.columns.map((c) => ({ ...c, prestoType: prestoType(c.glueType) })),
+    ...table.partitionKeys.map((k) => ({
+      name: k.name,
+      glueType: 'string',
+      prestoType: 'varchar',
+      comment: k.comment,
+    })),
+  ];
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * The SELECT behind a report's view: only rows of a data object that a manifest names, so an
+ * object no manifest describes (a crash between the data upload and the manifest, the loser of a
+ * race, a superseded forced run) is never counted. One text for Athena and DuckDB, valid Trino SQL.
+ *
+ * - Rows are joined to `report_manifests` on the vendor and report literals and on `dt` and
+ *   `tenant`, so a `dt` or `tenant` filter on the view reaches both sides (partition pruning by
+ *   equality inference in both engines).
+ * - The object is matched by key: the manifest's `data.key` against the key part of `"$path"`
+ *   (after `s3://<bucket>/`; `split_part(.., '/', 3)` is the bucket). Athena documents `"$path"`
+ *   as usable in views (its view limitations exclude `$bucket`, `$file_size`,
+ *   `$file_modified_time` and `$partition`, not `$path`). The bucket is cut off rather than
+ *   written into the text, so the view is a constant (no CloudFormation token inside the base64 of
+ *   the Glue view) and still holds for a copy of the archive in another bucket.
+ */
+export function reportViewSql(table: ReportTableDefinition): string {
+  const select = [...table.columns.map((c) => c.name), ...table.partitionKeys.map((k) => k.name)];
+  const path = `o.${ident(OBJECT_PATH_COLUMN)}`;
+  return [
+    `SELECT ${select.map((name) => `o.${ident(name)}`).join(', ')}`,
+    `FROM ${ident(objectsTableName(table.name))} AS o`,
+    `JOIN ${ident(MANIFEST_TABLE_NAME)} AS m`,
+    `ON m."vendor" = ${literal(table.report.vendor)} AND m."report" = ${literal(table.report.name)}`,
+    ...table.partitionKeys.map((k) => `AND m.${ident(k.name)} = o.${ident(k.name)}`),
+    `AND m."data"."key" = substr(${path}, length(split_part(${path}, '/', 3)) + 7)`,
+  ].join('\n');
+}
+
+/**
+ * A Hive DDL type in Presto's spelling: `string` → `varchar`, `map<k,v>` → `map(k,v)`,
+ * `array<t>` → `array(t)`, `struct<a:t>` → `row(a t)`; other names are the same in both.
+ */
+export function prestoType(hiveType: string): string {
+  let at = 0;
+  const name = () => {
+    const match = /^[A-Za-z0-9_]+/.exec(hiveType.slice(at));
+    if (!match) throw new Error(`cannot read Hive type "${hiveType}" at offset ${at}; expected a type name`);
+    at += match[0].length;
+    return match[0];
+  };
+  const type = (): string => {
+    const base = name().toLowerCase();
+    if (hiveType[at] !== '<') return base === 'string' ? 'varchar' : base;
+    const members: string[] = [];
+    do {
+      at += 1;
+      if (base !== 'struct') {
+        members.push(type());
+        continue;
+      }
+      const field = name();
+      if (hiveType[at] !== ':') throw new Error(`cannot read Hive type "${hiveType}": expected ":" after ${field}`);
+      at += 1;
+      members.push(`${field} ${type()}`);
+    } while (hiveType[at] === ',');
+    if (hiveType[at] !== '>') throw new Error(`cannot read Hive type "${hiveType}": expected ">" at offset ${at}`);
+    at += 1;
+    return `${base === 'struct' ? 'row' : base}(${members.join(',')})`;
+  };
+  const result = type();
+  if (at !== hiveType.length) throw new Error(`cannot read Hive type "${hiveType}": unexpected text at offset ${at}`);
+  return result;
+}

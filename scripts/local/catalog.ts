@@ -1,12 +1,29 @@
 /**
  * The local query engine: DuckDB over the archive files s3rver keeps on disk, with one view per
  * table built from the same definitions as the Glue tables (lambdas/core/tables.ts).
+ *
+ * 1. Each table becomes a DuckDB view over its files (`read_json` with Hive partitioning); a
+ *    report's table is registered as `<name>_objects`, with Athena's `"$path"` computed from
+ *    DuckDB's `filename` (the s3rver directory and `._S3rver_object` cut off, `s3://<bucket>/`
+ *    put in front).
+ * 2. Each report's name is then the view of its published rows, the same SELECT text the Glue
+ *    view holds (`reportViewSql`), over those objects and `report_manifests`, which is therefore
+ *    always opened.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
-import { manifestTable, reportTable, type TableDefinition } from '../../lambdas/core/tables.ts';
+import {
+  isReportTable,
+  MANIFEST_TABLE_NAME,
+  manifestTable,
+  OBJECT_PATH_COLUMN,
+  objectsTableName,
+  reportTable,
+  reportViewSql,
+  type TableDefinition,
+} from '../../lambdas/core/tables.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
@@ -58,17 +75,19 @@ function hasFiles(dir: string, suffix: string): boolean {
   return false;
 }
 
-function viewSql(table: TableDefinition, bucketDir: string): string {
+/** The DuckDB view over one table's files, under `name` (a report's objects table's name). */
+function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir: string): string {
   const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${c.duckdbType}`);
   const keys = table.partitionKeys.map((k) => `${quoteIdent(k.name)} VARCHAR`);
+  const path = isReportTable(table) ? [`${quoteIdent(OBJECT_PATH_COLUMN)} VARCHAR`] : [];
   const root = join(bucketDir, table.prefix);
   const suffix = table.fileGlob.replace('*', '') + S3RVER_SUFFIX;
   if (!hasFiles(root, suffix)) {
-    const nulls = [...columns, ...keys].map((c) => {
-      const [name, ...type] = c.split(' ');
-      return `CAST(NULL AS ${type.join(' ')}) AS ${name}`;
+    const nulls = [...columns, ...keys, ...path].map((c) => {
+      const [ident, ...type] = c.split(' ');
+      return `CAST(NULL AS ${type.join(' ')}) AS ${ident}`;
     });
-    return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS SELECT ${nulls.join(', ')} WHERE false`;
+    return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${nulls.join(', ')} WHERE false`;
   }
   // one directory level per partition key below the table prefix
   const glob = join(root, ...table.partitionKeys.map(() => '*'), table.fileGlob + S3RVER_SUFFIX);
@@ -78,8 +97,30 @@ function viewSql(table: TableDefinition, bucketDir: string): string {
   const select = [
     ...table.columns.map((c) => quoteIdent(c.name)),
     ...table.partitionKeys.map((k) => quoteIdent(k.name)),
+    ...(isReportTable(table) ? [`${objectPath(bucket, bucketDir)} AS ${quoteIdent(OBJECT_PATH_COLUMN)}`] : []),
   ];
-  return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`;
+  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false, filename = true)`;
+}
+
+/** Athena's `"$path"` of a file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
+function objectPath(bucket: string, bucketDir: string): string {
+  const start = `${bucketDir}/`.length + 1;
+  return `concat(${quoteString(`s3://${bucket}/`)}, substr(filename, ${start}, length(filename) - ${start - 1 + S3RVER_SUFFIX.length}))`;
+}
+
+/**
+ * The statements that open a catalog: every table's view over its files (a report's under its
+ * objects name, beside the manifests, which the report views read), then the report views.
+ */
+function catalogStatements(tables: readonly TableDefinition[], bucket: string, bucketDir: string): string[] {
+  const withManifests = tables.some((t) => t.name === MANIFEST_TABLE_NAME)
+    ? tables
+    : [...tables, manifestTable([], [], [])];
+  const reports = withManifests.filter(isReportTable);
+  return [
+    ...withManifests.map((t) => viewSql(t, isReportTable(t) ? objectsTableName(t.name) : t.name, bucket, bucketDir)),
+    ...reports.map((t) => `CREATE OR REPLACE VIEW ${quoteIdent(t.name)} AS ${reportViewSql(t)}`),
+  ];
 }
 
 /**
@@ -98,7 +139,7 @@ export async function openArchiveCatalog(options: {
   const connection = await instance.connect();
   const bucketDir = join(options.s3Directory, options.bucket);
   await connection.run("SET TimeZone = 'UTC'");
-  for (const table of options.tables) await connection.run(viewSql(table, bucketDir));
+  for (const statement of catalogStatements(options.tables, options.bucket, bucketDir)) await connection.run(statement);
   return {
     async query(sql: string) {
       const reader = await connection.runAndReadAll(sql);

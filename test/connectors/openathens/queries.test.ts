@@ -8,6 +8,7 @@ import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
 import { S3RVER_SUFFIX } from '../../../scripts/local/s3.ts';
+import { publishDataObject } from '../../support/published.ts';
 
 const BUCKET = 'archive';
 const report = openAthensDefinition.reports[0]!;
@@ -82,6 +83,11 @@ beforeAll(async () => {
     await mkdir(join(path, '..'), { recursive: true });
     const lines = partition.rows.map((r) => JSON.stringify(report.toRecord(r))).join('\n');
     await writeFile(path, gzipSync(`${lines}\n`));
+    publishDataObject(
+      join(dir, BUCKET),
+      { vendor: 'openathens', report: report.name, tenant: partition.tenant, date: partition.dt },
+      key,
+    );
   }
   catalog = await openArchiveCatalog({
     s3Directory: dir,

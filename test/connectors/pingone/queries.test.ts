@@ -15,6 +15,7 @@ import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/
 import { S3RVER_SUFFIX } from '../../../scripts/local/s3.ts';
 import type { SimRow } from '../../../simulators/pingone/data.ts';
 import type { PingOneSimulator } from '../../../simulators/pingone/server.ts';
+import { publishDataObject } from '../../support/published.ts';
 import { contextFor, dataRows, runFlow, startSim, TENANT_A, TENANT_B } from './helpers.ts';
 
 const BUCKET = 'archive';
@@ -31,6 +32,7 @@ async function writePartition(tenant: string, dt: string, records: readonly obje
   const path = join(dir, BUCKET, `${key}${S3RVER_SUFFIX}`);
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, gzipSync(`${records.map((r) => JSON.stringify(r)).join('\n')}\n`));
+  publishDataObject(join(dir, BUCKET), { vendor: 'pingone', report: report.name, tenant, date: dt }, key);
 }
 
 beforeAll(async () => {

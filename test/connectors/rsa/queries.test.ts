@@ -17,6 +17,7 @@ import type { JsonObject } from '../../../lambdas/core/types.ts';
 import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
 import { S3RVER_SUFFIX } from '../../../scripts/local/s3.ts';
 import { type RsaSimulator, startRsaSimulator } from '../../../simulators/rsa/server.ts';
+import { publishDataObject } from '../../support/published.ts';
 import { fakeClock, fetchedBytes, parseCsv, reportRequest, rsaContext } from './helpers.ts';
 
 const rsaRuntime = createRsaRuntime();
@@ -42,6 +43,7 @@ describe('rsa auditor queries (DuckDB)', () => {
     const path = join(dir, BUCKET, `${key}${S3RVER_SUFFIX}`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, gzipSync(records.map((r) => JSON.stringify(r)).join('\n')));
+    publishDataObject(join(dir, BUCKET), { vendor: 'rsa', report, tenant, date }, key);
   }
 
   beforeAll(async () => {
