@@ -1,0 +1,80 @@
+/**
+ * The shared table definitions: every report's view text is valid Trino SQL (what Athena runs),
+ * reads its objects table and the manifests, and declares its columns in both type spellings.
+ */
+import { TrinoSQL } from 'dt-sql-parser';
+import { describe, expect, it } from 'vitest';
+import { definitions } from '../../lambdas/connectors/registry.ts';
+import {
+  MANIFEST_TABLE_NAME,
+  objectsTableName,
+  prestoType,
+  reportTable,
+  reportViewColumns,
+  reportViewSql,
+} from '../../lambdas/core/tables.ts';
+
+const reports = definitions.flatMap((d) => d.reports.map((r) => [d.vendor, r] as const));
+const trino = new TrinoSQL();
+
+describe('reportViewSql', () => {
+  it.each(reports.map(([vendor, report]) => [`${vendor}_${report.name}`, vendor, report] as const))(
+    '%s: parses as Trino SQL and joins its objects to their manifests',
+    (_name, vendor, report) => {
+      // Prepare
+      const table = reportTable(vendor, report, ['t1']);
+      // Act
+      const sql = reportViewSql(table);
+      // Assess
+      expect(trino.validate(sql)).toEqual([]);
+      expect(sql).toContain(`FROM "${objectsTableName(table.name)}" AS o`);
+      expect(sql).toContain(`JOIN "${MANIFEST_TABLE_NAME}" AS m`);
+      expect(sql).toContain(`m."vendor" = '${vendor}' AND m."report" = '${report.name}'`);
+      expect(sql).toContain('AND m."dt" = o."dt"');
+      expect(sql).toContain('AND m."tenant" = o."tenant"');
+    },
+  );
+
+  it('selects the report columns, then dt and tenant, in the order the view declares them', () => {
+    // Prepare
+    const [vendor, report] = reports[0]!;
+    const table = reportTable(vendor, report, ['t1']);
+    // Act
+    const selected = reportViewSql(table).split('\n')[0];
+    // Assess
+    expect(selected).toBe(
+      `SELECT ${reportViewColumns(table)
+        .map((c) => `o."${c.name}"`)
+        .join(', ')}`,
+    );
+    expect(reportViewColumns(table).slice(-2)).toEqual([
+      expect.objectContaining({ name: 'dt', glueType: 'string', prestoType: 'varchar' }),
+      expect.objectContaining({ name: 'tenant', glueType: 'string', prestoType: 'varchar' }),
+    ]);
+  });
+
+  it('is not Trino SQL when broken (the check can fail)', () => {
+    expect(trino.validate('SELECT o."a" FROM "t" AS o JOIN ON')).not.toEqual([]);
+  });
+});
+
+describe('prestoType', () => {
+  it.each([
+    ['string', 'varchar'],
+    ['bigint', 'bigint'],
+    ['timestamp', 'timestamp'],
+    ['map<string,string>', 'map(varchar,varchar)'],
+    ['array<string>', 'array(varchar)'],
+    ['struct<key:string,bytes:bigint>', 'row(key varchar,bytes bigint)'],
+    [
+      'array<struct<name:string,entries:array<struct<sha256:string>>>>',
+      'array(row(name varchar,entries array(row(sha256 varchar))))',
+    ],
+  ])('%s is %s', (hive, presto) => {
+    expect(prestoType(hive)).toBe(presto);
+  });
+
+  it.each(['map<string', 'struct<a>', 'string>', ''])('refuses "%s" with a message naming it', (hive) => {
+    expect(() => prestoType(hive)).toThrow(/cannot read Hive type/);
+  });
+});
