@@ -1,9 +1,13 @@
 /**
- * The query side of the archive: a Glue database, one table per report, the manifest table, an
- * Athena workgroup and the auditors' saved queries.
+ * The query side of the archive: a Glue database, per report a table over its data objects and a
+ * view of its published rows, the manifest table, an Athena workgroup and the auditors' saved
+ * queries.
  *
  * 1. Every table comes from the shared definitions in `lambdas/core/tables.ts` (the local runner
- *    renders the same definitions for DuckDB), so the two engines read the same columns.
+ *    renders the same definitions for DuckDB), so the two engines read the same columns. A
+ *    report's table is `<vendor>_<report>_objects` (every data object, including unpublished
+ *    ones); `<vendor>_<report>`, the name auditors and saved queries use, is an Athena view that
+ *    keeps only rows of the data objects a manifest names (`reportViewSql`, the text DuckDB runs).
  * 2. Partitions are projected (`dt` by date, tenants/vendors/reports by enum): no crawler, no
  *    MSCK REPAIR, a new day is queryable as soon as its files land.
  * 3. Rows are read with the OpenX JSON SerDe by column name, with malformed JSON surfacing as a
@@ -15,6 +19,15 @@
  * Tables are `CfnTable` rather than the `aws-glue` `S3Table`: the L2 renders the columns and the
  * projection, but has no way to set SerDe parameters (`ignore.malformed.json`) without an escape
  * hatch, while our table definitions are already rendered Glue types.
+ *
+ * CloudFormation has no Athena view resource. A view is written the way Athena's own CREATE VIEW
+ * stores it in Glue (and Trino's Glue catalog reads it): a `VIRTUAL_VIEW` table with the
+ * `presto_view` parameter, a `ViewOriginalText` that is the SQL comment `Presto View: <base64 of
+ * the view JSON>` (originalSql, catalog `awsdatacatalog`, schema, columns in Presto types), a
+ * `ViewExpandedText` that is the comment `Presto View`, and the columns in Hive types. Chosen
+ * over a custom resource that runs `CREATE VIEW` through Athena: the view is then a plain
+ * resource that synth shows, diffs and tests and that deploys and rolls back with its tables,
+ * with no Lambda, no query results to write and no Athena permissions in the deploy.
  */
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
@@ -22,7 +35,18 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { manifestTable, PROJECTION_START_DATE, reportTable, type TableDefinition } from '../lambdas/core/tables.ts';
+import {
+  isReportTable,
+  MANIFEST_TABLE_NAME,
+  manifestTable,
+  objectsTableName,
+  PROJECTION_START_DATE,
+  type ReportTableDefinition,
+  reportTable,
+  reportViewColumns,
+  reportViewSql,
+  type TableDefinition,
+} from '../lambdas/core/tables.ts';
 import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
 import { pascalCase } from './naming.ts';
 
@@ -113,9 +137,27 @@ export function projectionParameters(table: TableDefinition, bucketName: string)
   return parameters;
 }
 
+/**
+ * The `ViewOriginalText` of an Athena view: the view's definition as Athena's CREATE VIEW stores
+ * it. No owner is recorded: Athena checks the querying principal's own access to the tables and
+ * objects under a view (a view cannot grant access to data in S3), so there is no definer to name.
+ */
+export function prestoViewText(table: ReportTableDefinition, databaseName: string): string {
+  const definition = {
+    originalSql: reportViewSql(table),
+    catalog: 'awsdatacatalog',
+    schema: databaseName,
+    columns: reportViewColumns(table).map((c) => ({ name: c.name, type: c.prestoType })),
+  };
+  return `/* Presto View: ${Buffer.from(JSON.stringify(definition), 'utf8').toString('base64')} */`;
+}
+
 export class ReportCatalog extends Construct {
   public readonly database: glue.Database;
+  /** the manifest table and every report's objects table */
   public readonly tables: glue.CfnTable[] = [];
+  /** every report's view of its published rows */
+  public readonly views: glue.CfnTable[] = [];
   public readonly workgroup: athena.CfnWorkGroup;
   public readonly resultsBucket: s3.Bucket;
   public readonly resultsKey: kms.Key;
@@ -131,7 +173,7 @@ export class ReportCatalog extends Construct {
     });
 
     const { tables, queries } = catalogContents(props.vendors);
-    for (const table of tables) this.tables.push(this.glueTable(table, props.archiveBucket.bucketName));
+    this.addTables(tables, props);
 
     this.resultsKey = new kms.Key(this, 'ResultsKey', {
       description: 'Encrypts Athena query results of the identity report archive',
@@ -170,14 +212,61 @@ export class ReportCatalog extends Construct {
     }
   }
 
-  /** One Glue table over the archive, read by column name with partitions projected. */
-  private glueTable(table: TableDefinition, bucketName: string): glue.CfnTable {
+  /**
+   * The Glue tables, then the report views over them. A view keeps the construct id its name had
+   * as a table (`<Name>Table`), so a stack that had the report's table under that name updates it
+   * in place into the view, and the objects table is a new resource under its new name: the other
+   * way round, the view would be created while the old table still held the name.
+   */
+  private addTables(tables: readonly TableDefinition[], props: ReportCatalogProps): void {
+    const bucketName = props.archiveBucket.bucketName;
+    const byName = new Map<string, glue.CfnTable>();
+    for (const table of tables) {
+      const name = isReportTable(table) ? objectsTableName(table.name) : table.name;
+      const description = isReportTable(table)
+        ? `Every data object of ${table.name}, including unpublished ones (no manifest names them); query the view ${table.name}. ${table.description}`
+        : table.description;
+      byName.set(name, this.glueTable(table, name, description, bucketName));
+    }
+    this.tables.push(...byName.values());
+    for (const table of tables.filter(isReportTable)) {
+      const view = this.glueView(table, props.databaseName);
+      // Glue does not check a view's tables; the order only keeps a deploy's views after their tables
+      for (const name of [objectsTableName(table.name), MANIFEST_TABLE_NAME]) {
+        const source = byName.get(name);
+        if (source) view.addDependency(source);
+      }
+      this.views.push(view);
+    }
+  }
+
+  /** A report's view of its published rows, stored as Athena stores a CREATE VIEW. */
+  private glueView(table: ReportTableDefinition, databaseName: string): glue.CfnTable {
     return new glue.CfnTable(this, `${pascalCase(table.name)}Table`, {
       catalogId: Stack.of(this).account,
       databaseName: this.database.databaseName,
       tableInput: {
         name: table.name,
-        description: table.description,
+        description: `${table.description} Only rows of data objects a manifest names.`,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: prestoViewText(table, databaseName),
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: {
+          columns: reportViewColumns(table).map((c) => ({ name: c.name, type: c.glueType, comment: c.comment })),
+        },
+      },
+    });
+  }
+
+  /** One Glue table over the archive, read by column name with partitions projected. */
+  private glueTable(table: TableDefinition, name: string, description: string, bucketName: string): glue.CfnTable {
+    return new glue.CfnTable(this, `${pascalCase(name)}Table`, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.database.databaseName,
+      tableInput: {
+        name,
+        description,
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           EXTERNAL: 'TRUE',

@@ -112,7 +112,7 @@ function objectPath(bucket: string, bucketDir: string): string {
  * The statements that open a catalog: every table's view over its files (a report's under its
  * objects name, beside the manifests, which the report views read), then the report views.
  */
-function catalogStatements(tables: readonly TableDefinition[], bucket: string, bucketDir: string): string[] {
+export function catalogStatements(tables: readonly TableDefinition[], bucket: string, bucketDir: string): string[] {
   const withManifests = tables.some((t) => t.name === MANIFEST_TABLE_NAME)
     ? tables
     : [...tables, manifestTable([], [], [])];

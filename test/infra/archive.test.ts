@@ -8,7 +8,7 @@ import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
-import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
+import { manifestTable, objectsTableName, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
 import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
 import { BUCKET_GUARDED_ACTIONS, KEY_BREAK_GLASS_ACTIONS } from '../../lib/archive-protection.ts';
@@ -583,7 +583,7 @@ describe('catalog tables', () => {
     return found[0]!;
   };
 
-  it('has one table per enabled vendor report, with projected partitions and its location template', () => {
+  it('has one objects table per enabled vendor report, with projected partitions and its location template', () => {
     const vendors = enabledVendors(synth.config);
     expect(vendors.length).toBeGreaterThan(0);
     for (const [vendor, section] of vendors) {
@@ -592,7 +592,7 @@ describe('catalog tables', () => {
         const report = definitionFor(vendor).reports.find((r) => r.name === reportName);
         expect(report, `${vendor}/${reportName}`).toBeDefined();
         const definition = reportTable(vendor, report!, tenants);
-        const table = tableNamed(definition.name);
+        const table = tableNamed(objectsTableName(definition.name));
         expect(table.Parameters).toMatchObject({
           'projection.enabled': 'true',
           'projection.dt.type': 'date',
@@ -623,7 +623,9 @@ describe('catalog tables', () => {
   });
 
   it('reads JSON by column name and fails on malformed lines', () => {
-    const tables = resourcesOf(synth.template, 'AWS::Glue::Table');
+    const tables = resourcesOf(synth.template, 'AWS::Glue::Table').filter(
+      ([, t]) => (t.Properties.TableInput as { TableType: string }).TableType === 'EXTERNAL_TABLE',
+    );
     expect(tables.length).toBeGreaterThan(1);
     for (const [, table] of tables) {
       const descriptor = (table.Properties.TableInput as TableInput).StorageDescriptor;
