@@ -214,9 +214,10 @@ export class ReportCatalog extends Construct {
 
   /**
    * The Glue tables, then the report views over them. A view keeps the construct id its name had
-   * as a table (`<Name>Table`), so a stack that had the report's table under that name updates it
-   * in place into the view, and the objects table is a new resource under its new name: the other
-   * way round, the view would be created while the old table still held the name.
+   * as a table (`<Name>Table`), so on a stack deployed before the views CloudFormation updates that
+   * resource into the view (same name), and the objects table is a new resource under its new
+   * name; the other way round, the new view would be created while the old table, removed only in
+   * the cleanup phase, still held the name.
    */
   private addTables(tables: readonly TableDefinition[], props: ReportCatalogProps): void {
     const bucketName = props.archiveBucket.bucketName;
