@@ -99,13 +99,18 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
     ...table.partitionKeys.map((k) => quoteIdent(k.name)),
     ...(isReportTable(table) ? [`${objectPath(bucket, bucketDir)} AS ${quoteIdent(OBJECT_PATH_COLUMN)}`] : []),
   ];
-  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false, filename = true)`;
+  // the file each row came from, under the one name no report column may take
+  const file = isReportTable(table) ? `, filename = ${quoteString(OBJECT_PATH_COLUMN)}` : '';
+  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false${file})`;
 }
 
-/** Athena's `"$path"` of a file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
+/** Athena's `"$path"` from the file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
 function objectPath(bucket: string, bucketDir: string): string {
-  const start = `${bucketDir}/`.length + 1;
-  return `concat(${quoteString(`s3://${bucket}/`)}, substr(filename, ${start}, length(filename) - ${start - 1 + S3RVER_SUFFIX.length}))`;
+  const file = quoteIdent(OBJECT_PATH_COLUMN);
+  // lengths counted by DuckDB, as substr counts them, whatever characters the directory holds
+  const dir = `length(${quoteString(`${bucketDir}/`)})`;
+  const key = `substr(${file}, ${dir} + 1, length(${file}) - ${dir} - length(${quoteString(S3RVER_SUFFIX)}))`;
+  return `concat(${quoteString(`s3://${bucket}/`)}, ${key})`;
 }
 
 /**
