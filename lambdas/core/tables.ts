@@ -189,7 +189,12 @@ export interface ViewColumn {
 /** The view's columns: the report's, then its partition keys (strings, as in the S3 keys). */
 export function reportViewColumns(table: ReportTableDefinition): ViewColumn[] {
   return [
-    ...table.columns.map((c) => ({ ...c, prestoType: prestoType(c.glueType) })),
+    ...table.columns.map((c) => ({
+      name: c.name,
+      glueType: c.glueType,
+      prestoType: prestoType(c.glueType),
+      comment: c.comment,
+    })),
     ...table.partitionKeys.map((k) => ({
       name: k.name,
       glueType: 'string',
@@ -211,7 +216,8 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
  *   `tenant`, so a `dt` or `tenant` filter on the view reaches both sides (partition pruning by
  *   equality inference in both engines).
  * - The object is matched by key: the manifest's `data.key` against the key part of `"$path"`
- *   (after `s3://<bucket>/`; `split_part(.., '/', 3)` is the bucket). Athena documents `"$path"`
+ *   (`split_part(.., '/', 3)` is the bucket; `s3://` and the `/` after the bucket are 6
+ *   characters, so the key starts at the bucket's length + 7). Athena documents `"$path"`
  *   as usable in views (its view limitations exclude `$bucket`, `$file_size`,
  *   `$file_modified_time` and `$partition`, not `$path`). The bucket is cut off rather than
  *   written into the text, so the view is a constant (no CloudFormation token inside the base64 of
