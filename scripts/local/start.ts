@@ -228,7 +228,7 @@ async function answerQueries(
     for (const query of queries) {
       out.print(`\n-- ${query.description}`);
       try {
-        out.print(formatTable(await catalog.query(query.sql), 12));
+        out.print(formatTable(await catalog.query(query.sql), { maxRows: 12 }));
       } catch (error) {
         failed = true;
         out.print(`query failed: ${(error as Error).message}`);
