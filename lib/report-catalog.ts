@@ -159,7 +159,8 @@ export class ReportCatalog extends Construct {
     for (const { vendor, query } of queries) {
       this.namedQueries.push(
         new athena.CfnNamedQuery(this, `${pascalCase(vendor)}${pascalCase(query.name)}Query`, {
-          name: `${vendor}-${query.name}`,
+          // the name the README lists: each query's name starts with its vendor's id already
+          name: query.name,
           description: query.description,
           database: this.database.databaseName,
           // Ref of the workgroup: the query is created after it

@@ -706,7 +706,7 @@ describe('athena workgroup', () => {
     expect(expected.length).toBeGreaterThan(0);
     for (const query of expected) {
       synth.template.hasResourceProperties('AWS::Athena::NamedQuery', {
-        Name: `${query.vendor}-${query.name}`,
+        Name: query.name,
         QueryString: query.sql,
         Database: { Ref: databaseId },
         WorkGroup: { Ref: workgroupId },
