@@ -22,6 +22,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { archiveQueries } from '../lambdas/core/archive-queries.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable, type TableDefinition } from '../lambdas/core/tables.ts';
 import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
 import { pascalCase } from './naming.ts';
@@ -78,6 +79,7 @@ export function catalogContents(vendors: readonly CatalogVendor[]): {
     for (const query of connector.queries) queries.push({ vendor: connector.vendor, query });
   }
   if (vendors.length > 0) {
+    for (const query of archiveQueries) queries.push({ vendor: 'archive', query });
     const unique = (values: Iterable<string>) => [...new Set(values)].sort();
     tables.push(
       manifestTable(

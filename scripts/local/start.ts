@@ -9,8 +9,8 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { definitionFor, definitions } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
-import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
 import { type AppConfig, ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../../lib/config.ts';
 import { type LocalSimulators, startLocalSimulators } from '../../simulators/index.ts';
 import { catalogTables, openArchiveCatalog } from './catalog.ts';
@@ -218,15 +218,9 @@ async function answerQueries(
   let failed = false;
   try {
     out.print('\nAuditor queries (DuckDB over the archived files; same SQL is saved in Athena):');
-    const queries = [
-      {
-        description: `what was collected when (manifests under ${MANIFESTS_PREFIX}/)`,
-        sql: `SELECT vendor, report, tenant, dt, row_count, substr(completed_at, 1, 19) AS completed_at, substr(originals[1].sha256, 1, 16) AS original_sha256 FROM report_manifests ORDER BY completed_at DESC, vendor, report, tenant LIMIT 12`,
-      },
-      ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2)),
-    ];
+    const queries = [...archiveQueries, ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2))];
     for (const query of queries) {
-      out.print(`\n-- ${query.description}`);
+      out.print(`\n-- ${query.name}: ${query.description}`);
       try {
         out.print(formatTable(await catalog.query(query.sql), { maxRows: 12 }));
       } catch (error) {

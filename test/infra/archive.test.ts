@@ -8,6 +8,7 @@ import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
 import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
@@ -700,9 +701,10 @@ describe('athena workgroup', () => {
   it("saves every enabled connector's queries in the catalog database and this workgroup", () => {
     const workgroupId = logicalId(synth.stack, synth.stack.catalog.workgroup);
     const databaseId = logicalId(synth.stack, synth.stack.catalog.database);
-    const expected = enabledVendors(synth.config).flatMap(([vendor]) =>
-      definitionFor(vendor).queries.map((q) => ({ vendor, ...q })),
-    );
+    const expected = [
+      ...archiveQueries,
+      ...enabledVendors(synth.config).flatMap(([vendor]) => definitionFor(vendor).queries),
+    ];
     expect(expected.length).toBeGreaterThan(0);
     for (const query of expected) {
       synth.template.hasResourceProperties('AWS::Athena::NamedQuery', {

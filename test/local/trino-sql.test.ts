@@ -1,12 +1,13 @@
 /**
- * Every SQL text the project ships for auditors parses as Trino SQL (Athena's engine): each
- * connector's saved queries (Athena named queries, run locally by `npm start`), and every SQL
+ * Every SQL text the project ships for auditors parses as Trino SQL (Athena's engine): the
+ * archive's and each connector's saved queries (Athena named queries, run locally by `npm start`), and every SQL
  * block and `npm run query` example in the README. The checker itself must refuse DuckDB-only
  * syntax, or the test would pass on anything.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { definitions } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { trinoSyntaxProblems } from '../../scripts/local/trino-syntax.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -35,7 +36,10 @@ describe('SQL the project ships is Trino SQL', () => {
   });
 
   it('parses every saved query of every connector', async () => {
-    const queries = definitions.flatMap((d) => d.queries.map((q) => ({ where: `${d.vendor}/${q.name}`, sql: q.sql })));
+    const queries = [
+      ...archiveQueries.map((q) => ({ where: q.name, sql: q.sql })),
+      ...definitions.flatMap((d) => d.queries.map((q) => ({ where: `${d.vendor}/${q.name}`, sql: q.sql }))),
+    ];
     expect(queries.length).toBeGreaterThan(10);
     for (const { where, sql } of queries) expect(await trinoSyntaxProblems(sql), where).toEqual([]);
   });
