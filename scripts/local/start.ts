@@ -16,6 +16,7 @@ import { type LocalSimulators, startLocalSimulators } from '../../simulators/ind
 import { catalogTables, openArchiveCatalog } from './catalog.ts';
 import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
 import { formatTable } from './format.ts';
+import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { printSummary } from './summary.ts';
@@ -90,6 +91,7 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
     }
     const results = await runVendors(options, source, s3, workspace, out);
     printSummary(results, Date.now() - started, out);
+    await writeLocalDigest(s3, workspace, out);
     const queriesFailed = await answerQueries(results, source.config, workspace, out);
     out.print(`\nArchive: ${workspace.s3Directory}/${workspace.bucket}`);
     out.print('More: npm run query -- "SHOW TABLES"');

@@ -23,8 +23,10 @@ export type FindingKind =
   | 'missing'
   | 'unreadable-manifest'
   | 'retention'
+  | 'digest'
   | 'needs-restore'
-  | 'unreferenced';
+  | 'unreferenced'
+  | 'undigested';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -56,7 +58,13 @@ export interface CheckDeps {
   readonly concurrency?: number;
 }
 
-const PROBLEM_KINDS: ReadonlySet<FindingKind> = new Set(['mismatch', 'missing', 'unreadable-manifest', 'retention']);
+export const PROBLEM_KINDS: ReadonlySet<FindingKind> = new Set([
+  'mismatch',
+  'missing',
+  'unreadable-manifest',
+  'retention',
+  'digest',
+]);
 
 export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Promise<CheckReport> {
   const objectLock = await hasObjectLock(deps);

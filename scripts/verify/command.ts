@@ -4,7 +4,7 @@
  * a summary (or JSON) and returns the exit code: 0 everything matches, 1 a mismatch or a missing
  * object, 2 a bad command line, config or stack.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -15,7 +15,8 @@ import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
 import { type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
-import { type CheckDeps, type CheckReport, checkArchive } from './check-archive.ts';
+import { type CheckDeps, type CheckReport, checkArchive, PROBLEM_KINDS } from './check-archive.ts';
+import { checkDigests, type DigestSummary } from './check-digests.ts';
 import { formatReport } from './format.ts';
 import type { PartitionFilter } from './manifest-objects.ts';
 
@@ -32,6 +33,9 @@ where:
   --deployed         the deployed bucket, found from the stack's outputs (AWS credentials from
                      the environment); --config names the file it was deployed with
                      (default config/example.json), --region its region
+digests:
+  --public-key <file>  the PEM public key digests must be signed with (default: the key each
+                     digest names, as kept in the archive); checked when no filter is given
 output:
   --json             the whole report as JSON
 
@@ -51,7 +55,7 @@ export async function verifyCommand(argv: readonly string[], out: CommandOutput 
     out.print(USAGE);
     return 0;
   }
-  let report: CheckReport;
+  let report: VerifyReport;
   try {
     report = options.deployed ? await verifyDeployed(options) : await verifyLocal(options);
   } catch (error) {
@@ -81,6 +85,7 @@ function parseVerifyArgs(argv: readonly string[]) {
       deployed: { type: 'boolean' },
       config: { type: 'string' },
       region: { type: 'string' },
+      'public-key': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -106,20 +111,43 @@ function filterOf(options: VerifyOptions): PartitionFilter {
   return { vendor, report, tenant, from, to };
 }
 
-async function verifyLocal(options: VerifyOptions): Promise<CheckReport> {
+type VerifyReport = CheckReport & { digests?: DigestSummary };
+
+/** The archive check, then (over the whole archive only) the signed digest chain. */
+async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyReport> {
+  const filter = filterOf(options);
+  const report = await checkArchive(filter, deps);
+  if (Object.values(filter).some((value) => value !== undefined)) return report;
+  const pinned = options['public-key'];
+  const { summary, findings } = await checkDigests({
+    s3: deps.s3,
+    bucket: deps.bucket,
+    ...(pinned ? { pinnedPublicKey: readFileSync(pinned) } : {}),
+  });
+  const problems = findings.filter((f) => PROBLEM_KINDS.has(f.kind));
+  const notes = findings.filter((f) => !PROBLEM_KINDS.has(f.kind));
+  return {
+    ...report,
+    problems: [...report.problems, ...problems],
+    notes: [...report.notes, ...notes],
+    digests: summary,
+  };
+}
+
+async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
   const workspace = localWorkspace(options.workspace);
   if (!existsSync(join(workspace.s3Directory, workspace.bucket))) {
     throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
   }
   const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
   try {
-    return await checkArchive(filterOf(options), { s3: s3.client, bucket: s3.bucket });
+    return await check(options, { s3: s3.client, bucket: s3.bucket });
   } finally {
     await s3.close();
   }
 }
 
-async function verifyDeployed(options: VerifyOptions): Promise<CheckReport> {
+async function verifyDeployed(options: VerifyOptions): Promise<VerifyReport> {
   const config = loadConfig(options.config ?? 'config/example.json', 'deploy');
   const region = options.region ?? config.env?.region;
   const clientConfig = region ? { region } : {};
@@ -128,7 +156,7 @@ async function verifyDeployed(options: VerifyOptions): Promise<CheckReport> {
   const { mode, days } = config.archive.objectLock;
   const deps: CheckDeps = { s3, bucket, policy: { mode: mode as 'COMPLIANCE' | 'GOVERNANCE', days }, concurrency: 8 };
   try {
-    return await checkArchive(filterOf(options), deps);
+    return await check(options, deps);
   } finally {
     s3.destroy();
   }

@@ -501,7 +501,7 @@ describe('archive key change alarm', () => {
     const keyId = logicalId(synth.stack, synth.stack.archive.key);
     const topicId = logicalId(synth.stack, synth.stack.alerts.topic);
     const rules = resourcesOf(synth.template, 'AWS::Events::Rule').filter(([, r]) =>
-      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.kms'),
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes(keyId),
     );
     expect(rules).toHaveLength(1);
     const rule = rules[0]![1].Properties;
