@@ -3,8 +3,9 @@
  *
  * 1. `Archive`: the Object Lock bucket, its key and its access log bucket.
  * 2. `Alerts`: the alert topic every alarm below publishes to.
- * 3. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
- * 4. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
+ * 3. `ManifestDigest`: the daily signed digest of the published manifests, and its signing key.
+ * 4. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
+ * 5. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
@@ -13,6 +14,7 @@ import { definitionFor } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
+import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
 import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
 import { ReportCatalog } from './report-catalog.ts';
@@ -29,6 +31,7 @@ export class ArchiveStack extends Stack {
   public readonly archive: ArchiveBucket;
   public readonly alerts: Alerts;
   public readonly catalog: ReportCatalog;
+  public readonly digest: ManifestDigest;
   public readonly pipelines: VendorPipeline[] = [];
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
@@ -52,6 +55,17 @@ export class ArchiveStack extends Stack {
 
     this.alerts = new Alerts(this, 'Alerts', { topicName: config.alerts.topicName, emails: config.alerts.emails });
     this.alerts.watchKey('ArchiveKey', this.archive.key);
+
+    this.digest = new ManifestDigest(this, 'ManifestDigest', {
+      archiveBucket: this.archive.bucket,
+      archiveKey: this.archive.key,
+      protection: {
+        deployRoleArn: this.archive.deployRoleArn,
+        breakGlassPrincipalArn: settings.breakGlassPrincipalArn,
+        deployRoleMayDelete: settings.removalPolicy === 'destroy',
+      },
+    });
+    this.digest.addAlarms(this.alerts);
 
     const vendors = enabledVendors(config).map(([vendor, raw]) => {
       const section = PipelineSectionSchema.parse(raw);

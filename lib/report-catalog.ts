@@ -35,6 +35,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { archiveQueries } from '../lambdas/core/archive-queries.ts';
 import {
   isReportTable,
   MANIFEST_TABLE_NAME,
@@ -102,6 +103,7 @@ export function catalogContents(vendors: readonly CatalogVendor[]): {
     for (const query of connector.queries) queries.push({ vendor: connector.vendor, query });
   }
   if (vendors.length > 0) {
+    for (const query of archiveQueries) queries.push({ vendor: 'archive', query });
     const unique = (values: Iterable<string>) => [...new Set(values)].sort();
     tables.push(
       manifestTable(
@@ -201,7 +203,8 @@ export class ReportCatalog extends Construct {
     for (const { vendor, query } of queries) {
       this.namedQueries.push(
         new athena.CfnNamedQuery(this, `${pascalCase(vendor)}${pascalCase(query.name)}Query`, {
-          name: `${vendor}-${query.name}`,
+          // the name the README lists: each query's name starts with its vendor's id already
+          name: query.name,
           description: query.description,
           database: this.database.databaseName,
           // Ref of the workgroup: the query is created after it

@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import type { ArchiveLimits } from '../../lambdas/core/archive/limits.ts';
 import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
 import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
+import { PUBLICATIONS_PREFIX } from '../../lambdas/digest/publications.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
 import type { PipelineFunction } from '../../state-machines/report-pipeline.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
@@ -141,7 +142,9 @@ function functionEnvironment(props: PipelineFunctionsProps) {
 
 /** Object keys the archive step writes, one pattern per archive prefix. */
 export function archiveKeyPatterns(vendor: string): string[] {
-  return [DATA_PREFIX, ORIGINALS_PREFIX, MANIFESTS_PREFIX].map((prefix) => `${prefix}/vendor=${vendor}/*`);
+  const own = [DATA_PREFIX, ORIGINALS_PREFIX, MANIFESTS_PREFIX].map((prefix) => `${prefix}/vendor=${vendor}/*`);
+  // the publication log is shared by every vendor: its keys are times (lambdas/digest/publications.ts)
+  return [...own, `${PUBLICATIONS_PREFIX}*`];
 }
 
 /** A tenant's secret ARN: the ARN as given, or the name with Secrets Manager's random suffix. */

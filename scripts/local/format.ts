@@ -3,24 +3,50 @@ import type { QueryResult } from './catalog.ts';
 
 const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+/** Widest a cell is shown unless the caller asks for whole values. */
+const CELL_WIDTH = 60;
+
+export interface TableOptions {
+  /** rows shown before "… N more rows" (default 50) */
+  readonly maxRows?: number;
+  /** whole values instead of cells cut at 60 characters */
+  readonly wide?: boolean;
+}
+
+/** A value as text: SQL NULL is empty, nested values are JSON. */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 /** A plain-text table for the terminal: one line per row, line breaks in values shown as `\n`. */
-export function formatTable(result: QueryResult, maxRows = 50): string {
-  const rows = result.rows.slice(0, maxRows).map((row) =>
-    result.columns.map((c) => {
-      const value = row[c];
-      const text =
-        value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-      return text.replace(/[\n\r\t]/g, (ch) => CONTROL[ch] ?? ch);
-    }),
-  );
+export function formatTable(result: QueryResult, options: TableOptions = {}): string {
+  const maxRows = options.maxRows ?? 50;
+  const limit = options.wide ? Number.POSITIVE_INFINITY : CELL_WIDTH;
+  const rows = result.rows
+    .slice(0, maxRows)
+    .map((row) => result.columns.map((c) => cellText(row[c]).replace(/[\n\r\t]/g, (ch) => CONTROL[ch] ?? ch)));
   const widths = result.columns.map((c, i) =>
-    Math.min(60, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
+    Math.min(limit, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
   );
-  const line = (cells: string[]) => cells.map((cell, i) => cell.slice(0, 60).padEnd(widths[i] ?? 0)).join('  ');
+  const line = (cells: string[]) => cells.map((cell, i) => cell.slice(0, limit).padEnd(widths[i] ?? 0)).join('  ');
   const out = [line(result.columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (result.rows.length > maxRows) out.push(`… ${result.rows.length - maxRows} more rows`);
   if (result.rows.length === 0) out.push('(no rows)');
   return out.join('\n');
+}
+
+/**
+ * Every row as RFC 4180 CSV with a header line: fields with a comma, quote or line break are
+ * quoted, quotes doubled; SQL NULL is an empty field.
+ */
+export function formatCsv(result: QueryResult): string {
+  const field = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  const lines = [
+    result.columns.map(field),
+    ...result.rows.map((row) => result.columns.map((c) => field(cellText(row[c])))),
+  ];
+  return lines.map((cells) => cells.join(',')).join('\r\n');
 }
 
 export function formatBytes(bytes: number): string {

@@ -9,13 +9,14 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { definitionFor, definitions } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
-import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
 import { type AppConfig, ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../../lib/config.ts';
 import { type LocalSimulators, startLocalSimulators } from '../../simulators/index.ts';
 import { catalogTables, openArchiveCatalog } from './catalog.ts';
 import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
 import { formatTable } from './format.ts';
+import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { printSummary } from './summary.ts';
@@ -90,6 +91,7 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
     }
     const results = await runVendors(options, source, s3, workspace, out);
     printSummary(results, Date.now() - started, out);
+    await writeLocalDigest(s3, workspace, out);
     const queriesFailed = await answerQueries(results, source.config, workspace, out);
     out.print(`\nArchive: ${workspace.s3Directory}/${workspace.bucket}`);
     out.print('More: npm run query -- "SHOW TABLES"');
@@ -218,17 +220,11 @@ async function answerQueries(
   let failed = false;
   try {
     out.print('\nAuditor queries (DuckDB over the archived files; same SQL is saved in Athena):');
-    const queries = [
-      {
-        description: `what was collected when (manifests under ${MANIFESTS_PREFIX}/)`,
-        sql: `SELECT vendor, report, tenant, dt, row_count, substr(completed_at, 1, 19) AS completed_at, substr(originals[1].sha256, 1, 16) AS original_sha256 FROM report_manifests ORDER BY completed_at DESC, vendor, report, tenant LIMIT 12`,
-      },
-      ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2)),
-    ];
+    const queries = [...archiveQueries, ...results.flatMap((r) => definitionFor(r.vendor).queries.slice(0, 2))];
     for (const query of queries) {
-      out.print(`\n-- ${query.description}`);
+      out.print(`\n-- ${query.name}: ${query.description}`);
       try {
-        out.print(formatTable(await catalog.query(query.sql), 12));
+        out.print(formatTable(await catalog.query(query.sql), { maxRows: 12 }));
       } catch (error) {
         failed = true;
         out.print(`query failed: ${(error as Error).message}`);

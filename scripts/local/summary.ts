@@ -34,7 +34,7 @@ export function printSummary(results: readonly VendorRunResult[], elapsedMs: num
       seconds: (r.durationMs / 1000).toFixed(1),
     };
   });
-  out.print(formatTable({ columns: Object.keys(table[0] ?? { vendor: '' }), rows: table }, 50));
+  out.print(formatTable({ columns: Object.keys(table[0] ?? { vendor: '' }), rows: table }, { maxRows: 50 }));
   printReasons(results, out);
   out.print(
     `\n${reports} reports archived, ${rows} rows, ${formatBytes(originalBytes)} as delivered, ${formatBytes(dataBytes)} as gzip JSON Lines, in ${(elapsedMs / 1000).toFixed(1)} s`,

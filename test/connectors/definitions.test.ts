@@ -52,3 +52,11 @@ describe('connector definitions', () => {
     expect(files.some((file) => file.endsWith(`${vendor}/definition.ts`))).toBe(true);
   });
 });
+
+describe('saved queries', () => {
+  it('are named <vendor>-<what>, unique across vendors: Athena and the README use the name as it is', () => {
+    const names = definitions.flatMap((d) => d.queries.map((q) => ({ vendor: d.vendor, name: q.name })));
+    for (const { vendor, name } of names) expect(name, name).toMatch(new RegExp(`^${vendor}-[a-z0-9-]+$`));
+    expect(new Set(names.map((n) => n.name)).size).toBe(names.length);
+  });
+});

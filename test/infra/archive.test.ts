@@ -8,6 +8,7 @@ import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { manifestTable, objectsTableName, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
 import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
@@ -500,7 +501,7 @@ describe('archive key change alarm', () => {
     const keyId = logicalId(synth.stack, synth.stack.archive.key);
     const topicId = logicalId(synth.stack, synth.stack.alerts.topic);
     const rules = resourcesOf(synth.template, 'AWS::Events::Rule').filter(([, r]) =>
-      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.kms'),
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes(keyId),
     );
     expect(rules).toHaveLength(1);
     const rule = rules[0]![1].Properties;
@@ -702,13 +703,14 @@ describe('athena workgroup', () => {
   it("saves every enabled connector's queries in the catalog database and this workgroup", () => {
     const workgroupId = logicalId(synth.stack, synth.stack.catalog.workgroup);
     const databaseId = logicalId(synth.stack, synth.stack.catalog.database);
-    const expected = enabledVendors(synth.config).flatMap(([vendor]) =>
-      definitionFor(vendor).queries.map((q) => ({ vendor, ...q })),
-    );
+    const expected = [
+      ...archiveQueries,
+      ...enabledVendors(synth.config).flatMap(([vendor]) => definitionFor(vendor).queries),
+    ];
     expect(expected.length).toBeGreaterThan(0);
     for (const query of expected) {
       synth.template.hasResourceProperties('AWS::Athena::NamedQuery', {
-        Name: `${query.vendor}-${query.name}`,
+        Name: query.name,
         QueryString: query.sql,
         Database: { Ref: databaseId },
         WorkGroup: { Ref: workgroupId },

@@ -61,7 +61,8 @@ describe('pipelines', () => {
   it('exist once per enabled vendor', () => {
     expect(pipelines().map((p) => p.vendor)).toEqual(enabledVendors(synth.config).map(([v]) => v));
     expect(resourcesOf(synth.template, 'AWS::StepFunctions::StateMachine')).toHaveLength(pipelines().length);
-    expect(resourcesOf(synth.template, 'AWS::Scheduler::Schedule')).toHaveLength(pipelines().length);
+    // one schedule per pipeline, and the daily manifest digest's
+    expect(resourcesOf(synth.template, 'AWS::Scheduler::Schedule')).toHaveLength(pipelines().length + 1);
   });
 });
 
@@ -281,7 +282,7 @@ describe('least privilege', () => {
       .filter(([v]) => v !== vendor)
       .flatMap(([, s]) => PipelineSectionSchema.parse(s).tenants.map((t) => t.secretName ?? ''));
 
-  it('lets the archive step write, never delete, objects only under its vendor prefixes, never s3:* or "*"', () => {
+  it('lets the archive step write, never delete, objects only under its vendor prefixes and the publication log, never s3:* or "*"', () => {
     const bucketArn = `<${logicalId(synth.stack, synth.stack.archive.bucket)}.Arn>`;
     for (const pipeline of pipelines()) {
       const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.archiveReport.role));
@@ -289,9 +290,10 @@ describe('least privilege', () => {
       expect(actionsOf(s3Statements).filter((a) => a.includes('*'))).toEqual([]);
       expect(new Set(actionsOf(s3Statements))).toEqual(new Set(['s3:PutObject', 's3:AbortMultipartUpload']));
       expect(new Set(renderedResources(s3Statements))).toEqual(
-        new Set(
-          ['data', 'originals', 'manifests'].map((prefix) => `${bucketArn}/${prefix}/vendor=${pipeline.vendor}/*`),
-        ),
+        new Set([
+          ...['data', 'originals', 'manifests'].map((prefix) => `${bucketArn}/${prefix}/vendor=${pipeline.vendor}/*`),
+          `${bucketArn}/publications/*`,
+        ]),
       );
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../../scripts/local/format.ts';
+import { formatCsv, formatTable } from '../../scripts/local/format.ts';
 
 describe('formatTable', () => {
   it('keeps one line per row when a value holds a line break or a tab', () => {
@@ -14,5 +14,15 @@ describe('formatTable', () => {
     expect(lines).toHaveLength(4);
     expect(lines[2]).toContain('Dubois\\nde la Tour');
     expect(lines[3]).toContain('Tab\\there\\r\\n');
+  });
+});
+
+describe('formatCsv', () => {
+  it('quotes fields holding a comma, a quote or a line break, and writes nested values as JSON', () => {
+    const out = formatCsv({
+      columns: ['a', 'b', 'c'],
+      rows: [{ a: 'plain', b: 'two\nlines', c: { k: 'v' } }],
+    });
+    expect(out).toBe('a,b,c\r\nplain,"two\nlines","{""k"":""v""}"');
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definitions } from '../../lambdas/connectors/registry.ts';
+import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { parseConfig } from '../../lib/config.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -19,11 +20,11 @@ describe('README', () => {
     expect(readme).toContain('credentialsEnv');
   });
 
-  it.each(definitions.flatMap((d) => d.queries.map((q) => [d.vendor, q.name, q.sql] as const)))(
-    'lists the %s auditor query %s with its exact SQL',
-    (_vendor, name, sql) => {
-      expect(readme).toContain(`**${name}**`);
-      expect(readme).toContain(sql.trim());
-    },
-  );
+  it.each([
+    ...archiveQueries.map((q) => ['archive', q.name, q.sql] as const),
+    ...definitions.flatMap((d) => d.queries.map((q) => [d.vendor, q.name, q.sql] as const)),
+  ])('lists the %s auditor query %s with its exact SQL', (_vendor, name, sql) => {
+    expect(readme).toContain(`**${name}**`);
+    expect(readme).toContain(sql.trim());
+  });
 });

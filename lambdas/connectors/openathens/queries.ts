@@ -11,7 +11,7 @@ const TRANSFER_ACTIONS = "('FEDERATED_TRANSFER', 'LOCAL_FEDERATED_TRANSFER')";
 
 export const openAthensQueries: readonly SavedQuery[] = [
   {
-    name: 'failed-authentications-by-reason',
+    name: 'openathens-failed-authentications-by-reason',
     description: 'Failed authentications per UTC day, organisation and reason (the status value)',
     sql: `SELECT dt AS day, tenant, status AS reason, COUNT(*) AS failures
 FROM ${TABLE}
@@ -20,7 +20,7 @@ GROUP BY dt, tenant, status
 ORDER BY dt, tenant, failures DESC, reason`,
   },
   {
-    name: 'authentications-per-organisation',
+    name: 'openathens-authentications-per-organisation',
     description: 'Authentications per organisation (API key) and account organisation, with successes and failures',
     sql: `SELECT tenant, COALESCE(NULLIF(account_organisation, ''), '(none)') AS account_organisation,
   COUNT(*) AS authentications,
@@ -32,7 +32,7 @@ GROUP BY tenant, COALESCE(NULLIF(account_organisation, ''), '(none)')
 ORDER BY authentications DESC, tenant, account_organisation`,
   },
   {
-    name: 'authentications-per-resource',
+    name: 'openathens-authentications-per-resource',
     description: 'Transfers (sign-ins) to each resource per organisation, with those blocked or failed',
     sql: `SELECT tenant, attribute_resourceid AS resource_id,
   MAX(attribute_resourcetitle) AS resource_title,
@@ -44,7 +44,7 @@ GROUP BY tenant, attribute_resourceid
 ORDER BY transfers DESC, tenant, resource_id`,
   },
   {
-    name: 'top-countries',
+    name: 'openathens-top-countries',
     description: 'Countries (GeoLite2 country code) with the most authentications and transfers',
     sql: `SELECT COALESCE(NULLIF(request_countrycode, ''), '(unknown)') AS country, COUNT(*) AS events,
   SUM(CASE WHEN status = 'SUCCESS' THEN 0 ELSE 1 END) AS not_successful
@@ -54,7 +54,7 @@ ORDER BY events DESC, country
 LIMIT 20`,
   },
   {
-    name: 'repeated-bad-passwords',
+    name: 'openathens-repeated-bad-passwords',
     description: 'Accounts with at least 3 bad-password failures (ACCOUNT_ERROR_BAD_PASSWORD) in one UTC day',
     sql: `SELECT dt AS day, tenant, account_accountid, COUNT(*) AS bad_passwords,
   MIN(event_time) AS first_seen, MAX(event_time) AS last_seen
@@ -65,7 +65,7 @@ HAVING COUNT(*) >= 3
 ORDER BY bad_passwords DESC, day, tenant, account_accountid`,
   },
   {
-    name: 'unexpected-event-day',
+    name: 'openathens-unexpected-event-day',
     description:
       'Rows whose event_time falls outside the day the report covers: should be empty; rows here mean the date layout (read as dd/MM/yyyy) is wrong',
     sql: `SELECT dt AS day, tenant, COUNT(*) AS rows_outside_day, MIN(event_time_raw) AS example

@@ -80,7 +80,7 @@ function pad(value: number, width = 2): string {
 /**
  * `dd/MM/yyyyTHH:mm:ss` (UTC) → `YYYY-MM-DD HH:MM:SS.000`. Day first: OpenAthens is a UK service
  * (British spelling throughout its docs, UK dates), its one example (06/06/2023) cannot tell, and
- * each report covers a single known day, so the `unexpected-event-day` query shows a wrong guess
+ * each report covers a single known day, so the `openathens-unexpected-event-day` query shows a wrong guess
  * at once. Anything else (another layout, month 13, 31/04, hour 24) is refused, never guessed.
  */
 export function parseEventTime(value: string): string | undefined {

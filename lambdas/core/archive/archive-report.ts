@@ -19,6 +19,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { sha256Hex } from '../../digest/digest.ts';
+import { recordPublication } from '../../digest/publications.ts';
 import { ArchiveError } from '../errors.ts';
 import { dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
@@ -136,7 +138,17 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     const manifest = buildManifest(input, run, { startedAt, keys, data, originals });
     const text = renderManifest(manifest);
     assertNoPassword(text, sources);
-    await putText(target, keys.manifest, text, 'application/json');
+    const stored = await putText(target, keys.manifest, text, 'application/json');
+    // the next signed digest lists it (lambdas/digest/)
+    await recordPublication(
+      { s3: deps.s3, bucket: deps.bucket, kmsKeyId: deps.kmsKeyId, now: deps.now },
+      {
+        manifest_key: keys.manifest,
+        version_id: stored.versionId ?? null,
+        sha256: sha256Hex(text),
+        bytes: Buffer.byteLength(text),
+      },
+    );
     const result = buildResult(request, run, keys, data, originals);
     logger.info('archive completed', { rowCount: result.rowCount, bytes: result.bytes });
     return result;

@@ -310,7 +310,7 @@ describe('openathens pipeline: one organisation per switch, one run', () => {
   });
 
   it('puts every event on the day it was reported for (day-first dates)', async () => {
-    expect(await query(h, savedQuery('unexpected-event-day'))).toEqual([]);
+    expect(await query(h, savedQuery('openathens-unexpected-event-day'))).toEqual([]);
     const [bounds] = await query(
       h,
       'SELECT CAST(MIN(event_time) AS VARCHAR) AS first, CAST(MAX(event_time) AS VARCHAR) AS last FROM openathens_raw_statistics',
@@ -323,7 +323,7 @@ describe('openathens pipeline: one organisation per switch, one run', () => {
     for (const saved of openAthensDefinition.queries) {
       await expect(query(h, saved.sql)).resolves.toBeInstanceOf(Array);
     }
-    const repeated = await query(h, savedQuery('repeated-bad-passwords'));
+    const repeated = await query(h, savedQuery('openathens-repeated-bad-passwords'));
     // every simulated day has one account with 3–5 bad passwords
     expect(new Set(repeated.map((r) => r.tenant))).toEqual(new Set(['flaky-download', 'hospital', 'uni', 'uni-med']));
   });

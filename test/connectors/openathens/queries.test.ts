@@ -127,8 +127,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     expect(rows[0]).toEqual({ n: '3', first: '2024-02-10 10:00:00', tenants: '1' });
   });
 
-  it('failed-authentications-by-reason', async () => {
-    const { rows } = await catalog.query(sqlOf('failed-authentications-by-reason'));
+  it('openathens-failed-authentications-by-reason', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-failed-authentications-by-reason'));
     expect(rows).toEqual([
       { day: '2024-02-10', tenant: 'med', reason: BAD, failures: '4' },
       { day: '2024-02-10', tenant: 'uni', reason: BAD, failures: '5' },
@@ -136,8 +136,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     ]);
   });
 
-  it('authentications-per-organisation', async () => {
-    const { rows } = await catalog.query(sqlOf('authentications-per-organisation'));
+  it('openathens-authentications-per-organisation', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-authentications-per-organisation'));
     expect(rows).toEqual([
       { tenant: 'uni', account_organisation: '123456', authentications: '8', succeeded: '1', failed: '7' },
       { tenant: 'med', account_organisation: '123457', authentications: '5', succeeded: '1', failed: '4' },
@@ -145,8 +145,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     ]);
   });
 
-  it('authentications-per-resource', async () => {
-    const { rows } = await catalog.query(sqlOf('authentications-per-resource'));
+  it('openathens-authentications-per-resource', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-authentications-per-resource'));
     expect(rows).toEqual([
       {
         tenant: 'uni',
@@ -158,8 +158,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     ]);
   });
 
-  it('top-countries', async () => {
-    const { rows } = await catalog.query(sqlOf('top-countries'));
+  it('openathens-top-countries', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-top-countries'));
     expect(rows).toEqual([
       { country: 'GB', events: '13', not_successful: '10' },
       { country: 'US', events: '2', not_successful: '2' },
@@ -168,8 +168,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     ]);
   });
 
-  it('repeated-bad-passwords: 3 or more in one UTC day', async () => {
-    const { rows } = await catalog.query(sqlOf('repeated-bad-passwords'));
+  it('openathens-repeated-bad-passwords: 3 or more in one UTC day', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-repeated-bad-passwords'));
     expect(rows).toEqual([
       {
         day: '2024-02-10',
@@ -190,8 +190,8 @@ describe('auditor queries (DuckDB over the archived layout)', () => {
     ]);
   });
 
-  it('unexpected-event-day finds rows outside their partition day', async () => {
-    const { rows } = await catalog.query(sqlOf('unexpected-event-day'));
+  it('openathens-unexpected-event-day finds rows outside their partition day', async () => {
+    const { rows } = await catalog.query(sqlOf('openathens-unexpected-event-day'));
     expect(rows).toEqual([{ day: '2024-02-10', tenant: 'med', rows_outside_day: '1', example: '02/10/2024T07:00:04' }]);
   });
 

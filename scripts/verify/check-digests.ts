@@ -1,0 +1,176 @@
+/**
+ * Checks the signed digest chain (lambdas/digest/): every digest's signature against its public
+ * key (the one pinned on the command line, or the one the archive keeps), the unbroken chain, and
+ * every manifest version a digest lists against the SHA-256 it recorded. Publications the chain
+ * skipped are problems; those younger than the newest digest are only pending.
+ */
+import { createPublicKey } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
+import { chainProblems, DIGESTS_PREFIX, type Digest, DigestSchema, sha256Hex } from '../../lambdas/digest/digest.ts';
+import { PUBLICATIONS_PREFIX, PublicationSchema } from '../../lambdas/digest/publications.ts';
+import { fingerprint, signatureValid } from '../../lambdas/digest/signer.ts';
+import type { Finding } from './check-archive.ts';
+
+export interface DigestSummary {
+  readonly digests: number;
+  /** fingerprints (SHA-256 of the public key) of the keys that signed them */
+  readonly signedBy: string[];
+  /** manifest versions the digests list, checked against their recorded hashes */
+  readonly publications: number;
+  /** publications newer than the newest digest: the next digest covers them */
+  readonly pending: number;
+}
+
+export interface DigestCheckDeps {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** the public key digests must be signed with (PEM or DER); default: the key each digest names, from the archive */
+  readonly pinnedPublicKey?: Buffer;
+}
+
+const MANIFESTS_PREFIX_SLASH = `${MANIFESTS_PREFIX}/`;
+
+interface Loaded {
+  readonly key: string;
+  readonly bytes: Buffer;
+  readonly digest?: Digest;
+}
+
+export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: DigestSummary; findings: Finding[] }> {
+  const keys = await listKeys(deps, DIGESTS_PREFIX);
+  const digestKeys = keys.filter((k) => /^digests\/\d{8}\.json$/.test(k));
+  const loaded: Loaded[] = [];
+  for (const key of digestKeys) {
+    const bytes = await getBytes(deps, key);
+    const parsed = DigestSchema.safeParse(jsonOrUndefined(bytes));
+    loaded.push({ key, bytes, ...(parsed.success ? { digest: parsed.data } : {}) });
+  }
+  const findings: Finding[] = chainProblems(loaded).map((p) => digestFinding(p.key, p.detail));
+  const signedBy = new Set<string>();
+  for (const link of loaded) {
+    const problem = await signatureProblem(deps, link, keys);
+    if (problem) findings.push(digestFinding(link.key, problem));
+    else if (link.digest) signedBy.add(link.digest.signing.public_key_sha256);
+  }
+  const listed = loaded.flatMap((l) => l.digest?.publications ?? []);
+  findings.push(...(await manifestFindings(deps, listed)));
+  const through = loaded.at(-1)?.digest?.through ?? null;
+  const logged = await listKeys(deps, PUBLICATIONS_PREFIX);
+  const covered = new Set(listed.map((p) => p.log_key));
+  const digested = new Set(listed.map((p) => p.manifest_key));
+  let pending = 0;
+  for (const key of logged) {
+    if (covered.has(key)) continue;
+    if (through !== null && key <= through) {
+      findings.push(digestFinding(key, 'a publication the digests skipped: it sorts before the newest digest’s end'));
+      continue;
+    }
+    pending++;
+    digested.add(PublicationSchema.parse(jsonOrUndefined(await getBytes(deps, key))).manifest_key);
+  }
+  for (const key of await listKeys(deps, MANIFESTS_PREFIX_SLASH)) {
+    if (digested.has(key)) continue;
+    findings.push({
+      kind: 'undigested',
+      key,
+      detail:
+        'in no signed digest and no pending publication: archived before digests existed, or its publication record was never written',
+    });
+  }
+  return {
+    summary: { digests: loaded.length, signedBy: [...signedBy], publications: listed.length, pending },
+    findings,
+  };
+}
+
+async function signatureProblem(
+  deps: DigestCheckDeps,
+  link: Loaded,
+  keys: readonly string[],
+): Promise<string | undefined> {
+  if (!link.digest) return undefined; // chainProblems named it
+  const sigKey = link.key.replace(/\.json$/, '.sig');
+  if (!keys.includes(sigKey)) return 'no signature beside it';
+  const expected = link.digest.signing.public_key_sha256;
+  let publicKey: Buffer;
+  if (deps.pinnedPublicKey) {
+    publicKey = derOf(deps.pinnedPublicKey);
+    if (fingerprint(publicKey) !== expected)
+      return `signed by key ${expected}, not the pinned key ${fingerprint(publicKey)}`;
+  } else {
+    const pemKey = `${DIGESTS_PREFIX}public-keys/${expected}.pem`;
+    if (!keys.includes(pemKey)) return `its public key ${pemKey} is not in the archive`;
+    publicKey = derOf(await getBytes(deps, pemKey));
+    if (fingerprint(publicKey) !== expected) return `${pemKey} is not the key its name says`;
+  }
+  return signatureValid(link.bytes, await getBytes(deps, sigKey), publicKey)
+    ? undefined
+    : 'the signature does not match';
+}
+
+/**
+ * Each listed manifest version must still hash as recorded. Without versioning (the local S3)
+ * only the newest listing of a key can be compared: a forced re-run replaced the older bytes.
+ */
+async function manifestFindings(deps: DigestCheckDeps, listed: Digest['publications']): Promise<Finding[]> {
+  const newest = new Map(listed.map((p) => [p.manifest_key, p]));
+  const findings: Finding[] = [];
+  for (const publication of listed) {
+    if (!publication.version_id && newest.get(publication.manifest_key) !== publication) continue;
+    const bytes = await getBytes(deps, publication.manifest_key, publication.version_id ?? undefined).catch(
+      () => undefined,
+    );
+    if (!bytes) {
+      findings.push(digestFinding(publication.manifest_key, 'a manifest the digests list is not in the bucket'));
+    } else if (sha256Hex(bytes) !== publication.sha256) {
+      findings.push(
+        digestFinding(
+          publication.manifest_key,
+          `its SHA-256 is ${sha256Hex(bytes)}; the digest recorded ${publication.sha256}`,
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+function digestFinding(key: string, detail: string): Finding {
+  return { kind: 'digest', key, detail };
+}
+
+function derOf(pemOrDer: Buffer): Buffer {
+  const text = pemOrDer.toString('utf8');
+  const key = text.includes('BEGIN')
+    ? createPublicKey(text)
+    : createPublicKey({ key: pemOrDer, format: 'der', type: 'spki' });
+  return key.export({ format: 'der', type: 'spki' });
+}
+
+function jsonOrUndefined(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function listKeys(deps: DigestCheckDeps, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+async function getBytes(deps: DigestCheckDeps, key: string, versionId?: string): Promise<Buffer> {
+  const output = await deps.s3.send(
+    new GetObjectCommand({ Bucket: deps.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+  );
+  return Buffer.from((await output.Body?.transformToByteArray()) ?? new Uint8Array());
+}

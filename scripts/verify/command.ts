@@ -1,0 +1,179 @@
+/**
+ * The `npm run verify` command: reads its command line, opens the local archive (s3rver over the
+ * workspace) or finds the deployed bucket from the stack's outputs, runs `checkArchive`, prints
+ * a summary (or JSON) and returns the exit code: 0 everything matches, 1 a mismatch or a missing
+ * object, 2 a bad command line, config or stack.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
+import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
+import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
+import { type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
+import { startLocalS3 } from '../local/s3.ts';
+import { localWorkspace } from '../local/workspace.ts';
+import { type CheckDeps, type CheckReport, checkArchive, PROBLEM_KINDS } from './check-archive.ts';
+import { checkDigests, type DigestSummary } from './check-digests.ts';
+import { formatReport } from './format.ts';
+import type { PartitionFilter } from './manifest-objects.ts';
+
+export const USAGE = `usage: npm run verify -- [filters] [--workspace <dir> | --deployed [--config <file>] [--region <r>]] [--json]
+
+Reads again every object the manifests name (the recorded version, where there is one),
+recomputes its SHA-256 and size, checks Object Lock retention against the configured policy
+(deployed, where the bucket has Object Lock), and lists objects that no manifest names.
+
+filters:
+  --vendor <id>  --report <name>  --tenant <id>  --from <YYYY-MM-DD>  --to <YYYY-MM-DD>
+where:
+  --workspace <dir>  the local archive of npm start (default .local)
+  --deployed         the deployed bucket, found from the stack's outputs (AWS credentials from
+                     the environment); --config names the file it was deployed with
+                     (default config/example.json), --region its region
+digests:
+  --public-key <file>  the PEM public key digests must be signed with (default: the key each
+                     digest names, as kept in the archive); checked when no filter is given
+output:
+  --json             the whole report as JSON
+
+exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest or a
+retention short of the policy; 2 invalid arguments, configuration or stack.`;
+
+export async function verifyCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
+  let options: ReturnType<typeof parseVerifyArgs>;
+  try {
+    options = parseVerifyArgs(argv);
+  } catch (error) {
+    out.printError(`npm run verify: ${(error as Error).message}`);
+    out.printError(USAGE);
+    return 2;
+  }
+  if (options.help) {
+    out.print(USAGE);
+    return 0;
+  }
+  let report: VerifyReport;
+  try {
+    report = options.deployed ? await verifyDeployed(options) : await verifyLocal(options);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigValidationError) {
+      out.printError(`npm run verify: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  out.print(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return report.problems.length === 0 ? 0 : 1;
+}
+
+type VerifyOptions = ReturnType<typeof parseVerifyArgs>;
+
+function parseVerifyArgs(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      vendor: { type: 'string' },
+      report: { type: 'string' },
+      tenant: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      workspace: { type: 'string' },
+      deployed: { type: 'boolean' },
+      config: { type: 'string' },
+      region: { type: 'string' },
+      'public-key': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  for (const name of ['from', 'to'] as const) {
+    const value = values[name];
+    if (value !== undefined && !isCalendarDate(value)) {
+      throw new UsageError(`--${name} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
+    }
+  }
+  if (values.report && !values.vendor) throw new UsageError('--report needs --vendor (report names are per vendor)');
+  if (values.deployed && values.workspace)
+    throw new UsageError('--workspace is the local archive: not with --deployed');
+  if (!values.deployed && (values.config || values.region)) {
+    throw new UsageError('--config and --region are for the deployed archive: add --deployed');
+  }
+  return values;
+}
+
+function filterOf(options: VerifyOptions): PartitionFilter {
+  const { vendor, report, tenant, from, to } = options;
+  return { vendor, report, tenant, from, to };
+}
+
+type VerifyReport = CheckReport & { digests?: DigestSummary };
+
+/** The archive check, then (over the whole archive only) the signed digest chain. */
+async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyReport> {
+  const filter = filterOf(options);
+  const report = await checkArchive(filter, deps);
+  if (Object.values(filter).some((value) => value !== undefined)) return report;
+  const pinned = options['public-key'];
+  const { summary, findings } = await checkDigests({
+    s3: deps.s3,
+    bucket: deps.bucket,
+    ...(pinned ? { pinnedPublicKey: readFileSync(pinned) } : {}),
+  });
+  const problems = findings.filter((f) => PROBLEM_KINDS.has(f.kind));
+  const notes = findings.filter((f) => !PROBLEM_KINDS.has(f.kind));
+  return {
+    ...report,
+    problems: [...report.problems, ...problems],
+    notes: [...report.notes, ...notes],
+    digests: summary,
+  };
+}
+
+async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
+  const workspace = localWorkspace(options.workspace);
+  if (!existsSync(join(workspace.s3Directory, workspace.bucket))) {
+    throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
+  }
+  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+  try {
+    return await check(options, { s3: s3.client, bucket: s3.bucket });
+  } finally {
+    await s3.close();
+  }
+}
+
+async function verifyDeployed(options: VerifyOptions): Promise<VerifyReport> {
+  const config = loadConfig(options.config ?? 'config/example.json', 'deploy');
+  const region = options.region ?? config.env?.region;
+  const clientConfig = region ? { region } : {};
+  const bucket = await archiveBucketOf(new CloudFormationClient(clientConfig), config.stackName);
+  const s3 = new S3Client(clientConfig);
+  const { mode, days } = config.archive.objectLock;
+  const deps: CheckDeps = { s3, bucket, policy: { mode: mode as 'COMPLIANCE' | 'GOVERNANCE', days }, concurrency: 8 };
+  try {
+    return await check(options, deps);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function archiveBucketOf(cfn: CloudFormationClient, stackName: string): Promise<string> {
+  let outputs: { OutputKey?: string; OutputValue?: string }[];
+  try {
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Stacks?.[0]?.Outputs ?? [];
+  } catch (error) {
+    if ((error as Error).name === 'ValidationError') {
+      throw new UsageError(`stack "${stackName}" (config stackName) was not found: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  const bucket = outputs.find((o) => o.OutputKey === ARCHIVE_BUCKET_OUTPUT)?.OutputValue;
+  if (!bucket) throw new UsageError(`stack "${stackName}" has no output ${ARCHIVE_BUCKET_OUTPUT}`);
+  return bucket;
+}

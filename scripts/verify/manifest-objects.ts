@@ -1,0 +1,71 @@
+/**
+ * What a manifest says is in the archive, read loosely enough to check every manifest version
+ * written so far (version 1 has no `version_id`), and the partition filter of `npm run verify`.
+ */
+import { z } from 'zod';
+import { formatIssues } from '../../lambdas/core/zod-issues.ts';
+
+/** One object a manifest names, with what it must hash to. */
+export interface NamedObject {
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** the S3 version the manifest recorded; absent where the store has no versioning */
+  readonly versionId?: string;
+  readonly manifest: string;
+}
+
+const Described = z.object({
+  key: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  version_id: z.string().min(1).nullish(),
+});
+const ManifestObjects = z.object({ data: Described, originals: z.array(Described).min(1) });
+
+/** The objects `manifest` names: its data object and every original. Throws when it names none. */
+export function namedObjects(manifest: unknown, manifestKey: string): NamedObject[] {
+  const parsed = ManifestObjects.safeParse(manifest);
+  if (!parsed.success) throw new Error(`does not describe its objects: ${formatIssues(parsed.error)}`);
+  return [parsed.data.data, ...parsed.data.originals].map((object) => ({
+    key: object.key,
+    bytes: object.bytes,
+    sha256: object.sha256,
+    ...(object.version_id ? { versionId: object.version_id } : {}),
+    manifest: manifestKey,
+  }));
+}
+
+export interface PartitionFilter {
+  readonly vendor?: string;
+  readonly report?: string;
+  readonly tenant?: string;
+  /** first date, inclusive (YYYY-MM-DD) */
+  readonly from?: string;
+  /** last date, inclusive */
+  readonly to?: string;
+}
+
+const PARTITION = /^[a-z]+\/vendor=([^/]+)\/report=([^/]+)\/dt=([^/]+)\/tenant=([^/]+)\//;
+
+/** The partition of an archive key, or undefined for a key outside the layout. */
+export function partitionOf(key: string): { matches(filter: PartitionFilter): boolean } | undefined {
+  const m = PARTITION.exec(key);
+  if (!m) return undefined;
+  const [, vendor, report, dt, tenant] = m as unknown as [string, string, string, string, string];
+  return {
+    matches: (f) =>
+      (!f.vendor || f.vendor === vendor) &&
+      (!f.report || f.report === report) &&
+      (!f.tenant || f.tenant === tenant) &&
+      (!f.from || dt >= f.from) &&
+      (!f.to || dt <= f.to),
+  };
+}
+
+/** The narrowest listing prefix below `root` for a filter (the layout puts vendor, then report first). */
+export function prefixesFor(root: string, filter: PartitionFilter): string[] {
+  if (!filter.vendor) return [`${root}/`];
+  if (!filter.report) return [`${root}/vendor=${filter.vendor}/`];
+  return [`${root}/vendor=${filter.vendor}/report=${filter.report}/`];
+}

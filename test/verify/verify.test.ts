@@ -1,0 +1,145 @@
+/**
+ * `npm run verify` over a local archive written by the real archiver into a workspace's local S3
+ * (scripts/local/s3.ts): a clean archive passes; one byte flipped in an original on disk, a
+ * missing object or an unreadable manifest fail and name the object; an object no manifest names
+ * is listed without failing; filters narrow what is read.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open, readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { archiveReport } from '../../lambdas/core/archive/index.ts';
+import { manifestKey } from '../../lambdas/core/layout.ts';
+import type { ReportRequest } from '../../lambdas/core/types.ts';
+import { S3RVER_SUFFIX, startLocalS3 } from '../../scripts/local/s3.ts';
+import { localWorkspace, prepareWorkspace } from '../../scripts/local/workspace.ts';
+import { verifyCommand } from '../../scripts/verify/command.ts';
+import { archiveInput, capturedLogger, LIMITS } from '../support/archive-fixtures.ts';
+import { runCommand } from '../support/cli.ts';
+
+let root: string;
+const verify = (...args: string[]) => runCommand(verifyCommand, ['--workspace', root, ...args]);
+const bucketDir = () => join(localWorkspace(root).s3Directory, localWorkspace(root).bucket);
+const onDisk = (key: string) => join(bucketDir(), `${key}${S3RVER_SUFFIX}`);
+
+function request(tenant: string, date: string): ReportRequest {
+  return { vendor: 'acme', tenant, report: 'users', date, runId: `run-${tenant}-${date}` };
+}
+
+/** Archives one small CSV report per request with the real archiver; returns the manifests. */
+async function archive(requests: readonly ReportRequest[]): Promise<Record<string, unknown>[]> {
+  const workspace = localWorkspace(root);
+  prepareWorkspace(workspace);
+  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+  const manifests: Record<string, unknown>[] = [];
+  try {
+    for (const r of requests) {
+      const csv = `id,name,note,city\n${r.tenant},Ann,${r.date},Paris\n`;
+      const source = {
+        fileName: 'users.csv',
+        role: 'data' as const,
+        open: async () => ({ body: Readable.from([Buffer.from(csv)]), contentType: 'text/csv' }),
+      };
+      await archiveReport(archiveInput(r, [source]), {
+        s3: s3.client,
+        bucket: s3.bucket,
+        tmpDir: workspace.tmpDir,
+        logger: capturedLogger().logger,
+        now: () => new Date('2026-11-22T01:02:03.000Z'),
+        limits: LIMITS,
+        softwareVersion: 'test',
+      });
+      const text = await readFile(onDisk(manifestKey(r)), 'utf8');
+      manifests.push(JSON.parse(text) as Record<string, unknown>);
+    }
+  } finally {
+    await s3.close();
+  }
+  return manifests;
+}
+
+async function flipOneByte(path: string, at: number): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    await file.read(byte, 0, 1, at);
+    byte[0] = (byte[0] as number) ^ 0x01;
+    await file.write(byte, 0, 1, at);
+  } finally {
+    await file.close();
+  }
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'verify-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('npm run verify', () => {
+  it('passes a clean archive, reading every object each manifest names', async () => {
+    await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21')]);
+    const result = await verify();
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^2 manifests; 4 objects .* read again and found as described/m);
+    expect(result.stdout).toMatch(/retention not checked: this bucket has no Object Lock/);
+    expect(result.stdout).toMatch(/OK: every object matches its manifest/);
+  });
+
+  it('fails and names the original when one byte of it changed on disk', async () => {
+    const [manifest] = await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21')]);
+    const original = (manifest?.originals as { key: string }[])[0]?.key as string;
+    await flipOneByte(onDisk(original), 5);
+    const result = await verify();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`MISMATCH ${original}`);
+    expect(result.stdout).toMatch(/FAILED: 1 problem$/m);
+    const json = JSON.parse((await verify('--json')).stdout) as { problems: { kind: string; key: string }[] };
+    expect(json.problems).toEqual([expect.objectContaining({ kind: 'mismatch', key: original })]);
+  });
+
+  it('fails on a missing object and on an unreadable manifest, naming each', async () => {
+    const [first, second] = await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21')]);
+    const data = (first?.data as { key: string }).key;
+    await unlink(onDisk(data));
+    const broken = manifestKey(request('t2', '2026-11-21'));
+    writeFileSync(onDisk(broken), '{"schema_version":');
+    expect(second).toBeDefined();
+    const result = await verify();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`MISSING ${data}`);
+    expect(result.stdout).toContain(`UNREADABLE MANIFEST ${broken}`);
+  });
+
+  it('lists an object no manifest names, without failing', async () => {
+    await archive([request('t1', '2026-11-20')]);
+    const workspace = localWorkspace(root);
+    const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+    const orphan = 'data/vendor=acme/report=users/dt=2026-11-20/tenant=t1/crashed-attempt.jsonl.gz';
+    try {
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: orphan, Body: 'x' }));
+    } finally {
+      await s3.close();
+    }
+    const result = await verify();
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain(`UNREFERENCED (no manifest names it) ${orphan}`);
+  });
+
+  it('reads only the vendor, tenant and dates asked for', async () => {
+    await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21'), request('t1', '2026-11-22')]);
+    expect((await verify('--vendor', 'acme', '--tenant', 't1')).stdout).toMatch(/^2 manifests; 4 objects/m);
+    expect((await verify('--from', '2026-11-21', '--to', '2026-11-21')).stdout).toMatch(/^1 manifests; 2 objects/m);
+    expect((await verify('--vendor', 'other')).stdout).toMatch(/^0 manifests; 0 objects/m);
+  });
+
+  it('refuses a bad command line, and says to run npm start when there is no archive', async () => {
+    expect((await verify('--from', '2026-02-30')).code).toBe(2);
+    expect((await verify('--report', 'users')).stderr).toMatch(/--report needs --vendor/);
+    const none = await runCommand(verifyCommand, ['--workspace', join(root, 'nothing-here')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no local archive in .*nothing-here: run `npm start` first/);
+  });
+});
