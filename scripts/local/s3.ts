@@ -8,12 +8,16 @@
  * so every process that starts s3rver runs with that flag: `npm start` and `npm run bench` (their
  * package.json scripts) and the vitest workers (vitest.config.ts). `startLocalS3` refuses to start
  * without it rather than fail on the first long listing.
+ *
+ * What s3rver lacks is added here: objects land whole or not at all, and a kill in the middle of
+ * a write is finished or undone at the next start (atomic-store.ts).
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { AtomicFilesystemStore } from './atomic-store.ts';
 import { localS3Client } from './s3-client.ts';
 
 export const LOCAL_BUCKET = 'identity-report-archive';
@@ -37,6 +41,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
+  await withAtomicStore(server, directory);
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = localS3Client(endpoint);
@@ -50,6 +55,14 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       await server.close();
     },
   };
+}
+
+/** Swaps in the atomic store, recovered from any kill. */
+async function withAtomicStore(server: S3rver, directory: string): Promise<void> {
+  const store = new AtomicFilesystemStore(directory);
+  await store.recover();
+  server.store = store;
+  server.context.store = store;
 }
 
 function assertDesAvailable(): void {
