@@ -9,8 +9,9 @@
  * package.json scripts) and the vitest workers (vitest.config.ts). `startLocalS3` refuses to start
  * without it rather than fail on the first long listing.
  *
- * What s3rver lacks is added here: objects land whole or not at all, and a kill in the middle of
- * a write is finished or undone at the next start (atomic-store.ts).
+ * Two things s3rver lacks are added here: objects land whole or not at all, and a kill in the
+ * middle of a write is finished or undone at the next start (atomic-store.ts); conditional writes
+ * answer as S3's do (conditional-writes.ts).
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { AtomicFilesystemStore } from './atomic-store.ts';
+import { conditionalWrites } from './conditional-writes.ts';
 import { localS3Client } from './s3-client.ts';
 
 export const LOCAL_BUCKET = 'identity-report-archive';
@@ -41,7 +43,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
-  await withAtomicStore(server, directory);
+  await withAtomicConditionalWrites(server, directory);
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = localS3Client(endpoint);
@@ -57,12 +59,16 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
   };
 }
 
-/** Swaps in the atomic store, recovered from any kill. */
-async function withAtomicStore(server: S3rver, directory: string): Promise<void> {
+/** Swaps in the atomic store (recovered from any kill) and puts the conditions in front of the router. */
+async function withAtomicConditionalWrites(server: S3rver, directory: string): Promise<void> {
   const store = new AtomicFilesystemStore(directory);
   await store.recover();
   server.store = store;
   server.context.store = store;
+  // the router must stay last: it answers every route without calling on
+  const router = server.middleware.at(-1);
+  if (router?.name !== 'dispatch') throw new Error("s3rver's router is no longer its last middleware");
+  server.middleware.splice(-1, 0, conditionalWrites(store));
 }
 
 function assertDesAvailable(): void {
