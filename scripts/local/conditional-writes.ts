@@ -61,7 +61,7 @@ function objectWrite(ctx: S3rverContext): ObjectWrite | undefined {
   const query = ctx.query;
   const putsObject = ctx.method === 'PUT' && !['uploadId', 'tagging', 'acl'].some((name) => name in query);
   const completesUpload = ctx.method === 'POST' && 'uploadId' in query;
-  const deletes = ctx.method === 'DELETE' && !('tagging' in query);
+  const deletes = ctx.method === 'DELETE' && !['uploadId', 'tagging'].some((name) => name in query);
   if (!putsObject && !completesUpload && !deletes) return undefined;
   try {
     const conditional = !deletes && (ctx.get('if-none-match') !== '' || ctx.get('if-match') !== '');

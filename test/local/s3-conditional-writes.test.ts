@@ -97,16 +97,22 @@ describe('the local S3 honours conditional writes', () => {
     expect(await read('m/multipart')).toBe('already here');
   });
 
-  it('a conditional write while another one of the key is in flight fails with 409; the first lands', async () => {
-    // Prepare: a first write whose body is still streaming
+  /** A conditional write whose body is still streaming: half sent, past its conditions. */
+  const conditionalInFlight = async (Key: string) => {
     const body = new PassThrough();
-    const first = s3.client.send(
-      new PutObjectCommand({ Bucket: s3.bucket, Key: 'm/race', Body: body, ContentLength: 10, IfNoneMatch: '*' }),
+    const sent = s3.client.send(
+      new PutObjectCommand({ Bucket: s3.bucket, Key, Body: body, ContentLength: 10, IfNoneMatch: '*' }),
     );
     body.write('01234');
-    // the first write is past the conditions once its bytes are being staged
+    // past the conditions once its bytes are being staged
     const staging = join(dir, STAGING_DIRECTORY);
     await vi.waitFor(async () => expect(await readdir(staging)).not.toEqual([]), { timeout: 10_000, interval: 20 });
+    return { body, sent };
+  };
+
+  it('a conditional write while another one of the key is in flight fails with 409; the first lands', async () => {
+    // Prepare
+    const { body, sent: first } = await conditionalInFlight('m/race');
     // Act
     const second = await failure(put('m/race', 'other', { IfNoneMatch: '*' }));
     body.end('56789');
