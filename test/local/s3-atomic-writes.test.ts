@@ -7,7 +7,13 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { STAGING_DIRECTORY } from '../../scripts/local/atomic-store.ts';
 import { LOCAL_BUCKET, type LocalS3, S3RVER_SUFFIX, startLocalS3 } from '../../scripts/local/s3.ts';
@@ -46,6 +52,35 @@ describe('the local S3 writes objects atomically', () => {
     const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket }));
     expect(listed.KeyCount).toBe(0);
     expect(await objectFiles()).toEqual([]);
+  });
+
+  it('a copy is written as a new object: bytes, ETag and metadata of its source, or the metadata it replaces', async () => {
+    // Prepare
+    s3 = await startLocalS3(dir);
+    const client = s3.client;
+    const source = await client.send(
+      new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: 'c/source', Body: 'copied bytes', ContentType: 'text/source' }),
+    );
+    // Act
+    const copy = (Key: string, replaced?: string) =>
+      client.send(
+        new CopyObjectCommand({
+          Bucket: LOCAL_BUCKET,
+          Key,
+          CopySource: `${LOCAL_BUCKET}/c/source`,
+          ...(replaced ? { MetadataDirective: 'REPLACE', ContentType: replaced } : {}),
+        }),
+      );
+    await copy('c/kept');
+    await copy('c/replaced', 'text/replaced');
+    // Assess
+    const get = async (Key: string) => {
+      const got = await client.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET, Key }));
+      return { body: await got.Body?.transformToString(), type: got.ContentType, etag: got.ETag };
+    };
+    expect(await get('c/kept')).toEqual({ body: 'copied bytes', type: 'text/source', etag: source.ETag });
+    expect(await get('c/replaced')).toEqual({ body: 'copied bytes', type: 'text/replaced', etag: source.ETag });
+    expect(await staged()).toEqual([]);
   });
 
   it('at start, finishes a write killed after its object moved in, and drops one killed before', async () => {
