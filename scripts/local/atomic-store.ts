@@ -10,7 +10,7 @@
  *
  * Between those renames a reader in this process could pair new bytes with old metadata, so every
  * commit, read and delete of one key holds that key's lock. A kill between them is finished by
- * `recoverStore` at the next start: an entry whose object file is gone was committed, so its
+ * `recover()` at the next start: an entry whose object file is gone was committed, so its
  * metadata and MD5 are moved in; an entry that still has its object file never was, so it is
  * removed. It assumes it is the only server on the directory (one `npm start` per workspace).
  *
