@@ -8,12 +8,18 @@
  * so every process that starts s3rver runs with that flag: `npm start` and `npm run bench` (their
  * package.json scripts) and the vitest workers (vitest.config.ts). `startLocalS3` refuses to start
  * without it rather than fail on the first long listing.
+ *
+ * Two things s3rver lacks are added here: objects land whole or not at all, and a kill in the
+ * middle of a write is finished or undone at the next start (atomic-store.ts); conditional writes
+ * answer as S3's do (conditional-writes.ts).
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { AtomicFilesystemStore } from './atomic-store.ts';
+import { conditionalWrites } from './conditional-writes.ts';
 import { localS3Client } from './s3-client.ts';
 
 export const LOCAL_BUCKET = 'identity-report-archive';
@@ -37,6 +43,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
+  await withAtomicConditionalWrites(server, directory);
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = localS3Client(endpoint);
@@ -50,6 +57,18 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       await server.close();
     },
   };
+}
+
+/** Swaps in the atomic store (recovered from any kill) and puts the conditions in front of the router. */
+async function withAtomicConditionalWrites(server: S3rver, directory: string): Promise<void> {
+  const store = new AtomicFilesystemStore(directory);
+  await store.recover();
+  server.store = store;
+  server.context.store = store;
+  // the router must stay last: it answers every route without calling on
+  const router = server.middleware.at(-1);
+  if (router?.name !== 'dispatch') throw new Error("s3rver's router is no longer its last middleware");
+  server.middleware.splice(-1, 0, conditionalWrites(store));
 }
 
 function assertDesAvailable(): void {
