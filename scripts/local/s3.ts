@@ -33,7 +33,19 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+export interface LocalS3Options {
+  /**
+   * Finish or drop what a killed run left staged (default). A reader that may run beside
+   * `npm start` (`npm run verify`) passes false: the staged writes may be that run's, in flight.
+   */
+  readonly recover?: boolean;
+}
+
+export async function startLocalS3(
+  directory: string,
+  bucket = LOCAL_BUCKET,
+  options: LocalS3Options = {},
+): Promise<LocalS3> {
   assertDesAvailable();
   await mkdir(directory, { recursive: true });
   const server = new S3rver({
@@ -43,7 +55,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
-  await withAtomicConditionalWrites(server, directory);
+  await withAtomicConditionalWrites(server, directory, options.recover ?? true);
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = localS3Client(endpoint);
@@ -60,9 +72,9 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
 }
 
 /** Swaps in the atomic store (recovered from any kill) and puts the conditions in front of the router. */
-async function withAtomicConditionalWrites(server: S3rver, directory: string): Promise<void> {
+async function withAtomicConditionalWrites(server: S3rver, directory: string, recover: boolean): Promise<void> {
   const store = new AtomicFilesystemStore(directory);
-  await store.recover();
+  if (recover) await store.recover();
   server.store = store;
   server.context.store = store;
   // the router must stay last: it answers every route without calling on

@@ -139,7 +139,8 @@ async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
   if (!existsSync(join(workspace.s3Directory, workspace.bucket))) {
     throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
   }
-  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+  // no recovery: an npm start may be writing to this workspace right now
+  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
   try {
     return await check(options, { s3: s3.client, bucket: s3.bucket });
   } finally {
