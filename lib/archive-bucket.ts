@@ -16,7 +16,8 @@
  *    SSE-KMS bucket; no Object Lock: S3 does not accept a locked bucket as a log destination), itself
  *    private, TLS-only and versioned, with its own retention.
  * 5. Both bucket policies deny bypassing retention, deleting versions and changing Object Lock or
- *    lifecycle to all but the deploying role and break-glass.
+ *    lifecycle to all but the deploying role and break-glass. The archive's also denies placing or
+ *    lifting a legal hold to all but those two and the configured legal-hold principals.
  * 6. EventBridge notifications are on, so downstream teams can subscribe to new objects.
  * 7. Bucket and key outlive the stack, unless the config asks for a throwaway stack (`destroy`):
  *    then the buckets are emptied and deleted and the key is scheduled for deletion with it.
@@ -36,7 +37,7 @@ import {
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { bucketDeny, keyDenies } from './archive-protection.ts';
+import { bucketDeny, keyDenies, legalHoldDeny } from './archive-protection.ts';
 import { MIN_STRONG_RETENTION_DAYS } from './config.ts';
 
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -61,6 +62,13 @@ export interface ArchiveBucketProps {
    * @default - nobody may disable or delete the key
    */
   readonly breakGlassPrincipalArn?: string;
+  /**
+   * Principals (IAM role or user ARNs) that may place and lift legal holds on archived objects,
+   * besides the deploying role and break-glass (for example the legal team's role that runs
+   * `npm run legal-hold`).
+   * @default - only the deploying role and break-glass
+   */
+  readonly legalHoldPrincipalArns?: readonly string[];
   /**
    * The role CloudFormation deploys this stack with: it keeps the right to change the key policy,
    * Object Lock and lifecycle, so later deploys and rollbacks work.
@@ -167,6 +175,14 @@ export class ArchiveBucket extends Construct {
     for (const bucket of [this.bucket, this.accessLogsBucket]) {
       bucket.addToResourcePolicy(bucketDeny(bucket.bucketArn, exempt));
     }
+    // the access-log bucket has no Object Lock, so no legal hold to guard
+    this.bucket.addToResourcePolicy(
+      legalHoldDeny(this.bucket.bucketArn, [
+        this.deployRoleArn,
+        ...breakGlass,
+        ...(props.legalHoldPrincipalArns ?? []),
+      ]),
+    );
   }
 
   /** SSE-S3, versioned, no Object Lock (S3 does not deliver access logs to a locked bucket). */

@@ -84,6 +84,11 @@ export const ArchiveSettingsSchema = z
     /** the role CloudFormation deploys with (default: the CDK bootstrap's execution role) */
     deployRoleArn: z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE).optional(),
     /**
+     * Principals that may place and lift legal holds on archived objects, besides the deploying
+     * role and break-glass (default: nobody else)
+     */
+    legalHoldPrincipalArns: z.array(z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE)).optional(),
+    /**
      * What a stack delete does to the archive buckets and key: `retain` them (the default), or
      * `destroy` them (a throwaway stack; needs `objectLock.allowWeakRetention`).
      */

@@ -3,6 +3,8 @@
  * lifecycle, access logs, EventBridge, the denies that protect the evidence and its key, the
  * throwaway profile, and the Glue / Athena side built from the connectors.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,12 +13,13 @@ import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { manifestTable, PROJECTION_START_DATE, reportTable } from '../../lambdas/core/tables.ts';
 import { WATCHED_KEY_CALLS } from '../../lib/alerts.ts';
 import { ArchiveBucket, type ArchiveBucketProps } from '../../lib/archive-bucket.ts';
-import { BUCKET_GUARDED_ACTIONS, KEY_BREAK_GLASS_ACTIONS } from '../../lib/archive-protection.ts';
+import { BUCKET_GUARDED_ACTIONS, KEY_BREAK_GLASS_ACTIONS, LEGAL_HOLD_ACTIONS } from '../../lib/archive-protection.ts';
 import { enabledVendors, parseConfig } from '../../lib/config.ts';
 import {
   asArray,
   cdkJsonContext,
   documentStatements,
+  EXAMPLE_CONFIG,
   logicalId,
   type Resources,
   ROOT,
@@ -492,6 +495,51 @@ describe('bucket policy denies', () => {
         expect(exemptOf(deniesOf(document, action)[0]), action).toEqual([DEPLOYER, BREAK_GLASS]);
       }
     }
+  });
+});
+
+describe('legal hold deny', () => {
+  const LEGAL = 'arn:aws:iam::123456789012:role/LegalHold';
+
+  it('denies placing or lifting a legal hold on archived objects to all but the deploying role', () => {
+    const denies = deniesOf(bucketPolicyOf(synth.template, archiveBucketId), 's3:PutObjectLegalHold');
+    expect(LEGAL_HOLD_ACTIONS).toEqual(['s3:PutObjectLegalHold']);
+    expect(denies).toHaveLength(1);
+    expect(denies[0]?.Principal).toEqual({ AWS: '*' });
+    expect(asArray(denies[0]?.Resource).map(render)).toEqual([`<${archiveBucketId}.Arn>/*`]);
+    expect(exemptOf(denies[0])).toEqual([BOOTSTRAP_EXEC_ROLE]);
+    // the access-log bucket has no Object Lock, so no legal hold to guard
+    expect(deniesOf(bucketPolicyOf(synth.template, accessLogsBucketId), 's3:PutObjectLegalHold')).toEqual([]);
+  });
+
+  it('exempts break-glass and the configured legal-hold principals', () => {
+    const stack = newStack('LegalHolders');
+    const { archive, template } = archiveIn(stack, {
+      breakGlassPrincipalArn: BREAK_GLASS,
+      deployRoleArn: DEPLOYER,
+      legalHoldPrincipalArns: [LEGAL],
+    });
+    const document = bucketPolicyOf(template, logicalId(stack, archive.bucket));
+    expect(exemptOf(deniesOf(document, 's3:PutObjectLegalHold')[0])).toEqual([DEPLOYER, BREAK_GLASS, LEGAL]);
+  });
+
+  it('takes archive.legalHoldPrincipalArns from the deploy config, refusing what is not a role or user ARN', () => {
+    // Prepare
+    const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'legal-hold-config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ ...raw, archive: { ...raw.archive, legalHoldPrincipalArns: [LEGAL] } }));
+    const wrong = { ...raw, archive: { ...raw.archive, legalHoldPrincipalArns: ['LegalHold'] } };
+    // Act
+    const withHolders = synthExample(file);
+    // Assess
+    try {
+      const bucketId = logicalId(withHolders.stack, withHolders.stack.archive.bucket);
+      const denies = deniesOf(bucketPolicyOf(withHolders.template, bucketId), 's3:PutObjectLegalHold');
+      expect(exemptOf(denies[0])).toEqual([BOOTSTRAP_EXEC_ROLE, LEGAL]);
+    } finally {
+      removeOutdir(withHolders.app);
+    }
+    expect(() => parseConfig(wrong, 'my-config.json', 'deploy')).toThrow(/legalHoldPrincipalArns/);
   });
 });
 
