@@ -18,8 +18,10 @@
  * 5. Both bucket policies deny bypassing retention, deleting versions and changing Object Lock or
  *    lifecycle to all but the deploying role and break-glass. The archive's also denies placing or
  *    lifting a legal hold to all but those two and the configured legal-hold principals.
- * 6. EventBridge notifications are on, so downstream teams can subscribe to new objects.
- * 7. Bucket and key outlive the stack, unless the config asks for a throwaway stack (`destroy`):
+ * 6. Optionally, S3 replicates every new version to a replica bucket kept apart (another region or
+ *    account, under its own Object Lock); delete markers are not replicated (archive-replication.ts).
+ * 7. EventBridge notifications are on, so downstream teams can subscribe to new objects.
+ * 8. Bucket and key outlive the stack, unless the config asks for a throwaway stack (`destroy`):
  *    then the buckets are emptied and deleted and the key is scheduled for deletion with it.
  *
  * Needs the feature flag `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` (cdk.json): S3 logging
@@ -34,10 +36,12 @@ import {
   RemovalPolicy,
   Stack,
 } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { bucketDeny, keyDenies, legalHoldDeny } from './archive-protection.ts';
+import { type ArchiveReplicationProps, archiveReplication, grantArchiveReplication } from './archive-replication.ts';
 import { MIN_STRONG_RETENTION_DAYS } from './config.ts';
 
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -69,6 +73,12 @@ export interface ArchiveBucketProps {
    * @default - only the deploying role and break-glass
    */
   readonly legalHoldPrincipalArns?: readonly string[];
+  /**
+   * A replica of the archive in another region or account (S3 replication to a versioned bucket
+   * under Object Lock, created outside this stack).
+   * @default - no replica
+   */
+  readonly replication?: ArchiveReplicationProps;
   /**
    * The role CloudFormation deploys this stack with: it keeps the right to change the key policy,
    * Object Lock and lifecycle, so later deploys and rollbacks work.
@@ -117,6 +127,8 @@ export class ArchiveBucket extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   /** the role exempt from the denies that guard configuration (it deploys the stack) */
   public readonly deployRoleArn: string;
+  /** the role S3 replicates the archive with, when a replica is configured */
+  public readonly replicationRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
     super(scope, id);
@@ -144,6 +156,8 @@ export class ArchiveBucket extends Construct {
     this.accessLogsBucket = this.createAccessLogsBucket(props.accessLogRetentionDays, removalPolicy);
 
     const retention = Duration.days(props.objectLockDays);
+    const replication = props.replication ? archiveReplication(this, props.replication) : undefined;
+    this.replicationRole = replication?.role;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -163,7 +177,11 @@ export class ArchiveBucket extends Construct {
       removalPolicy,
       autoDeleteObjects: destroy,
       lifecycleRules: archiveLifecycleRules(props, retention),
+      ...(replication ? { replicationRole: replication.role, replicationRules: replication.rules } : {}),
     });
+    if (replication && props.replication) {
+      grantArchiveReplication(replication.role, { bucketArn: this.bucket.bucketArn, key: this.key }, props.replication);
+    }
     // EventBridge notifications through the bucket's own CloudFormation property: the L2's
     // `eventBridgeEnabled` deploys a custom-resource Lambda to make the same API call. (Adding
     // `addEventNotification` later would bring that custom resource back: use EventBridge rules.)

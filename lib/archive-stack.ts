@@ -44,6 +44,7 @@ export class ArchiveStack extends Stack {
       breakGlassPrincipalArn: settings.breakGlassPrincipalArn,
       deployRoleArn: settings.deployRoleArn,
       legalHoldPrincipalArns: settings.legalHoldPrincipalArns,
+      replication: settings.replication,
       removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       infrequentAccessDays: settings.transitions.infrequentAccessDays,
       glacierInstantRetrievalDays: settings.transitions.glacierInstantRetrievalDays,
