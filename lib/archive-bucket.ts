@@ -16,9 +16,12 @@
  *    SSE-KMS bucket; no Object Lock: S3 does not accept a locked bucket as a log destination), itself
  *    private, TLS-only and versioned, with its own retention.
  * 5. Both bucket policies deny bypassing retention, deleting versions and changing Object Lock or
- *    lifecycle to all but the deploying role and break-glass.
- * 6. EventBridge notifications are on, so downstream teams can subscribe to new objects.
- * 7. Bucket and key outlive the stack, unless the config asks for a throwaway stack (`destroy`):
+ *    lifecycle to all but the deploying role and break-glass. The archive's also denies placing or
+ *    lifting a legal hold to all but those two and the configured legal-hold principals.
+ * 6. Optionally, S3 replicates every new version to a replica bucket kept apart (another region or
+ *    account, under its own Object Lock); delete markers are not replicated (archive-replication.ts).
+ * 7. EventBridge notifications are on, so downstream teams can subscribe to new objects.
+ * 8. Bucket and key outlive the stack, unless the config asks for a throwaway stack (`destroy`):
  *    then the buckets are emptied and deleted and the key is scheduled for deletion with it.
  *
  * Needs the feature flag `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` (cdk.json): S3 logging
@@ -33,10 +36,12 @@ import {
   RemovalPolicy,
   Stack,
 } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { bucketDeny, keyDenies } from './archive-protection.ts';
+import { bucketDeny, keyDenies, legalHoldDeny } from './archive-protection.ts';
+import { type ArchiveReplicationProps, archiveReplication, grantArchiveReplication } from './archive-replication.ts';
 import { MIN_STRONG_RETENTION_DAYS } from './config.ts';
 
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -61,6 +66,19 @@ export interface ArchiveBucketProps {
    * @default - nobody may disable or delete the key
    */
   readonly breakGlassPrincipalArn?: string;
+  /**
+   * Principals (IAM role or user ARNs) that may place and lift legal holds on archived objects,
+   * besides the deploying role and break-glass (for example the legal team's role that runs
+   * `npm run legal-hold`).
+   * @default - only the deploying role and break-glass
+   */
+  readonly legalHoldPrincipalArns?: readonly string[];
+  /**
+   * A replica of the archive in another region or account (S3 replication to a versioned bucket
+   * under Object Lock, created outside this stack).
+   * @default - no replica
+   */
+  readonly replication?: ArchiveReplicationProps;
   /**
    * The role CloudFormation deploys this stack with: it keeps the right to change the key policy,
    * Object Lock and lifecycle, so later deploys and rollbacks work.
@@ -109,6 +127,8 @@ export class ArchiveBucket extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   /** the role exempt from the denies that guard configuration (it deploys the stack) */
   public readonly deployRoleArn: string;
+  /** the role S3 replicates the archive with, when a replica is configured */
+  public readonly replicationRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
     super(scope, id);
@@ -136,6 +156,8 @@ export class ArchiveBucket extends Construct {
     this.accessLogsBucket = this.createAccessLogsBucket(props.accessLogRetentionDays, removalPolicy);
 
     const retention = Duration.days(props.objectLockDays);
+    const replication = props.replication ? archiveReplication(this, props.replication) : undefined;
+    this.replicationRole = replication?.role;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -155,7 +177,11 @@ export class ArchiveBucket extends Construct {
       removalPolicy,
       autoDeleteObjects: destroy,
       lifecycleRules: archiveLifecycleRules(props, retention),
+      ...(replication ? { replicationRole: replication.role, replicationRules: replication.rules } : {}),
     });
+    if (replication && props.replication) {
+      grantArchiveReplication(replication.role, { bucketArn: this.bucket.bucketArn, key: this.key }, props.replication);
+    }
     // EventBridge notifications through the bucket's own CloudFormation property: the L2's
     // `eventBridgeEnabled` deploys a custom-resource Lambda to make the same API call. (Adding
     // `addEventNotification` later would bring that custom resource back: use EventBridge rules.)
@@ -167,6 +193,14 @@ export class ArchiveBucket extends Construct {
     for (const bucket of [this.bucket, this.accessLogsBucket]) {
       bucket.addToResourcePolicy(bucketDeny(bucket.bucketArn, exempt));
     }
+    // the access-log bucket has no Object Lock, so no legal hold to guard
+    this.bucket.addToResourcePolicy(
+      legalHoldDeny(this.bucket.bucketArn, [
+        this.deployRoleArn,
+        ...breakGlass,
+        ...(props.legalHoldPrincipalArns ?? []),
+      ]),
+    );
   }
 
   /** SSE-S3, versioned, no Object Lock (S3 does not deliver access logs to a locked bucket). */

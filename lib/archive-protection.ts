@@ -7,6 +7,9 @@
  *    deploying role keeps kms:PutKeyPolicy, so later deploys and rollbacks can rewrite the policy.
  * 2. Buckets: nobody but the deploying role and break-glass may bypass GOVERNANCE retention,
  *    delete an object version, or change Object Lock or lifecycle (the stack sets both from config).
+ * 3. Archive objects: nobody but the deploying role, break-glass and the configured legal-hold
+ *    principals may place or lift a legal hold. Lifting one is the same action as placing it
+ *    (`s3:PutObjectLegalHold`), and without this deny any principal with S3 rights could.
  *
  * An explicit Deny wins over every Allow, the account root's included. An account administrator
  * can still rewrite a bucket policy, so these denies guard against mistakes; a hostile
@@ -24,6 +27,9 @@ export const BUCKET_GUARDED_ACTIONS = [
   's3:PutBucketObjectLockConfiguration',
   's3:PutLifecycleConfiguration',
 ] as const;
+
+/** Placing and lifting a legal hold: one action for both. */
+export const LEGAL_HOLD_ACTIONS = ['s3:PutObjectLegalHold'] as const;
 
 /**
  * A Deny of `actions` to every principal except `exempt` (by `aws:PrincipalArn`, which names an
@@ -77,4 +83,9 @@ export function bucketDeny(bucketArn: string, exempt: readonly string[]): iam.Po
     [bucketArn, `${bucketArn}/*`],
     exempt,
   );
+}
+
+/** The archive bucket's deny on legal holds, for its objects. */
+export function legalHoldDeny(bucketArn: string, exempt: readonly string[]): iam.PolicyStatement {
+  return denyAllExcept('DenyLegalHoldChangeExceptHolders', LEGAL_HOLD_ACTIONS, [`${bucketArn}/*`], exempt);
 }

@@ -46,6 +46,8 @@ export class ArchiveStack extends Stack {
       disposeAfterDays: settings.objectLock.disposeAfterDays,
       breakGlassPrincipalArn: settings.breakGlassPrincipalArn,
       deployRoleArn: settings.deployRoleArn,
+      legalHoldPrincipalArns: settings.legalHoldPrincipalArns,
+      replication: settings.replication,
       removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       infrequentAccessDays: settings.transitions.infrequentAccessDays,
       glacierInstantRetrievalDays: settings.transitions.glacierInstantRetrievalDays,

@@ -15,6 +15,10 @@ export const SPOOL_HEADROOM_BYTES = 512 * MiB;
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 const IAM_PRINCIPAL_ARN_MESSAGE = 'expected an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/BreakGlass';
 
+/** Storage classes a replica may take (Athena does not read the replica: a cold class is fine). */
+export const REPLICA_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'DEEP_ARCHIVE'] as const;
+export type ReplicaStorageClass = (typeof REPLICA_STORAGE_CLASSES)[number];
+
 /** Fewer days than this is weak retention for evidence (a year). */
 export const MIN_STRONG_RETENTION_DAYS = 365;
 
@@ -83,6 +87,38 @@ export const ArchiveSettingsSchema = z
     breakGlassPrincipalArn: z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE).optional(),
     /** the role CloudFormation deploys with (default: the CDK bootstrap's execution role) */
     deployRoleArn: z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE).optional(),
+    /**
+     * Principals that may place and lift legal holds on archived objects, besides the deploying
+     * role and break-glass (default: nobody else)
+     */
+    legalHoldPrincipalArns: z.array(z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE)).optional(),
+    /**
+     * A replica of the archive kept apart (another region or account): S3 replication to a
+     * versioned bucket under Object Lock, made outside this stack (default: none)
+     */
+    replication: z
+      .object({
+        destinationBucketArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'expected an S3 bucket ARN, e.g. arn:aws:s3:::archive-replica',
+          ),
+        destinationKmsKeyArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/,
+            'expected a KMS key ARN, e.g. arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          ),
+        /** the destination's account when it is another one: replicas are then owned by it */
+        destinationAccountId: z
+          .string()
+          .regex(/^\d{12}$/)
+          .optional(),
+        storageClass: z.enum(REPLICA_STORAGE_CLASSES).optional(),
+      })
+      .strict()
+      .optional(),
     /**
      * What a stack delete does to the archive buckets and key: `retain` them (the default), or
      * `destroy` them (a throwaway stack; needs `objectLock.allowWeakRetention`).

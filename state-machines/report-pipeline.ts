@@ -3,7 +3,9 @@
  *
  * 1. `Configure` puts the vendor's (non-secret) settings and the run request side by side.
  * 2. `PlanRun` lists the tenant × report × date items the run covers, skipping dates already
- *    archived (unless `force`), and reports dates about to age out of the vendor's history.
+ *    archived (unless `force`), and reports dates about to age out of the vendor's history. A
+ *    schedule's delivery first claims its scheduled time: a duplicate delivery of a time another
+ *    execution claimed ends at once, successfully, as `DuplicateDelivery`.
  * 3. `ForEachReport` (Map, `maxConcurrency` from config) runs every item through the loop
  *    `StartJob → IsJobReady? → ArchiveReport`, otherwise `CountAttempt → WaitBeforeNextCheck →
  *    CheckJob → IsJobReady?`. The loop is bounded by `poll.maxAttempts` here, by a deadline the
@@ -340,12 +342,30 @@ function planStates(options: ReportPipelineOptions): Record<string, State> {
         'items.$': '$.Payload.items',
         'alreadyArchived.$': '$.Payload.alreadyArchived',
         'deferred.$': '$.Payload.deferred',
+        'duplicateOf.$': '$.Payload.duplicateOf',
       },
       ResultPath: '$.plan',
       TimeoutSeconds: 120,
       Retry: RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnouncePlanFailure' }],
-      Next: 'HasWork?',
+      Next: 'IsDuplicateDelivery?',
+    },
+    // Scheduler delivers at least once: the second delivery of a scheduled time does nothing.
+    // a positive test: aws-local-stepfunctions treats every `IsNull: false` as not matching
+    'IsDuplicateDelivery?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.duplicateOf.run_id', IsPresent: true, Next: 'DuplicateDelivery' }],
+      Default: 'HasWork?',
+    },
+    DuplicateDelivery: {
+      Type: 'Pass',
+      Parameters: {
+        outcome: 'DUPLICATE_DELIVERY',
+        'message.$':
+          "States.Format('duplicate delivery of {}, claimed by {}', $.plan.duplicateOf.scheduled_time, $.plan.duplicateOf.run_id)",
+        'claim.$': '$.plan.duplicateOf',
+      },
+      End: true,
     },
     AnnouncePlanFailure: {
       ...putEvent(

@@ -14,6 +14,17 @@ export const createPlanRunHandler =
   (deps: PlanRunHandlerDeps) =>
   async (event: PlanInput): Promise<PlanResult> => {
     const plan = await planRun(event, deps);
+    if (plan.duplicateOf) {
+      // no metric either: this run looked at nothing, so it has no at-risk count to give
+      deps.logger.info(
+        `duplicate delivery of ${plan.duplicateOf.scheduled_time}, claimed by ${plan.duplicateOf.run_id}`,
+        {
+          vendor: event.vendor,
+          claim: plan.duplicateOf,
+        },
+      );
+      return plan;
+    }
     deps.logger.info('run planned', {
       vendor: event.vendor,
       items: plan.items.length,

@@ -1,7 +1,10 @@
 /**
  * The plan step: which tenant × report × date items a run covers.
  *
- * 1. Read the run request (the schedule's time, or a date given by hand for a backfill).
+ * 1. Read the run request (the schedule's time, or a date given by hand for a backfill). A
+ *    schedule's delivery first claims its scheduled time (claim.ts): a duplicate delivery plans
+ *    nothing. The claim is here, in the run's first step, so no other step starts before it and
+ *    no extra function is needed; a retried PlanRun finds its own claim and goes on.
  * 2. For each selected tenant and report, list the dates already archived (from the manifests,
  *    which are written last and so mark complete reports).
  * 3. Ask the connector's definition for the dates to fetch (default: the requested date, else
@@ -15,6 +18,7 @@ import { ConfigError } from '../core/errors.ts';
 import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
 import type { ConnectorDefinition } from '../core/types.ts';
 import { formatIssues } from '../core/zod-issues.ts';
+import { claimScheduledRun, isScheduleDelivery, type RunClaim } from './claim.ts';
 
 const IsoDate = z.string().refine(isCalendarDate, 'expected a calendar date as YYYY-MM-DD');
 
@@ -64,6 +68,8 @@ export interface PlanResult {
   readonly deferred: number;
   /** `tenant/report/date` about to age out of the vendor's history unarchived */
   readonly atRisk: string[];
+  /** the claim of the run that already took this scheduled time: this run is a duplicate delivery */
+  readonly duplicateOf: RunClaim | null;
 }
 
 /**
@@ -83,6 +89,9 @@ export interface PlanDeps {
   readonly lookbackDays?: number;
   /** days ahead that count as "about to age out" */
   readonly riskHorizonDays?: number;
+  /** the key new objects (the run claim) are encrypted with */
+  readonly kmsKeyId?: string;
+  readonly now?: () => Date;
 }
 
 /** Dates (per tenant) that have a manifest, from `startDate` on. */
@@ -139,7 +148,13 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
   if (!parsed.success) {
     throw new ConfigError(`invalid run request: ${formatIssues(parsed.error)}`);
   }
-  const { vendor, section, request } = parsed.data;
+  const { vendor, section, request, runId } = parsed.data;
+  if (isScheduleDelivery(request)) {
+    const claimed = await claimScheduledRun(vendor, request.scheduledTime, runId, deps);
+    if (claimed.status === 'DUPLICATE') {
+      return { items: [], alreadyArchived: 0, deferred: 0, atRisk: [], duplicateOf: claimed.claim };
+    }
+  }
   const { definition } = deps;
   const scheduledTime = new Date(request.scheduledTime);
   const tenants = pick(section.tenants, request.tenants, 'tenant');
@@ -172,7 +187,7 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
     }
   }
   const planned = withinBudget(items);
-  return { items: planned, alreadyArchived, deferred: items.length - planned.length, atRisk };
+  return { items: planned, alreadyArchived, deferred: items.length - planned.length, atRisk, duplicateOf: null };
 }
 
 /**

@@ -2,7 +2,7 @@
  * The four functions of one vendor's pipeline, sized from its config, and every grant they need.
  *
  * 1. `plan-run` lists which tenant × report × date items a run covers; it may only list the
- *    vendor's manifests.
+ *    vendor's manifests, and write and read the vendor's run claims (one per scheduled time).
  * 2. `start-job` and `check-job` talk to the vendor; they may read that vendor's tenant secrets
  *    and nothing else.
  * 3. `archive-report` streams the report into the archive (sized by the `functions` config
@@ -26,6 +26,7 @@ import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/c
 import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
 import { PUBLICATIONS_PREFIX } from '../../lambdas/digest/publications.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
+import { RUNS_PREFIX } from '../../lambdas/pipeline/claim.ts';
 import type { PipelineFunction } from '../../state-machines/report-pipeline.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
 import { ReportFunction } from '../report-function.ts';
@@ -108,6 +109,7 @@ export class PipelineFunctions extends Construct {
     });
 
     grantManifestListing(this.planRun, props.archiveBucket, vendor);
+    grantRunClaims(this.planRun, props.archiveBucket, props.archiveKey, vendor);
     const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
     for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
     grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
@@ -177,6 +179,37 @@ function grantManifestListing(fn: ReportFunction, bucket: s3.IBucket, vendor: st
   );
 }
 
+/** The claim of a scheduled time: created once (If-None-Match), read back when it already exists. */
+function grantRunClaims(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string): void {
+  const pattern = `${RUNS_PREFIX}/vendor=${vendor}/*`;
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ClaimVendorRuns',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [bucket.arnForObjects(pattern)],
+    }),
+  );
+  acknowledge(
+    fn.role,
+    wildcardResourceFinding(fn, bucket.arnForObjects(pattern)),
+    `a claim's key holds the scheduled time, only known at run time; scoped to ${pattern} with put and get only`,
+  );
+  grantKeyViaS3(fn, key, 'EncryptVendorRunClaims');
+}
+
+/** SSE-KMS through S3 only: a data key to write, a decrypt to read (or to complete a multipart upload). */
+function grantKeyViaS3(fn: ReportFunction, key: kms.IKey, sid: string): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid,
+      // S3 never calls kms:Encrypt for SSE-KMS.
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
+}
+
 function grantSecretReads(fn: ReportFunction, secretArns: string[]): void {
   fn.role.addToPrincipalPolicy(
     new iam.PolicyStatement({
@@ -205,14 +238,7 @@ function grantArchiveWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKe
       `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, abort a multipart upload)`,
     );
   }
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'EncryptVendorArchive',
-      // SSE-KMS: S3 asks KMS for a data key on PutObject and, to complete a multipart upload,
-      // decrypts it again to read the parts. S3 never calls kms:Encrypt for SSE-KMS.
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
-    }),
-  );
+  // S3 asks KMS for a data key on PutObject and, to complete a multipart upload, decrypts it
+  // again to read the parts.
+  grantKeyViaS3(fn, key, 'EncryptVendorArchive');
 }

@@ -66,6 +66,8 @@ export interface VendorRunResult {
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly error?: string;
   readonly plan?: PlanResult;
+  /** what the execution ended with (e.g. a duplicate delivery's message), when it succeeded */
+  readonly output?: Record<string, unknown>;
   readonly outcomes: { outcome: string; request: Record<string, unknown>; reason?: unknown; error?: unknown }[];
   readonly events: LocalEvent[];
   readonly metrics: string[];
@@ -254,5 +256,16 @@ async function runVendor(
   }
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
-  return { vendor, executionId, status, error, plan, outcomes, events, metrics, durationMs: Date.now() - started };
+  return {
+    vendor,
+    executionId,
+    status,
+    error,
+    plan,
+    output,
+    outcomes,
+    events,
+    metrics,
+    durationMs: Date.now() - started,
+  };
 }

@@ -312,16 +312,28 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the plan step list its vendor manifests only, and read no secret', () => {
+  it('lets the plan step list its vendor manifests and put and get its run claims only, and read no secret', () => {
+    const bucketArn = `<${logicalId(synth.stack, synth.stack.archive.bucket)}.Arn>`;
+    const keyArn = `<${logicalId(synth.stack, synth.stack.archive.key)}.Arn>`;
     for (const pipeline of pipelines()) {
       const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.planRun.role));
       expect(statementsFor(statements, 'secretsmanager')).toEqual([]);
-      expect(statementsFor(statements, 'kms')).toEqual([]);
       const s3Statements = statementsFor(statements, 's3');
-      expect(actionsOf(s3Statements)).toEqual(['s3:ListBucket']);
-      expect(s3Statements[0]?.Condition).toEqual({
+      const listing = s3Statements.filter((s) => actionsOf([s]).includes('s3:ListBucket'));
+      expect(actionsOf(listing)).toEqual(['s3:ListBucket']);
+      expect(listing[0]?.Condition).toEqual({
         StringLike: { 's3:prefix': [`manifests/vendor=${pipeline.vendor}/*`] },
       });
+      const objects = s3Statements.filter((s) => !listing.includes(s));
+      expect(new Set(actionsOf(objects))).toEqual(new Set(['s3:PutObject', 's3:GetObject']));
+      expect(renderedResources(objects)).toEqual([`${bucketArn}/runs/vendor=${pipeline.vendor}/*`]);
+      // the claim is encrypted with the archive key, through S3 only
+      const kmsStatements = statementsFor(statements, 'kms');
+      expect(renderedResources(kmsStatements)).toEqual([keyArn]);
+      expect(new Set(actionsOf(kmsStatements))).toEqual(new Set(['kms:GenerateDataKey', 'kms:Decrypt']));
+      for (const statement of kmsStatements) {
+        expect(render(statement.Condition?.StringEquals?.['kms:ViaService'])).toBe('s3.<AWS::Region>.amazonaws.com');
+      }
     }
   });
 

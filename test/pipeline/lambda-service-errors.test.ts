@@ -63,6 +63,7 @@ async function runWithServiceError(state: PipelineFunction, errorName: string) {
             alreadyArchived: 0,
             deferred: 0,
             atRisk: [],
+            duplicateOf: null,
           }),
           StartJob: answer('StartJob', step('PENDING')),
           CheckJob: answer('CheckJob', step('READY')),

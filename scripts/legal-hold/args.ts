@@ -1,0 +1,116 @@
+/** The legal-hold command line: its usage text, and argv parsed into `LegalHoldOptions` (a UsageError when it is wrong). */
+import { parseArgs } from 'node:util';
+import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { LegalHoldError } from './errors.ts';
+
+export const USAGE = `usage: npm run legal-hold -- --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> --on|--off [options]
+
+Places (--on) or lifts (--off) an S3 Object Lock legal hold on every version of every object of a
+vendor's reports for the dates from..to: data, originals and manifests. A version under a legal
+hold cannot be deleted, whatever its retention, until the hold is lifted.
+
+options:
+  --vendor <id>        vendor id (required)
+  --from <date>        first report date, UTC (required)
+  --to <date>          last report date, UTC (required)
+  --on | --off         place or lift the hold (exactly one is required)
+  --tenant <id>        only this tenant (default: every tenant)
+  --report <name>      only this report (default: every report found in the bucket)
+  --bucket <name>      the archive bucket (default: the stack output ArchiveBucketName)
+  --config <file>      configuration the stack was deployed with, for its stackName
+                       (default: config/example.json)
+  --region <region>    AWS region of the bucket and stack (default: config env.region, then the SDK's)
+  --dry-run            list and report what would change; change nothing
+  --json               print the report as JSON
+  --local              the local archive (npm start): refused, the local S3 has no Object Lock
+  -h, --help           show this text
+
+exit status: 0 every version is in the asked state; 1 a version could not be changed (each is
+named), or no version was found in range; 2 invalid arguments, a bucket without Object Lock, or
+the local archive.`;
+
+export type LegalHoldStatus = 'ON' | 'OFF';
+
+export interface LegalHoldOptions {
+  readonly vendor: string;
+  readonly from: string;
+  readonly to: string;
+  readonly status: LegalHoldStatus;
+  readonly tenant?: string;
+  readonly report?: string;
+  readonly bucket?: string;
+  readonly config: string;
+  readonly region?: string;
+  readonly dryRun: boolean;
+  readonly json: boolean;
+  readonly local: boolean;
+}
+
+/** The command line is wrong: the CLI prints the usage text with it. */
+export class UsageError extends LegalHoldError {
+  override readonly name: string = 'UsageError';
+}
+
+export function parseLegalHoldArgs(argv: readonly string[]): LegalHoldOptions | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const missing = (['vendor', 'from', 'to'] as const).filter((flag) => !values[flag]);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
+  if (values.on === values.off) {
+    throw new UsageError(`expected exactly one of --on or --off; received ${values.on ? 'both' : 'neither'}`);
+  }
+  const from = values.from as string;
+  const to = values.to as string;
+  for (const [flag, date] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (!isCalendarDate(date)) throw new UsageError(`--${flag}: expected a date as YYYY-MM-DD; received ${date}`);
+  }
+  if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  return {
+    vendor: values.vendor as string,
+    from,
+    to,
+    status: values.on ? 'ON' : 'OFF',
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...(values.report ? { report: values.report } : {}),
+    ...(values.bucket ? { bucket: values.bucket } : {}),
+    config: values.config ?? 'config/example.json',
+    ...(values.region ? { region: values.region } : {}),
+    dryRun: values['dry-run'] ?? false,
+    json: values.json ?? false,
+    local: values.local ?? false,
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      vendor: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      on: { type: 'boolean' },
+      off: { type: 'boolean' },
+      tenant: { type: 'string' },
+      report: { type: 'string' },
+      bucket: { type: 'string' },
+      config: { type: 'string' },
+      region: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      local: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
