@@ -92,12 +92,12 @@ async function scenario(options: Scenario = {}) {
       logger: new Logger({ serviceName: 'csp-e2e', logLevel: 'SILENT' }),
       ...(extra.force ? { force: true } : {}),
     }).then(([result]) => result as VendorRunResult);
-  const query = async (sql: string) => {
+  const query = async (sql: string, table = 'csp_mfa_audit') => {
     const catalog = await openArchiveCatalog({
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
-      // only this vendor's table: the queries below need nothing else
-      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === 'csp_mfa_audit'),
+      // only the table asked for: the queries below need nothing else
+      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === table),
     });
     try {
       return (await catalog.query(sql)).rows;
@@ -229,6 +229,11 @@ describe('csp through the state machine', () => {
     // the page that taught the reading repeated 6 of the first page's 7 results; the endDate event is the next day's
     expect(manifest.dropped).toEqual({ duplicate_event_id: 6, outside_window: 1 });
     expect(manifest.row_count).toBe(expected(alice.username).length);
+    const counted = await query(
+      `SELECT CAST(dropped->>'duplicate_event_id' AS INTEGER) AS duplicates FROM report_manifests WHERE tenant = 'alice'`,
+      'report_manifests',
+    );
+    expect(counted).toEqual([{ duplicates: 6 }]);
     const rows = await query(countsSql);
     expect(rows.find((r) => r.tenant === 'alice')).toEqual({
       tenant: 'alice',
