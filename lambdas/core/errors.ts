@@ -69,6 +69,11 @@ export class WrongPasswordError extends named('WrongPasswordError', false) {}
 export class MalformedCsvError extends named('MalformedCsvError', false) {}
 /** A JSON report cannot be parsed or has an unexpected shape. */
 export class MalformedJsonError extends named('MalformedJsonError', false) {}
+/**
+ * What a vendor returned does not add up to what it said it has (e.g. CSP's `totalResults`):
+ * the report is never archived short.
+ */
+export class IncompleteReportError extends named('IncompleteReportError', false) {}
 
 /** Names the state machine retries (with backoff and jitter). */
 export const RETRYABLE_ERROR_NAMES = ['VendorThrottledError', 'VendorUnavailableError'] as const;

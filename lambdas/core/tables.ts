@@ -153,6 +153,12 @@ export function manifestTable(
         comment: 'request parameters (JSON, no secrets)',
       },
       { name: 'job', glueType: 'string', duckdbType: 'JSON', comment: 'vendor job ids and timestamps (JSON)' },
+      {
+        name: 'dropped',
+        glueType: 'string',
+        duckdbType: 'JSON',
+        comment: 'records left out of the table, by reason (JSON), e.g. duplicate_event_id',
+      },
     ],
     partitionKeys: [
       { name: 'vendor', comment: 'vendor id', projection: { type: 'enum', values: vendors } },

@@ -96,14 +96,30 @@ export interface DownloadedBody {
   readonly body: Readable;
   readonly contentType?: string;
   readonly contentLength?: number;
+  /**
+   * For a `json-pages` original: one manifest entry per page body, in the order they were
+   * concatenated (page k starts at the sum of the earlier lengths). Read once the body ended.
+   */
+  readonly parts?: () => import('./archive/manifest.ts').ManifestEntry[];
+  /**
+   * For a `derived` source: what the connector left out of it, by reason (e.g.
+   * `duplicate_event_id`), for the manifest's `dropped`. Read once the body ended.
+   */
+  readonly dropped?: () => Record<string, number>;
 }
 
 /** One file the vendor delivers for a report. */
 export interface ReportSource {
   /** file name the original is archived under, e.g. `devices-report.csv.zip` */
   readonly fileName: string;
-  /** `data`: archived and parsed into the table; `original`: archived byte-for-byte only */
-  readonly role: 'data' | 'original';
+  /**
+   * `data`: archived and parsed into the table; `original`: archived byte-for-byte only;
+   * `derived`: parsed into the table like `data` but not stored (its bytes are the connector's,
+   * not the vendor's: the vendor's go in an `original` beside it)
+   */
+  readonly role: 'data' | 'original' | 'derived';
+  /** the original's manifest format when it cannot be sniffed (`json-pages`: page bodies back to back) */
+  readonly format?: 'json-pages';
   /** opens the download (called once, right away; links may expire) */
   open(): Promise<DownloadedBody>;
   /** password for encrypted zip entries: held in memory only */

@@ -8,8 +8,9 @@
  *    `csp-auth-token` and answers the audit of that token's user only (one user per token),
  *    newest first, paged by `pageStart`/`pageLimit`, with the documented 400 reasons in the
  *    documented error body.
- * 3. Every behaviour the docs leave open is a switch (page base, `totalResults`, the record cap,
- *    end-date inclusivity, page-size clamping), and faults (429/5xx, expiring tokens, events
+ * 3. Every behaviour the docs leave open is a switch (what `pageStart` counts and from which
+ *    base, `totalResults`, the record cap, end-date inclusivity, page-size clamping, the JSON
+ *    layout), and faults (429/5xx, expiring tokens, events
  *    arriving while a client pages) can be injected. Requests are recorded without secrets.
  */
 import { randomUUID } from 'node:crypto';
@@ -87,16 +88,26 @@ export interface CspSimulatorOptions {
   readonly now?: () => Date;
   /** add detail keys besides the documented `deviceName` (assumed); default true */
   readonly extraDetailKeys?: boolean;
-  /** [UNKNOWN] 0- or 1-based `pageStart` (a page number); default 1, as sibling CSP APIs document */
+  /**
+   * [UNKNOWN] what `pageStart` counts: `page` (a page number) or `index` (the result the page
+   * begins with, as the field's own words say); default `page`. Either way `startIndex` echoes the
+   * index of the page's first result, in the same base.
+   */
+  readonly pageStartMeaning?: 'page' | 'index';
+  /** [UNKNOWN] 0- or 1-based `pageStart`; default 1, as sibling CSP APIs document */
   readonly pageStartBase?: 0 | 1;
+  /** a `pageStart` below the base: `clamp` (read as the base, and echoed so) or `reject` (400); default clamp */
+  readonly belowBase?: 'clamp' | 'reject';
   /** `pageLimit` when the request has none; default 25 (the docs' example) */
   readonly defaultPageLimit?: number;
   /** larger `pageLimit`s are clamped to this and `itemsPerPage` says so; default 200 */
   readonly maxPageLimit?: number;
-  /** [UNKNOWN] records reachable by paging: (page index + 1) * pageLimit above it is a 400; default 10000 */
+  /** [UNKNOWN] records reachable by paging: a request whose first result's offset + pageLimit passes it is a 400; default 10000 */
   readonly recordCap?: number;
   /** include `totalResults` ("if available"); default true */
   readonly totalResults?: boolean;
+  /** [fault] results past this position are silently not served, while `totalResults` still counts them */
+  readonly servesUpTo?: number;
   /** [UNKNOWN] whether an event at exactly `endDate` matches; default true */
   readonly endInclusive?: boolean;
   /** before each audit call past the first page, add an event newest in the queried window */
@@ -112,6 +123,8 @@ export interface CspSimulatorOptions {
   readonly faults?: readonly CspSimFault[];
   /** milliseconds to wait before answering each audit call; default 0 */
   readonly auditDelayMs?: number;
+  /** how 200 answers are laid out: `compact`, or `pretty` (indented, odd spacing) to show a client keeps bytes; default compact */
+  readonly jsonLayout?: 'compact' | 'pretty';
 }
 
 export interface RecordedRequest {
@@ -124,6 +137,8 @@ export interface RecordedRequest {
   readonly status: number;
   /** the user the token belongs to, when known */
   readonly username?: string;
+  /** audit pages answered 200: the body bytes exactly as sent */
+  readonly sent?: Buffer;
 }
 
 export interface CspSimUser {
@@ -224,6 +239,7 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
       if (body !== undefined) entry.body = body;
       if (username !== undefined) entry.username = username;
       requests.push(entry);
+      return entry;
     };
 
     if (req.method === 'POST' && url.pathname === AUTHORIZE_PATH) {
@@ -244,13 +260,14 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
         record(400, { parameters: names });
         // the real service echoes part of the token: a client must not copy this message anywhere
         const shown = token ? `${token.slice(0, 8)}...` : '(none)';
-        return sendJson(res, 400, { moduleCode: 340, message: `invalid_grant: Invalid refresh token: ${shown}` });
+        sendJson(res, 400, { moduleCode: 340, message: `invalid_grant: Invalid refresh token: ${shown}` });
+        return;
       }
       const access = `sim-at-${randomUUID()}`;
       accessTokens.set(access, { user, expiresAt: now().getTime() + ttlMs, uses: 0, revoked: false });
       tokensIssued++;
       record(200, { parameters: names }, user.username);
-      return sendJson(res, 200, {
+      sendJson(res, 200, {
         id_token: `sim-id-${randomUUID()}`,
         token_type: 'bearer',
         expires_in: expiresIn,
@@ -258,6 +275,7 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
         access_token: access,
         refresh_token: token,
       });
+      return;
     }
 
     if (url.pathname === AUDIT_PATH) {
@@ -301,10 +319,11 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
         return sendError(res, 404, 'No user with given token exists');
       }
       const answer = audit(user, body);
-      record(answer.status, body, user.username);
+      const entry = record(answer.status, body, user.username);
       if (options.auditDelayMs) await new Promise((resolve) => setTimeout(resolve, options.auditDelayMs));
       if (answer.status !== 200) return sendError(res, answer.status, answer.message);
-      return sendJson(res, 200, answer.body);
+      entry.sent = sendJson(res, 200, answer.body, {}, options.jsonLayout);
+      return;
     }
 
     record(404);
@@ -330,17 +349,19 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
     if (deviceNames && deviceNames.length > 20) return bad('Cannot exceed the limit of 20 device names');
     const requestedLimit = Number.isInteger(b.pageLimit) && (b.pageLimit as number) > 0 ? (b.pageLimit as number) : 0;
     const pageLimit = requestedLimit || (options.defaultPageLimit ?? 25);
-    const pageStart = Number.isInteger(b.pageStart) ? (b.pageStart as number) : base;
-    const pageIndex = Math.max(0, pageStart - base); // below the base is clamped to the first page
-    if ((pageIndex + 1) * pageLimit > recordCap) {
+    const asked = Number.isInteger(b.pageStart) ? (b.pageStart as number) : base;
+    if (asked < base && options.belowBase === 'reject') return bad(`pageStart must be at least ${base}`);
+    const pageStart = Math.max(asked, base);
+    const size = Math.min(pageLimit, options.maxPageLimit ?? 200);
+    const offset = options.pageStartMeaning === 'index' ? pageStart - base : (pageStart - base) * size;
+    if (offset + pageLimit > recordCap) {
       return bad('Combination of page and size exceeds max limit of records fetch');
     }
-    const size = Math.min(pageLimit, options.maxPageLimit ?? 200);
 
     const log = events.get(user.username) ?? [];
     const inWindow = (e: SimMfaEvent) =>
       e.eventDate >= startDate && (options.endInclusive === false ? e.eventDate < endDate : e.eventDate <= endDate);
-    if (options.insertWhilePaging && pageIndex > 0) {
+    if (options.insertWhilePaging && offset > 0) {
       const newest = log.find(inWindow)?.eventDate ?? startDate;
       const eventDate = Math.min(newest + 1, options.endInclusive === false ? endDate - 1 : endDate);
       const event = buildEvent(rng, user.username, pickAction(rng), eventDate, extraDetailKeys);
@@ -355,8 +376,8 @@ export async function startCspSimulator(options: CspSimulatorOptions = {}): Prom
         (!eventIds || eventIds.includes(e.eventId)) &&
         (!deviceNames || deviceNames.includes(String(e.details?.deviceName ?? ''))),
     );
-    const results = matching.slice(pageIndex * size, pageIndex * size + size);
-    const page: Record<string, unknown> = { itemsPerPage: size, results, startIndex: pageStart };
+    const results = matching.slice(offset, Math.min(offset + size, options.servesUpTo ?? Number.POSITIVE_INFINITY));
+    const page: Record<string, unknown> = { itemsPerPage: size, results, startIndex: base + offset };
     if (options.totalResults !== false) page.totalResults = matching.length;
     return { status: 200, body: page, message: 'OK' };
   }
@@ -454,14 +475,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  layout: 'compact' | 'pretty' = 'compact',
+): Buffer {
+  // `pretty`: indented, with a space before each colon and a trailing newline, as no JSON.stringify writes
+  const text =
+    layout === 'pretty' ? `${JSON.stringify(body, null, 3).replaceAll('": ', '" :  ')}\r\n` : JSON.stringify(body);
+  const bytes = Buffer.from(text, 'utf8');
   res.writeHead(status, {
     'content-type': 'application/json;charset=UTF-8',
-    'content-length': Buffer.byteLength(text),
+    'content-length': bytes.length,
     ...headers,
   });
-  res.end(text);
+  res.end(bytes);
+  return bytes;
 }
 
 /** The documented error body. */

@@ -118,6 +118,8 @@ export interface PingOneSimulatorOptions {
   readonly entriesDefaultLimit?: number;
   /** entries carry booleans as "true"/"false" strings; default false (JSON booleans) */
   readonly entriesBooleansAsStrings?: boolean;
+  /** how entries pages are laid out: `compact`, or `pretty` (indented, CRLF) to show a client keeps bytes; default compact */
+  readonly entriesLayout?: 'compact' | 'pretty';
   /** refuse the first N downloads with 403 AccessDenied, as if the links had expired; default 0 */
   readonly refuseFirstDownloads?: number;
   readonly faults?: readonly SimFault[];
@@ -138,6 +140,8 @@ export interface RecordedRequest {
   /** form fields received by the token endpoint, without client_secret */
   readonly form?: Record<string, string>;
   status: number;
+  /** entries pages answered 200: the body bytes exactly as sent */
+  sent?: Buffer;
 }
 
 export interface PingOneSimulator {
@@ -329,6 +333,7 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     entriesShape: options.entriesShape ?? 'embedded',
     entriesDefaultLimit: options.entriesDefaultLimit ?? 100,
     entriesBooleansAsStrings: options.entriesBooleansAsStrings ?? false,
+    entriesLayout: options.entriesLayout ?? 'compact',
     refuseFirstDownloads: options.refuseFirstDownloads ?? 0,
   };
   const environments = options.environments ?? DEFAULT_ENVIRONMENTS;
@@ -623,7 +628,14 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
       throw new HttpError(404, p1Error(404, 'The requested resource was not found.'));
     }
     if (route === 'entries') {
-      sendJson(res, 200, entriesPage(ex, url));
+      const page = entriesPage(ex, url);
+      const text =
+        opts.entriesLayout === 'pretty'
+          ? `${JSON.stringify(page, null, 4).replaceAll('\n', '\r\n')}\r\n`
+          : JSON.stringify(page);
+      record.sent = Buffer.from(text, 'utf8');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': record.sent.length });
+      res.end(record.sent);
       return;
     }
     await poll(res, ex);

@@ -1,32 +1,34 @@
 /**
- * Reads one closed window of the principal's MFA audit as one NDJSON stream.
+ * Reads one closed window of the principal's MFA audit: every page body as received (the
+ * original) and the events as NDJSON (the derived table input), in one paging pass.
  *
  * 1. Pages `POST /csp/gateway/iam/vmwid/api/principal/mfa/audit` with `startDate`/`endDate`
- *    (epoch ms) and `pageStart`/`pageLimit` until a page is empty or shorter than a full page;
- *    `totalResults` ("if available") is only used to split early, never to stop.
+ *    (epoch ms) and `pageStart`/`pageLimit`, stepping by what the answers say `pageStart` means
+ *    (`paging.ts`: 0- or 1-based, a result index or a page number), until a page is short.
  * 2. Results are newest first and offset-paged, so an event arriving while we page shifts items
- *    onto the next page: every eventId already emitted is skipped (a Set of ids, not of events).
- * 3. A window that would page past `maxRecordsPerWindow` records, or that the API refuses with
- *    "Combination of page and size exceeds max limit of records fetch", is halved recursively;
- *    the halves are read oldest first into the same stream.
- * 4. Only events in the day [start, end) are kept: whether the API's `endDate` is inclusive is
- *    undocumented, so the request runs to `end` and the boundary is enforced here.
- * 5. Any failure errors the stream (never a clean end with part of the data); the first page is
- *    read before the stream is handed over, so auth failures surface from `open()`.
- * 6. A window without events is the single line `[]`: the archiver refuses empty files, and an
- *    empty JSON array is zero records.
+ *    onto the next page: every eventId already emitted is dropped from the NDJSON and counted
+ *    (`duplicate_event_id`); the page bodies keep it, as the vendor sent it.
+ * 3. When a window's first page gives `totalResults`, the distinct events read must add up to it
+ *    (IncompleteReportError otherwise): a window is never archived short.
+ * 4. Record cap: a window that would page past the cap (configured, or learned from the
+ *    documented 400 "Combination of page and size exceeds max limit of records fetch") is halved
+ *    recursively, halves read oldest first; a cap refused on a window's first page halves the
+ *    page size instead, down to one record.
+ * 5. Only events in the day [start, end) reach the NDJSON (`outside_window` counts the rest):
+ *    whether the API's `endDate` is inclusive is undocumented.
+ * 6. A window without events is the NDJSON `[]`: the archiver refuses empty files, and an empty
+ *    JSON array is zero records.
  */
-import { Readable } from 'node:stream';
-import { z } from 'zod';
-import { ArchiveError, VendorAuthError, VendorRequestError } from '../../core/errors.ts';
-import { redact } from '../../core/logging.ts';
-import type { DownloadedBody } from '../../core/types.ts';
-import { accessToken, type CspContext, errorFields, invalidate, joinUrl, type TokenDeps, tenantName } from './auth.ts';
-import { AUDIT_PATH, type CspFilters, MAX_FILTER_VALUES, MFA_AUDIT_ACTIONS } from './settings.ts';
+import { IncompleteReportError, VendorRequestError } from '../../core/errors.ts';
+import { type PassPage, pagedSources } from '../../core/paged-sources.ts';
+import type { ReportSource } from '../../core/types.ts';
+import { type AuditPage, type AuditRequestBody, fetchPage, requestBody } from './audit-page.ts';
+import { type CspContext, type TokenDeps, tenantName } from './auth.ts';
+import { decideReading, offsetOf, type Probe, type Reading, startIndexProblem } from './paging.ts';
+import { type CspFilters, MAX_FILTER_VALUES, MFA_AUDIT_ACTIONS } from './settings.ts';
 
 export interface Paging {
   readonly pageLimit: number;
-  readonly pageStartBase: 0 | 1;
   readonly maxRecordsPerWindow: number;
 }
 
@@ -37,16 +39,6 @@ export interface AuditWindow {
   readonly endMs: number;
 }
 
-export interface AuditRequestBody {
-  startDate: number;
-  endDate: number;
-  pageStart: number;
-  pageLimit: number;
-  actions?: string[];
-  deviceNames?: string[];
-  eventIds?: string[];
-}
-
 export interface StreamStats {
   pages: number;
   events: number;
@@ -55,35 +47,19 @@ export interface StreamStats {
   splits: number;
 }
 
-/** Halving a day reaches single milliseconds after 27 levels. */
-const MAX_SPLIT_DEPTH = 40;
-const CAP_MESSAGE = /max limit of records/i;
-/** The whole file for a window without events. */
-export const EMPTY_DAY = '[]\n';
-
-export function requestBody(
-  window: AuditWindow,
-  pageIndex: number,
-  paging: Paging,
-  filters: CspFilters,
-): AuditRequestBody {
-  const body: AuditRequestBody = {
-    startDate: window.startMs,
-    endDate: window.endMs,
-    pageStart: paging.pageStartBase + pageIndex,
-    pageLimit: paging.pageLimit,
-  };
-  if (filters.actions) body.actions = [...filters.actions];
-  if (filters.deviceNames) body.deviceNames = [...filters.deviceNames];
-  if (filters.eventIds) body.eventIds = [...filters.eventIds];
-  return body;
+export interface OpenAuditStreamInput {
+  readonly day: AuditWindow;
+  readonly filters: CspFilters;
+  readonly paging: Paging;
 }
 
-/**
- * Every documented 400 reason, checked before sending. Returns what is wrong, or undefined.
- * `cap` is the record cap the request must stay within.
- */
-export function unsendableReason(body: AuditRequestBody, nowMs: number, cap: number, base: 0 | 1): string | undefined {
+/** Halving a day reaches single milliseconds after 27 levels. */
+const MAX_SPLIT_DEPTH = 40;
+/** The whole NDJSON for a window without events. */
+export const EMPTY_DAY = '[]\n';
+
+/** Every documented 400 reason about dates and filters, checked before sending. Returns what is wrong, or undefined. */
+export function unsendableReason(body: AuditRequestBody, nowMs: number): string | undefined {
   if (!Number.isSafeInteger(body.startDate) || !Number.isSafeInteger(body.endDate) || body.startDate < 0) {
     return `dates must be epoch milliseconds; received startDate ${body.startDate}, endDate ${body.endDate}`;
   }
@@ -101,68 +77,296 @@ export function unsendableReason(body: AuditRequestBody, nowMs: number, cap: num
   if ((body.deviceNames?.length ?? 0) > MAX_FILTER_VALUES) {
     return `at most ${MAX_FILTER_VALUES} device names; received ${body.deviceNames?.length}`;
   }
-  const pages = body.pageStart - base + 1;
-  if (pages * body.pageLimit > cap) {
-    return `pageStart ${body.pageStart} × pageLimit ${body.pageLimit} would pass the record cap of ${cap}`;
-  }
   return undefined;
 }
 
-const PageSchema = z.object({
-  // a serializer that omits empty lists is common: a missing list is an empty page
-  results: z.array(z.unknown()).nullish(),
-  itemsPerPage: z.number().nullish(),
-  startIndex: z.number().nullish(),
-  totalResults: z.number().nullish(),
-});
-
-type PageAnswer = { readonly kind: 'page'; readonly page: z.infer<typeof PageSchema> } | { readonly kind: 'cap' };
-
-export interface OpenAuditStreamInput {
-  readonly day: AuditWindow;
-  readonly filters: CspFilters;
-  readonly paging: Paging;
-}
-
-export async function openAuditStream(
+/**
+ * The day as two sources fed by one paging pass: the derived NDJSON (`mfa-audit-<date>.ndjson`)
+ * and the page bodies as received (`mfa-audit-<date>.pages.json`).
+ */
+export function auditSources(
   ctx: CspContext,
   deps: TokenDeps,
-  input: OpenAuditStreamInput,
-): Promise<DownloadedBody> {
-  const chunks = auditChunks(ctx, deps, input);
-  const first = await chunks.next();
-  async function* all(): AsyncGenerator<Buffer> {
-    if (first.done) return;
-    yield first.value;
-    yield* chunks;
-  }
-  return { body: Readable.from(all(), { objectMode: false }), contentType: 'application/x-ndjson' };
+  input: OpenAuditStreamInput & { readonly date: string },
+): [derived: ReportSource, original: ReportSource] {
+  return pagedSources({
+    derivedFileName: `mfa-audit-${input.date}.ndjson`,
+    originalFileName: `mfa-audit-${input.date}.pages.json`,
+    contentType: 'application/json',
+    async start() {
+      const pager = new AuditPager(ctx, deps, input);
+      return { pages: pager.pages(), trailer: () => pager.trailer(), dropped: () => pager.dropped() };
+    },
+  });
 }
 
-/** NDJSON chunks (one page of lines each): `{"tenantLabel": ..., "event": <the API's object>}`. */
-/** What one page adds to the stream, and how many of its events this window had not returned yet. */
+/** What one window has read so far. */
+interface WindowRead {
+  readonly window: AuditWindow;
+  /** every eventId this window returned, emitted or not */
+  readonly readHere: Set<string>;
+  pageStart: number;
+  /** the window's first page, once read: what the next page is compared with */
+  first?: Probe;
+  anchor: number;
+  pageSize: number;
+  total?: number;
+  /** the result position the pages read so far reach (pages cover 0..end without a gap) */
+  end: number;
+  /** events of the last page this window had not returned before */
+  fresh: number;
+}
+
+export class AuditPager {
+  readonly stats: StreamStats = { pages: 0, events: 0, duplicates: 0, outOfWindow: 0, splits: 0 };
+  /** every eventId emitted so far, all windows */
+  private readonly seen = new Set<string>();
+  /** learned once per run: where a window's first page is, and what `pageStart` counts */
+  private readonly learned: { anchor?: 0 | 1; reading?: Reading } = {};
+  private pageLimit: number;
+  private cap: number;
+  private readonly who: string;
+
+  constructor(
+    private readonly ctx: CspContext,
+    private readonly deps: TokenDeps,
+    private readonly input: OpenAuditStreamInput,
+  ) {
+    this.cap = input.paging.maxRecordsPerWindow;
+    this.pageLimit = Math.min(input.paging.pageLimit, this.cap);
+    this.who = tenantName(ctx.tenant);
+  }
+
+  async *pages(): AsyncGenerator<PassPage> {
+    const { day } = this.input;
+    yield* this.readWindow(day, 0);
+    this.ctx.logger.info('csp mfa audit window read', {
+      windowStart: iso(day.startMs),
+      windowEnd: iso(day.endMs),
+      reading: this.learned.reading ?? 'not needed',
+      pageStartBase: this.learned.anchor,
+      pageLimit: this.pageLimit,
+      ...this.stats,
+    });
+  }
+
+  /** The archiver refuses an empty file; an empty JSON array is zero records. */
+  trailer(): Buffer {
+    return Buffer.from(this.stats.events === 0 ? EMPTY_DAY : '', 'utf8');
+  }
+
+  dropped(): Record<string, number> {
+    const dropped: Record<string, number> = {};
+    if (this.stats.duplicates > 0) dropped.duplicate_event_id = this.stats.duplicates;
+    if (this.stats.outOfWindow > 0) dropped.outside_window = this.stats.outOfWindow;
+    return dropped;
+  }
+
+  private async *readWindow(window: AuditWindow, depth: number): AsyncGenerator<PassPage> {
+    const here: WindowRead = {
+      window,
+      readHere: new Set(),
+      pageStart: this.learned.anchor ?? 0,
+      anchor: this.learned.anchor ?? 0,
+      pageSize: this.pageLimit,
+      end: 0,
+      fresh: 0,
+    };
+    for (;;) {
+      const limit = this.pageLimit;
+      const offset = here.first ? offsetOf(this.learned.reading, here.pageStart, here.anchor, here.pageSize) : 0;
+      if (here.first && offset + limit > this.cap) {
+        yield* this.split(window, depth, `pageStart ${here.pageStart} would pass the record cap of ${this.cap}`);
+        return;
+      }
+      const probing = !here.first && this.learned.anchor === undefined && here.pageStart === 0;
+      const answer = await fetchPage(this.ctx, this.deps, this.body(window, here.pageStart, limit), { probing });
+      if (answer.kind === 'refused') {
+        // `pageStart` 0 refused: a 1-based server
+        this.learned.anchor = 1;
+        here.anchor = 1;
+        here.pageStart = 1;
+        continue;
+      }
+      if (answer.kind === 'cap') {
+        if (!here.first) {
+          this.narrowPage(limit);
+          continue;
+        }
+        this.cap = Math.min(this.cap, offset + limit - 1);
+        yield* this.split(window, depth, `the API's record cap is ${this.cap} or less`);
+        return;
+      }
+      yield this.passPage(here, limit, answer.raw, answer.page);
+      const next = this.afterPage(here, answer.page, limit);
+      if (next === 'split') {
+        yield* this.split(window, depth, `totalResults ${here.total} exceeds the record cap of ${this.cap}`);
+        return;
+      }
+      if (next === 'done') break;
+      here.pageStart = next;
+    }
+    this.checkTotal(here);
+  }
+
+  private body(window: AuditWindow, pageStart: number, pageLimit: number): AuditRequestBody {
+    const body = requestBody(window, pageStart, pageLimit, this.input.filters);
+    const problem = unsendableReason(body, this.ctx.now().getTime());
+    if (problem) throw new VendorRequestError(`${this.who}: refusing to send an MFA audit request: ${problem}`);
+    return body;
+  }
+
+  /** The API refused a window's first page as past its cap: a smaller page, or a loud failure. */
+  private narrowPage(limit: number): void {
+    if (limit <= 1) {
+      throw new VendorRequestError(
+        `${this.who}: the MFA audit refused a first page of one record as past its record cap; expected at least one record to be reachable`,
+      );
+    }
+    this.cap = Math.min(this.cap, limit - 1);
+    this.pageLimit = Math.max(1, Math.floor(limit / 2));
+    this.ctx.logger.info('csp mfa audit page size narrowed', { from: limit, to: this.pageLimit });
+  }
+
+  /** What the page adds to both streams. */
+  private passPage(here: WindowRead, limit: number, raw: Buffer, page: AuditPage): PassPage {
+    this.stats.pages++;
+    const { window } = here;
+    const { lines, fresh } = pageLines(page.results ?? [], {
+      day: this.input.day,
+      label: this.ctx.tenant.label,
+      seen: this.seen,
+      readHere: here.readHere,
+      stats: this.stats,
+    });
+    here.fresh = fresh;
+    return {
+      name: `page ${this.stats.pages}: ${iso(window.startMs)}..${iso(window.endMs)} pageStart=${here.pageStart} pageLimit=${limit}`,
+      raw,
+      derived: Buffer.from(lines.join(''), 'utf8'),
+    };
+  }
+
+  /** The next `pageStart`, or whether the window is read or must be split. */
+  private afterPage(here: WindowRead, page: AuditPage, limit: number): number | 'done' | 'split' {
+    const results = page.results ?? [];
+    const probe: Probe = { pageStart: here.pageStart, ...startIndexOf(page), ids: results.map(eventIdOf) };
+    if (typeof page.totalResults === 'number') here.total = page.totalResults;
+    if (!here.first) {
+      this.anchorAt(here, probe);
+      here.first = probe;
+      const served = typeof page.itemsPerPage === 'number' && page.itemsPerPage > 0 ? page.itemsPerPage : limit;
+      here.pageSize = Math.min(limit, served);
+      if (here.total !== undefined && here.total > this.cap) return 'split';
+    } else if (this.learned.reading === undefined) {
+      // an empty second page ends the window whatever pageStart counts: nothing to learn from it
+      if (results.length === 0) return 'done';
+      const decided = decideReading(here.first, probe, here.pageSize);
+      if (decided.kind === 'same-page') return this.reanchor(here, probe);
+      if (decided.kind === 'unknown') {
+        throw new VendorRequestError(`${this.who}: cannot tell what pageStart counts: ${decided.why}`);
+      }
+      this.learned.reading = decided.reading;
+      this.ctx.logger.info('csp mfa audit pageStart reading learned', { reading: decided.reading, base: here.anchor });
+    } else {
+      if (results.length >= here.pageSize && here.fresh === 0) {
+        throw new VendorRequestError(
+          `${this.who}: pageStart ${here.pageStart} returned only events this window already returned; expected the next results`,
+        );
+      }
+      const problem = startIndexProblem(this.learned.reading, {
+        ...probe,
+        anchor: here.anchor,
+        anchorStartIndex: here.first.startIndex,
+        pageSize: here.pageSize,
+      });
+      if (problem) throw new VendorRequestError(`${this.who}: the MFA audit did not begin where asked: ${problem}`);
+    }
+    const offset = offsetOf(this.learned.reading, here.pageStart, here.anchor, here.pageSize);
+    here.end = Math.max(here.end, offset + results.length);
+    if (results.length < here.pageSize) return 'done';
+    if (here.total !== undefined && here.end >= here.total) return 'done';
+    return here.pageStart + (this.learned.reading === 'index' ? here.pageSize : 1);
+  }
+
+  /** The window's first page fixes the run's base: a 1-based server reads 0 as 1 and may say so. */
+  private anchorAt(here: WindowRead, first: Probe): void {
+    if (this.learned.anchor !== undefined) return;
+    if (here.pageStart === 0 && first.startIndex === 1) {
+      here.anchor = 1;
+      here.pageStart = 1;
+    } else if (first.startIndex !== undefined && first.startIndex !== here.pageStart) {
+      throw new VendorRequestError(
+        `${this.who}: pageStart ${here.pageStart} answered startIndex ${first.startIndex}; expected ${here.pageStart}`,
+      );
+    }
+    this.learned.anchor = here.anchor === 1 ? 1 : 0;
+  }
+
+  /** `pageStart` 0 and 1 gave the same page: the server is 1-based and clamps; the next page decides. */
+  private reanchor(here: WindowRead, probe: Probe): number {
+    if (here.anchor === 1) {
+      throw new VendorRequestError(
+        `${this.who}: pageStart ${here.pageStart} returned the same page as pageStart ${here.anchor}; expected the next results`,
+      );
+    }
+    this.learned.anchor = 1;
+    here.anchor = 1;
+    here.first = probe;
+    return 2;
+  }
+
+  /**
+   * A window read to its end must reach what `totalResults` said: its pages cover result positions
+   * 0..end without a gap, each result archived or counted as dropped.
+   */
+  private checkTotal(here: WindowRead): void {
+    if (here.total === undefined || here.end === here.total) return;
+    throw new IncompleteReportError(
+      `${this.who}: window ${iso(here.window.startMs)}..${iso(here.window.endMs)}: the MFA audit reported ` +
+        `totalResults ${here.total} but its pages reached ${here.end} results (${here.readHere.size} distinct events); expected them to add up`,
+    );
+  }
+
+  private async *split(window: AuditWindow, depth: number, why: string): AsyncGenerator<PassPage> {
+    if (window.endMs - window.startMs < 2 || depth >= MAX_SPLIT_DEPTH) {
+      throw new VendorRequestError(
+        `${this.who}: cannot split ${iso(window.startMs)}..${iso(window.endMs)} further (${why}); ` +
+          `expected at most ${this.cap} events per millisecond`,
+      );
+    }
+    const middle = window.startMs + Math.floor((window.endMs - window.startMs) / 2);
+    this.stats.splits++;
+    this.ctx.logger.info('csp mfa audit window split', {
+      windowStart: iso(window.startMs),
+      windowEnd: iso(window.endMs),
+      reason: why,
+      depth: depth + 1,
+    });
+    yield* this.readWindow({ startMs: window.startMs, endMs: middle }, depth + 1);
+    yield* this.readWindow({ startMs: middle, endMs: window.endMs }, depth + 1);
+  }
+}
+
+/** What one page adds to the NDJSON: `{"tenantLabel": ..., "event": <the API's object>}` lines. */
 function pageLines(
   results: readonly unknown[],
   read: {
     day: AuditWindow;
     label: string;
-    /** every eventId emitted so far, all windows */
     seen: Set<string>;
-    /** every eventId this window returned, emitted or not */
     readHere: Set<string>;
     stats: StreamStats;
   },
 ): { lines: string[]; fresh: number } {
   const { day, seen, readHere, stats } = read;
-  let fresh = 0;
   const lines: string[] = [];
+  let fresh = 0;
   for (const event of results) {
     const id = eventIdOf(event);
     if (id !== undefined) {
-      if (!readHere.has(id)) {
-        readHere.add(id);
-        fresh++;
-      }
+      if (!readHere.has(id)) fresh++;
+      readHere.add(id);
       if (seen.has(id)) {
         stats.duplicates++;
         continue;
@@ -182,170 +386,8 @@ function pageLines(
   return { lines, fresh };
 }
 
-export async function* auditChunks(
-  ctx: CspContext,
-  deps: TokenDeps,
-  { day, filters, paging }: OpenAuditStreamInput,
-): AsyncGenerator<Buffer> {
-  const who = tenantName(ctx.tenant);
-  const seen = new Set<string>();
-  const stats: StreamStats = { pages: 0, events: 0, duplicates: 0, outOfWindow: 0, splits: 0 };
-  let cap = paging.maxRecordsPerWindow;
-
-  async function* split(window: AuditWindow, depth: number, why: string): AsyncGenerator<Buffer> {
-    if (window.endMs - window.startMs < 2 || depth >= MAX_SPLIT_DEPTH) {
-      throw new VendorRequestError(
-        `${who}: cannot split ${iso(window.startMs)}..${iso(window.endMs)} further (${why}); ` +
-          `expected at most ${cap} events per millisecond`,
-      );
-    }
-    const middle = window.startMs + Math.floor((window.endMs - window.startMs) / 2);
-    stats.splits++;
-    ctx.logger.info('csp mfa audit window split', {
-      windowStart: iso(window.startMs),
-      windowEnd: iso(window.endMs),
-      reason: why,
-      depth: depth + 1,
-    });
-    yield* readWindow({ startMs: window.startMs, endMs: middle }, depth + 1);
-    yield* readWindow({ startMs: middle, endMs: window.endMs }, depth + 1);
-  }
-
-  async function* readWindow(window: AuditWindow, depth: number): AsyncGenerator<Buffer> {
-    const readHere = new Set<string>();
-    for (let pageIndex = 0; ; pageIndex++) {
-      if ((pageIndex + 1) * paging.pageLimit > cap) {
-        yield* split(window, depth, `page ${pageIndex + 1} would pass the record cap of ${cap}`);
-        return;
-      }
-      const body = requestBody(window, pageIndex, paging, filters);
-      const problem = unsendableReason(body, ctx.now().getTime(), cap, paging.pageStartBase);
-      if (problem) throw new VendorRequestError(`${who}: refusing to send an MFA audit request: ${problem}`);
-      const answer = await fetchPage(ctx, deps, body);
-      if (answer.kind === 'cap') {
-        const reachable = pageIndex * paging.pageLimit;
-        if (reachable < paging.pageLimit) {
-          throw new VendorRequestError(
-            `${who}: the MFA audit refused the first page as past its record cap; expected a pageLimit below ${paging.pageLimit}`,
-          );
-        }
-        cap = Math.min(cap, reachable);
-        yield* split(window, depth, `the API's record cap is ${cap} or less`);
-        return;
-      }
-      stats.pages++;
-      const results = answer.page.results ?? [];
-      const total = answer.page.totalResults;
-      if (pageIndex === 0 && typeof total === 'number' && total > cap) {
-        yield* split(window, depth, `totalResults ${total} exceeds the record cap of ${cap}`);
-        return;
-      }
-      const { lines, fresh } = pageLines(results, { day, label: ctx.tenant.label, seen, readHere, stats });
-      if (lines.length > 0) yield Buffer.from(lines.join(''), 'utf8');
-      const itemsPerPage = answer.page.itemsPerPage;
-      const pageSize =
-        typeof itemsPerPage === 'number' && itemsPerPage > 0 && itemsPerPage < paging.pageLimit
-          ? itemsPerPage
-          : paging.pageLimit;
-      if (results.length === 0 || results.length < pageSize) return;
-      if (fresh === 0) {
-        throw new VendorRequestError(
-          `${who}: pageStart ${body.pageStart} returned only events this window already returned; ` +
-            `expected the next page (check pageStartBase, configured ${paging.pageStartBase})`,
-        );
-      }
-    }
-  }
-
-  yield* readWindow(day, 0);
-  // the archiver refuses an empty file; an empty JSON array is zero records
-  if (stats.events === 0) yield Buffer.from(EMPTY_DAY, 'utf8');
-  ctx.logger.info('csp mfa audit window read', { windowStart: iso(day.startMs), windowEnd: iso(day.endMs), ...stats });
-}
-
-/** A page whose connection drops mid-body is asked for again this many times, then left to the state machine. */
-const CUT_PAGE_RETRIES = 2;
-
-async function fetchPage(ctx: CspContext, deps: TokenDeps, body: AuditRequestBody): Promise<PageAnswer> {
-  const who = tenantName(ctx.tenant);
-  let cutPages = 0;
-  let refreshed = false;
-  for (;;) {
-    const token = await accessToken(ctx, deps);
-    const response = await ctx.http.request({
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, AUDIT_PATH),
-      headers: { 'csp-auth-token': token, accept: 'application/json' },
-      json: body,
-      operation: 'csp mfa audit page',
-      secrets: [token],
-      acceptStatus: [400, 401, 403, 404, 409],
-    });
-    if (response.status >= 200 && response.status < 300) {
-      let json: unknown;
-      try {
-        json = await response.json();
-      } catch (error) {
-        // a transport failure (dropped connection, short body) is transient, not a malformed page
-        if (error instanceof ArchiveError && error.retryable) {
-          if (cutPages++ >= CUT_PAGE_RETRIES) throw error;
-          ctx.logger.warn('csp mfa audit page cut off; asking again', {
-            pageStart: body.pageStart,
-            reason: error.message,
-          });
-          continue;
-        }
-        throw new VendorRequestError(
-          `${who}: the MFA audit answered ${response.status} with a body that is not JSON (${(error as Error).message})`,
-        );
-      }
-      const parsed = PageSchema.safeParse(json);
-      if (!parsed.success) {
-        throw new VendorRequestError(
-          `${who}: the MFA audit answered ${response.status} with ${describe(json)}; expected an object with a results list`,
-        );
-      }
-      return { kind: 'page', page: parsed.data };
-    }
-    const error = await errorFields(response);
-    const { apiToken } = await ctx.credentials();
-    const vendorMessage = redact(error.message ?? '', [token, apiToken]);
-    const refreshing = response.status === 401 && !refreshed;
-    ctx.logger[refreshing ? 'info' : 'warn'](
-      refreshing ? 'csp access token refused; refreshing' : 'csp mfa audit request refused',
-      {
-        status: response.status,
-        cspErrorCode: error.cspErrorCode,
-        errorCode: error.errorCode,
-        moduleCode: error.moduleCode,
-        requestId: error.requestId,
-        vendorMessage,
-        pageStart: body.pageStart,
-      },
-    );
-    const said = `${vendorMessage || 'no message'}; requestId ${error.requestId ?? 'none'}`;
-    switch (response.status) {
-      case 401:
-        if (!refreshed) {
-          refreshed = true;
-          await invalidate(ctx, deps, token);
-          continue;
-        }
-        throw new VendorAuthError(`${who}: the MFA audit answered 401 (${said}) even with a fresh access token`);
-      case 400:
-        if (CAP_MESSAGE.test(vendorMessage)) return { kind: 'cap' };
-        throw new VendorRequestError(`${who}: the MFA audit refused the request (400: ${said})`);
-      case 403:
-        throw new VendorAuthError(
-          `${who}: the MFA audit answered 403 (${said}); expected a user's API token: service accounts ` +
-            '(client credentials applications) are refused',
-        );
-      case 404:
-        throw new VendorAuthError(`${who}: the MFA audit answered 404 (${said}): no user owns this API token any more`);
-      default:
-        throw new VendorRequestError(`${who}: the MFA audit answered ${response.status} (${said})`);
-    }
-  }
+function startIndexOf(page: AuditPage): { startIndex?: number } {
+  return typeof page.startIndex === 'number' ? { startIndex: page.startIndex } : {};
 }
 
 function eventIdOf(event: unknown): string | undefined {
@@ -356,12 +398,6 @@ function eventIdOf(event: unknown): string | undefined {
 function eventDateOf(event: unknown): number | undefined {
   const date = (event as { eventDate?: unknown } | null)?.eventDate;
   return typeof date === 'number' && Number.isFinite(date) ? date : undefined;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a JSON array';
-  return typeof value === 'object' ? 'an object whose paging fields have unexpected types' : `a JSON ${typeof value}`;
 }
 
 export function iso(ms: number): string {

@@ -5,7 +5,8 @@
  *    UTC day has ended (SKIPPED otherwise) and that the filters can be sent (FAILED otherwise);
  *    `checkJob` answers READY.
  * 2. `fetchReport` exchanges the API token (failing early on a bad one) and hands the archiver
- *    one NDJSON source that pages the day's events when opened (see `audit-stream.ts`).
+ *    two sources fed by one paging pass when opened (see `audit-stream.ts`): the page bodies as
+ *    received (the original) and the events as NDJSON (derived: parsed, not stored).
  * 3. Re-runs are safe: the plan step skips archived dates, and a forced re-run of a date reads
  *    the same closed window and writes the same keys (dt = the window's day, tenant).
  */
@@ -13,7 +14,8 @@ import { DAY_MS, isCalendarDate } from '../../core/dates.ts';
 import { VendorRequestError } from '../../core/errors.ts';
 import type { JobResult, JsonObject, ReportRequest, RuntimeOf } from '../../core/types.ts';
 import { formatIssues } from '../../core/zod-issues.ts';
-import { type AuditWindow, iso, openAuditStream, requestBody, unsendableReason } from './audit-stream.ts';
+import { requestBody } from './audit-page.ts';
+import { type AuditWindow, auditSources, iso, unsendableReason } from './audit-stream.ts';
 import type { CachedAccessToken, CspContext, TokenDeps } from './auth.ts';
 import { accessToken, tenantName } from './auth.ts';
 import type { cspDefinition } from './definition.ts';
@@ -48,11 +50,7 @@ export function createCspRuntime(deps: CspRuntimeDeps = {}): CspRuntime {
       // a bad token fails here, before the archiver starts
       await accessToken(ctx, tokens);
       const filters = CspFiltersSchema.parse(ctx.tenant);
-      const paging = {
-        pageLimit: ctx.settings.pageLimit,
-        pageStartBase: ctx.settings.pageStartBase,
-        maxRecordsPerWindow: ctx.settings.maxRecordsPerWindow,
-      };
+      const paging = { pageLimit: ctx.settings.pageLimit, maxRecordsPerWindow: ctx.settings.maxRecordsPerWindow };
       const requestParameters: JsonObject = {
         endpoint: 'POST /csp/gateway/iam/vmwid/api/principal/mfa/audit',
         startDate: day.startMs,
@@ -67,13 +65,7 @@ export function createCspRuntime(deps: CspRuntimeDeps = {}): CspRuntime {
       if (filters.eventIds) requestParameters.eventIds = [...filters.eventIds];
       return {
         status: 'FETCHED',
-        sources: [
-          {
-            fileName: `mfa-audit-${request.date}.ndjson`,
-            role: 'data',
-            open: () => openAuditStream(ctx, tokens, { day, filters, paging }),
-          },
-        ],
+        sources: auditSources(ctx, tokens, { day, filters, paging, date: request.date }),
         requestParameters,
         job: { ...job, ...checked.job },
       };
@@ -108,17 +100,7 @@ function validate(ctx: CspContext, request: ReportRequest): JobResult {
   if (!filters.success) {
     return { status: 'FAILED', job, reason: `${who}: invalid filters: ${formatIssues(filters.error)}` };
   }
-  const paging = {
-    pageLimit: ctx.settings.pageLimit,
-    pageStartBase: ctx.settings.pageStartBase,
-    maxRecordsPerWindow: ctx.settings.maxRecordsPerWindow,
-  };
-  const problem = unsendableReason(
-    requestBody(day, 0, paging, filters.data),
-    nowMs,
-    paging.maxRecordsPerWindow,
-    paging.pageStartBase,
-  );
+  const problem = unsendableReason(requestBody(day, 0, ctx.settings.pageLimit, filters.data), nowMs);
   if (problem) return { status: 'FAILED', job, reason: `${who}: ${problem}` };
   return { status: 'READY', job };
 }

@@ -65,9 +65,7 @@ export const CspSectionSchema = vendorSectionSchema({
   extra: {
     /** results per page; the maximum is undocumented (sibling CSP APIs allow 128 or 200) */
     pageLimit: z.number().int().min(1).max(1000).default(100),
-    /** [UNKNOWN] whether `pageStart` counts pages from 0 or 1 (sibling CSP APIs: 1) */
-    pageStartBase: z.union([z.literal(0), z.literal(1)]).default(1),
-    /** records one window may page through (pageStart × pageLimit); above it the window is split */
+    /** records one window may page through (offset + pageLimit); above it the window is split */
     maxRecordsPerWindow: z.number().int().min(1).default(10_000),
     /** a day is fetched only once it ended at least this many minutes ago (late events) */
     settleMinutes: z

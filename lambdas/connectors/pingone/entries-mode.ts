@@ -2,23 +2,46 @@
  * PingOne entries mode (`deliverAs: ENTRIES`): the report as paged JSON, for small environments.
  *
  * 1. Follows `_links.next` from `.../entries` page by page, each page spaced like every
- *    dataExplorations call (one per 5 s per environment), as NDJSON into the same table.
- * 2. The first page is read before the stream is handed over, so an expired exploration restarts
- *    instead of failing the archive step; paging stops at `entries.deadlineSeconds`.
+ *    dataExplorations call (one per 5 s per environment).
+ * 2. One pass feeds two sources (`core/paged-sources.ts`): the page bodies exactly as received
+ *    (the original, `json-pages`, one manifest entry per page) and the entries as NDJSON (derived:
+ *    parsed into the same table as file mode, not stored).
+ * 3. The first page is read before the sources are handed over, so an expired exploration
+ *    restarts instead of failing the archive step; paging stops at `entries.deadlineSeconds`.
  */
-import { Readable } from 'node:stream';
 import { DeadlineExceededError, MalformedJsonError, VendorRequestError } from '../../core/errors.ts';
-import type { FetchResult, ReportRequest, ReportSource } from '../../core/types.ts';
-import { type CallState, callDataExplorations, readJsonObject } from './client.ts';
+import { type PassPage, pagedSources, readPageBytes } from '../../core/paged-sources.ts';
+import type { FetchResult, ReportRequest } from '../../core/types.ts';
+import { type CallState, callDataExplorations } from './client.ts';
 import { environmentLabel, type PingOneContext } from './environment.ts';
 import { explorationUrl, type JobState, requestParameters, restart } from './job.ts';
 
 interface EntriesPage {
   readonly entries: unknown[];
   readonly next?: string;
+  /** the body as received */
+  readonly raw: Buffer;
 }
 
-function parsePage(ctx: PingOneContext, body: Record<string, unknown>, page: number): EntriesPage {
+/** Far above a page of 1000 entries; a larger answer is not a page. */
+const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+
+function parsePage(ctx: PingOneContext, raw: Buffer, page: number): EntriesPage {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new VendorRequestError(
+      `pingone ${environmentLabel(ctx)}: entries page ${page}: expected JSON (${(error as Error).message})`,
+    );
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new VendorRequestError(`pingone ${environmentLabel(ctx)}: entries page ${page}: expected a JSON object`);
+  }
+  return { ...pageFields(ctx, body as Record<string, unknown>, page), raw };
+}
+
+function pageFields(ctx: PingOneContext, body: Record<string, unknown>, page: number): Omit<EntriesPage, 'raw'> {
   const embedded = body._embedded as { entries?: unknown } | undefined;
   const entries = embedded?.entries ?? body.entries;
   if (!Array.isArray(entries)) {
@@ -42,7 +65,7 @@ async function getPage(
     response.body.destroy();
     return 'GONE';
   }
-  return parsePage(ctx, await readJsonObject(ctx, response, operation), page);
+  return parsePage(ctx, await readPageBytes(response.body, MAX_PAGE_BYTES, `entries page ${page}`), page);
 }
 
 function ndjson(entries: readonly unknown[]): Buffer {
@@ -70,8 +93,13 @@ export async function fetchEntries(ctx: PingOneContext, request: ReportRequest, 
   const env = environmentLabel(ctx);
   const spacing: CallState = { ...(state.lastCallAt ? { lastCallAt: state.lastCallAt } : {}) };
   const stats = { pages: 1, entries: first.entries.length };
-  async function* pages(): AsyncGenerator<Buffer> {
-    yield ndjson(first.entries);
+  const named = (page: EntriesPage, n: number): PassPage => ({
+    name: n === 1 ? `page 1: entries?limit=${limit}` : `page ${n}: _links.next of page ${n - 1}`,
+    raw: page.raw,
+    derived: ndjson(page.entries),
+  });
+  async function* pages(): AsyncGenerator<PassPage> {
+    yield named(first, 1);
     const visited = new Set<string>([firstUrl]);
     let next = first.next;
     while (next !== undefined) {
@@ -93,25 +121,27 @@ export async function fetchEntries(ctx: PingOneContext, request: ReportRequest, 
       }
       stats.pages += 1;
       stats.entries += page.entries.length;
-      yield ndjson(page.entries);
+      yield named(page, stats.pages);
       next = page.next;
     }
     ctx.logger.info('mfa report entries read', { pages: stats.pages, entries: stats.entries });
   }
-  let opened = false;
-  const source: ReportSource = {
-    fileName: 'mfa-devices-entries.jsonl',
-    role: 'data',
-    async open() {
-      if (opened) throw new Error('the entries stream was already opened');
-      opened = true;
-      return { body: Readable.from(pages(), { objectMode: false }), contentType: 'application/x-ndjson' };
+  let started = false;
+  const sources = pagedSources({
+    derivedFileName: 'mfa-devices-entries.jsonl',
+    originalFileName: 'mfa-devices-entries.pages.json',
+    contentType: 'application/json',
+    async start() {
+      if (started) throw new Error('the entries pages were already read');
+      started = true;
+      // entries mode drops nothing: every entry of every page is a row
+      return { pages: pages(), dropped: () => ({}) };
     },
-  };
+  });
   ctx.logger.info('mfa report entries opened', { report: request.report, explorationId: state.explorationId });
   return {
     status: 'FETCHED',
-    sources: [source],
+    sources,
     requestParameters: { ...requestParameters(ctx), pageLimit: limit },
     job: { dataExplorationId: state.explorationId ?? null, createdAt: state.createdAt ?? null, deliverAs: 'ENTRIES' },
   };

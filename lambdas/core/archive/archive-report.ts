@@ -8,7 +8,9 @@
  *    `toRecord` and streamed into one multipart upload, completed only after the last record.
  * 3. Then the data's last parts are sent (its part buffers go to the originals), the originals are
  *    uploaded from the temp files, the data upload is completed, and the manifest is written (the
- *    commit mark).
+ *    commit mark). A `derived` source (the connector's own rendering of paged answers) is parsed
+ *    like data but never stored: the vendor's bytes are the `original` beside it, and what the
+ *    connector dropped from it is counted in the manifest's `dropped`.
  * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
  *    is rethrown; completed objects are never deleted (Object Lock would keep them anyway, and a
  *    delete marker would hide the previous good version). A run that fails after the data
@@ -23,7 +25,7 @@ import { sha256Hex } from '../../digest/digest.ts';
 import { recordPublication } from '../../digest/publications.ts';
 import { ArchiveError } from '../errors.ts';
 import { dataKey, manifestKey, originalKey } from '../layout.ts';
-import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
+import type { DownloadedBody, JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
 import { Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
 import type { InflateOptions } from './inflate.ts';
@@ -72,11 +74,13 @@ export interface ArchiveResult {
   sha256: { data: string; originals: string[] };
 }
 
-const CONTENT_TYPES: Record<FileFormat, string> = {
+const CONTENT_TYPES: Record<ManifestOriginal['format'], string> = {
   zip: 'application/zip',
   gzip: 'application/gzip',
   csv: 'text/csv',
   json: 'application/json',
+  // JSON texts back to back: not one JSON document
+  'json-pages': 'application/octet-stream',
 };
 
 interface Run {
@@ -93,10 +97,12 @@ type Extracted = Map<number, { format: FileFormat; entries: ManifestEntry[] }>;
 export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
   const { request, sources } = input;
   const startedAt = input.startedAt ?? deps.now().toISOString();
+  // a derived source is parsed but not stored: its bytes are ours, not the vendor's
+  const stored = sources.flatMap((source, i) => (source.role === 'derived' ? [] : [i]));
   const keys: Keys = {
     data: dataKey(request),
     manifest: manifestKey(request),
-    originals: sources.map((source) => originalKey(request, source.fileName)),
+    originals: stored.map((i) => originalKey(request, sources[i]!.fileName)),
   };
   checkSources(sources, keys.originals);
   const target: S3Target = {
@@ -111,8 +117,9 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
 
   const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
   // Open every source now: vendor links can expire within minutes.
+  const opened: Opened = new Map();
   const spools = sources.map((source, i) =>
-    Spool.start(source, join(workDir, `source-${i}`), {
+    Spool.start(remember(source, i, opened), join(workDir, `source-${i}`), {
       maxBytes: deps.limits.maxDownloadBytes,
       logger,
       deadlineMs: deps.limits.maxDownloadSeconds === undefined ? undefined : deps.limits.maxDownloadSeconds * 1000,
@@ -130,12 +137,18 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
       rows: 0,
     };
     // Data sources first (in order), while the others keep downloading; then every source's facts.
-    const extracted = await extractDataSources(run, sources, spools, keys);
-    const originals = await describeOriginals(sources, spools, keys, extracted, logger);
-    const data = await uploadAll(target, writer, originals, spools);
+    const extracted = await extractDataSources(run, sources, spools);
+    const originals = await describeOriginals({ sources, spools, stored, opened }, keys, extracted, logger);
+    const data = await uploadAll(
+      target,
+      writer,
+      originals,
+      stored.map((i) => spools[i]!),
+    );
     dataDone = true;
     logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
-    const manifest = buildManifest(input, run, { startedAt, keys, data, originals });
+    const dropped = sumDropped(sources, opened);
+    const manifest = buildManifest(input, run, { startedAt, keys, data, originals, dropped });
     const text = renderManifest(manifest);
     assertNoPassword(text, sources);
     const stored = await putText(target, keys.manifest, text, 'application/json');
@@ -170,15 +183,14 @@ async function extractDataSources(
   run: Run,
   sources: readonly ReportSource[],
   spools: readonly Spool[],
-  keys: Keys,
 ): Promise<Extracted> {
   const extracted: Extracted = new Map();
   for (const [i, source] of sources.entries()) {
-    if (source.role !== 'data') continue;
+    if (source.role === 'original') continue;
     const result = await extractSource(spools[i]!, recordExtraction(run));
     run.deps.logger.info('source extracted', {
       fileName: source.fileName,
-      key: keys.originals[i]!,
+      role: source.role,
       format: result.format,
       entries: result.entries.length,
       rows: run.rows,
@@ -188,33 +200,59 @@ async function extractDataSources(
   return extracted;
 }
 
-/** Waits for every download and describes it for the manifest. */
+/** Waits for every stored download and describes it for the manifest. */
 async function describeOriginals(
-  sources: readonly ReportSource[],
-  spools: readonly Spool[],
+  from: { sources: readonly ReportSource[]; spools: readonly Spool[]; stored: readonly number[]; opened: Opened },
   keys: Keys,
   extracted: Extracted,
   logger: Logger,
 ): Promise<ManifestOriginal[]> {
   const originals: ManifestOriginal[] = [];
-  for (const [i, source] of sources.entries()) {
-    const spool = spools[i]!;
+  for (const [n, i] of from.stored.entries()) {
+    const source = from.sources[i]!;
+    const spool = from.spools[i]!;
     const what = source.fileName;
     const file = await spool.done;
-    const format = extracted.get(i)?.format ?? sniffFormat(await spool.head(SNIFF_BYTES), what);
+    const format = extracted.get(i)?.format ?? source.format ?? sniffFormat(await spool.head(SNIFF_BYTES), what);
     logger.info('source downloaded', { fileName: what, role: source.role, format, bytes: file.bytes });
     originals.push({
       file_name: source.fileName,
-      key: keys.originals[i]!,
-      role: source.role,
+      key: keys.originals[n]!,
+      role: source.role === 'data' ? 'data' : 'original',
       bytes: file.bytes,
       sha256: file.sha256,
       format,
       content_type: spool.contentType ?? null,
-      entries: extracted.get(i)?.entries ?? [],
+      entries: extracted.get(i)?.entries ?? from.opened.get(i)?.parts?.() ?? [],
     });
   }
   return originals;
+}
+
+/** What each source's `open()` answered, by source index: parts and drop counts are read from it at the end. */
+type Opened = Map<number, DownloadedBody>;
+
+function remember(source: ReportSource, i: number, opened: Opened): ReportSource {
+  return {
+    ...source,
+    open: async () => {
+      const body = await source.open();
+      opened.set(i, body);
+      return body;
+    },
+  };
+}
+
+/** The derived sources' drop counts, summed by reason. */
+function sumDropped(sources: readonly ReportSource[], opened: Opened): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const [i, source] of sources.entries()) {
+    if (source.role !== 'derived') continue;
+    for (const [reason, count] of Object.entries(opened.get(i)?.dropped?.() ?? {})) {
+      total[reason] = (total[reason] ?? 0) + count;
+    }
+  }
+  return total;
 }
 
 /**
@@ -241,7 +279,13 @@ type UploadedData = Awaited<ReturnType<JsonlUpload['finish']>>;
 function buildManifest(
   input: ArchiveInput,
   run: Run,
-  facts: { startedAt: string; keys: Keys; data: UploadedData; originals: ManifestOriginal[] },
+  facts: {
+    startedAt: string;
+    keys: Keys;
+    data: UploadedData;
+    originals: ManifestOriginal[];
+    dropped: Record<string, number>;
+  },
 ): Manifest {
   const { request } = input;
   return {
@@ -260,6 +304,7 @@ function buildManifest(
     columns: run.report.columns.map((column) => column.name),
     data: { key: facts.keys.data, bytes: facts.data.bytes, sha256: facts.data.sha256, format: 'jsonl.gz' },
     originals: facts.originals,
+    dropped: facts.dropped,
   };
 }
 
@@ -288,15 +333,15 @@ function buildResult(
 }
 
 function checkSources(sources: readonly ReportSource[], originalKeys: readonly string[]): void {
-  if (!sources.some((source) => source.role === 'data')) {
-    throw new Error(`a report needs at least one source with role "data"; received ${sources.length} sources`);
+  if (!sources.some((source) => source.role === 'data' || source.role === 'derived')) {
+    throw new Error(
+      `a report needs at least one source with role "data" or "derived"; received ${sources.length} sources`,
+    );
   }
   const seen = new Set<string>();
-  for (const [i, key] of originalKeys.entries()) {
+  for (const key of originalKeys) {
     if (seen.has(key)) {
-      throw new Error(
-        `two sources map to the same original key ${key} (file name ${JSON.stringify(sources[i]!.fileName)})`,
-      );
+      throw new Error(`two sources map to the same original key ${key}`);
     }
     seen.add(key);
   }

@@ -25,7 +25,8 @@ export const ManifestOriginalSchema = z
     role: z.enum(['data', 'original']),
     bytes: ByteCountSchema,
     sha256: Sha256Schema,
-    format: z.enum(['zip', 'gzip', 'csv', 'json']),
+    /** `json-pages`: a paged API's response bodies as received, back to back (one entry each) */
+    format: z.enum(['zip', 'gzip', 'csv', 'json', 'json-pages']),
     /** as the vendor served it; informational only (formats are sniffed) */
     content_type: z.string().nullable(),
     entries: z.array(ManifestEntrySchema),
@@ -51,6 +52,8 @@ export const ManifestSchema = z
       .object({ key: z.string().min(1), bytes: ByteCountSchema, sha256: Sha256Schema, format: z.literal('jsonl.gz') })
       .strict(),
     originals: z.array(ManifestOriginalSchema).min(1),
+    /** what the connector left out of the table, by reason (e.g. `duplicate_event_id`); `{}` when nothing */
+    dropped: z.record(z.string().min(1), z.number().int().nonnegative()),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import {
   CspSectionSchema,
   type CspTenant,
 } from '../../../lambdas/connectors/csp/settings.ts';
+import type { ManifestEntry } from '../../../lambdas/core/archive/manifest.ts';
 import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { ConnectorContext, ReportRequest } from '../../../lambdas/core/types.ts';
 import { type CspSimulator, localVendorSection } from '../../../simulators/csp/server.ts';
@@ -28,7 +29,7 @@ export function silentLogger(): Logger {
 }
 
 export interface ContextOptions {
-  /** section fields besides baseUrl/tenants (pageLimit, pageStartBase, ...) */
+  /** section fields besides baseUrl/tenants (pageLimit, maxRecordsPerWindow, ...) */
   readonly section?: Record<string, unknown>;
   /** tenant id; default the first */
   readonly tenantId?: string;
@@ -94,7 +95,14 @@ export async function runFlow(
   ctx: CspTestContext,
   connector: CspRuntime = createCspRuntime(),
   date = DATE,
-): Promise<{ text: string; lines: NdjsonLine[]; fileName: string }> {
+): Promise<{
+  text: string;
+  lines: NdjsonLine[];
+  fileName: string;
+  original: Buffer;
+  parts: ManifestEntry[];
+  dropped: Record<string, number>;
+}> {
   const request = requestFor(ctx, date);
   const started = await connector.startJob(ctx, request);
   if (started.status !== 'READY') throw new Error(`startJob: ${started.status} ${started.reason}`);
@@ -102,11 +110,26 @@ export async function runFlow(
   if (checked.status !== 'READY') throw new Error(`checkJob: ${checked.status} ${checked.reason}`);
   const fetched = await connector.fetchReport(ctx, request, checked.job);
   if (fetched.status !== 'FETCHED') throw new Error(`fetchReport: ${fetched.status}`);
-  const [source] = fetched.sources;
-  if (!source) throw new Error('no source');
-  const { body } = await source.open();
-  const text = await readText(body);
-  return { text, lines: parseLines(text), fileName: source.fileName };
+  const [derived, original] = fetched.sources;
+  if (derived?.role !== 'derived' || original?.role !== 'original')
+    throw new Error('expected a derived and an original source');
+  // the archiver opens and reads both at once: they fill from one paging pass
+  const [d, o] = await Promise.all([derived.open(), original.open()]);
+  const [text, raw] = await Promise.all([readText(d.body), readBytes(o.body)]);
+  return {
+    text,
+    lines: parseLines(text),
+    fileName: derived.fileName,
+    original: raw,
+    parts: o.parts?.() ?? [],
+    dropped: d.dropped?.() ?? {},
+  };
+}
+
+export async function readBytes(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
 }
 
 /** Audit requests the simulator answered, with their bodies. */

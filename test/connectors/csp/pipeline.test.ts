@@ -2,15 +2,19 @@
  * The CSP connector end to end: the deployed state machine definition run locally with the real
  * handlers, the CSP simulator and s3rver, then the table queried with DuckDB.
  */
+
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cspDefinition } from '../../../lambdas/connectors/csp/definition.ts';
 import { createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
 import { CspSectionSchema } from '../../../lambdas/connectors/csp/settings.ts';
-import { dataKey, originalKey } from '../../../lambdas/core/layout.ts';
+import { ManifestSchema } from '../../../lambdas/core/archive/manifest.ts';
+import { dataKey, manifestKey, originalKey } from '../../../lambdas/core/layout.ts';
 import { registerConnector } from '../../../lambdas/core/types.ts';
 import type { AppConfig } from '../../../lib/config.ts';
 import { catalogTables, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
@@ -19,7 +23,9 @@ import { type LocalS3, startLocalS3 } from '../../../scripts/local/s3.ts';
 import {
   type CspSimulator,
   type CspSimulatorOptions,
+  createRng,
   localVendorSection,
+  makeEvent,
   startCspSimulator,
 } from '../../../simulators/csp/server.ts';
 import { testAppConfig } from '../../support/app-config.ts';
@@ -86,12 +92,12 @@ async function scenario(options: Scenario = {}) {
       logger: new Logger({ serviceName: 'csp-e2e', logLevel: 'SILENT' }),
       ...(extra.force ? { force: true } : {}),
     }).then(([result]) => result as VendorRunResult);
-  const query = async (sql: string) => {
+  const query = async (sql: string, table = 'csp_mfa_audit') => {
     const catalog = await openArchiveCatalog({
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
-      // only this vendor's table: the queries below need nothing else
-      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === 'csp_mfa_audit'),
+      // only the table asked for: the queries below need nothing else
+      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === table),
     });
     try {
       return (await catalog.query(sql)).rows;
@@ -100,7 +106,12 @@ async function scenario(options: Scenario = {}) {
     }
   };
   const expected = (username: string) => s.eventsFor(username, DAY_START, DAY_END);
-  return { s, section, run, query, expected };
+  return { s, section, run, query, expected, store };
+}
+
+async function getObject(store: LocalS3, key: string): Promise<Buffer> {
+  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+  return Buffer.from(await answer.Body!.transformToByteArray());
 }
 
 const countsSql = `SELECT tenant, COUNT(*) AS n, COUNT(DISTINCT event_id) AS ids FROM csp_mfa_audit WHERE dt = '${DATE}' GROUP BY tenant ORDER BY tenant`;
@@ -117,7 +128,7 @@ describe('csp through the state machine', () => {
       originals: [
         originalKey(
           { vendor: 'csp', report: 'mfa_audit', tenant: String(archived[0]?.detail.tenant), date: DATE },
-          `mfa-audit-${DATE}.ndjson`,
+          `mfa-audit-${DATE}.pages.json`,
         ),
       ],
     });
@@ -171,7 +182,7 @@ describe('csp through the state machine', () => {
   it('pages through events arriving while paging, with 0-based pages, and de-duplicates', async () => {
     const { s, run, query, expected } = await scenario({
       sim: { insertWhilePaging: true, pageStartBase: 0, totalResults: false },
-      section: { pageLimit: 5, pageStartBase: 0 },
+      section: { pageLimit: 5 },
     });
     const originals = Object.fromEntries(
       s.users.filter((u) => u.tenant).map((u) => [u.id, expected(u.username).length]),
@@ -185,6 +196,50 @@ describe('csp through the state machine', () => {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([tenant, n]) => ({ tenant, n: String(n), ids: String(n) })),
     );
+  });
+
+  it('stores the page bodies byte for byte, one manifest entry per page, and counts what the table leaves out', async () => {
+    // Prepare: a result-index API answering indented JSON, and one event at exactly endDate (inclusive)
+    const { s, run, query, expected, store } = await scenario({
+      sim: { pageStartMeaning: 'index', jsonLayout: 'pretty' },
+    });
+    const alice = s.users.find((u) => u.id === 'alice')!;
+    const rng = createRng(19);
+    s.setEvents(alice.username, [...s.eventsFor(alice.username, 0, DAY_END), makeEvent(rng, alice.username, DAY_END)]);
+    // Act
+    const result = await run();
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    const where = { vendor: 'csp', report: 'mfa_audit', tenant: 'alice', date: DATE };
+    const sent = s.requests.filter((r) => r.username === alice.username && r.sent).map((r) => r.sent!);
+    expect(sent.length).toBeGreaterThan(3);
+    expect(sent[0]!.toString('utf8')).toContain('" :  ');
+    const stored = await getObject(store, originalKey(where, `mfa-audit-${DATE}.pages.json`));
+    expect(stored.equals(Buffer.concat(sent))).toBe(true);
+    const manifest = ManifestSchema.parse(JSON.parse((await getObject(store, manifestKey(where))).toString('utf8')));
+    expect(manifest.originals.map((o) => [o.file_name, o.role, o.format])).toEqual([
+      [`mfa-audit-${DATE}.pages.json`, 'original', 'json-pages'],
+    ]);
+    expect(manifest.originals[0]!.entries.map((e) => [e.bytes, e.sha256])).toEqual(
+      sent.map((page) => [page.length, createHash('sha256').update(page).digest('hex')]),
+    );
+    expect(manifest.originals[0]!.entries[0]!.name).toMatch(
+      /^page 1: 2026-11-18T00:00:00.000Z\.\.2026-11-19T00:00:00.000Z pageStart=0/,
+    );
+    // the page that taught the reading repeated 6 of the first page's 7 results; the endDate event is the next day's
+    expect(manifest.dropped).toEqual({ duplicate_event_id: 6, outside_window: 1 });
+    expect(manifest.row_count).toBe(expected(alice.username).length);
+    const counted = await query(
+      `SELECT CAST(dropped->>'duplicate_event_id' AS INTEGER) AS duplicates FROM report_manifests WHERE tenant = 'alice'`,
+      'report_manifests',
+    );
+    expect(counted).toEqual([{ duplicates: 6 }]);
+    const rows = await query(countsSql);
+    expect(rows.find((r) => r.tenant === 'alice')).toEqual({
+      tenant: 'alice',
+      n: String(expected(alice.username).length),
+      ids: String(expected(alice.username).length),
+    });
   });
 
   it('splits windows past the record cap (configured and the API’s own)', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mfaAuditRecord } from '../../../lambdas/connectors/csp/records.ts';
 import { createCspRuntime } from '../../../lambdas/connectors/csp/runtime.ts';
-import { VendorRequestError } from '../../../lambdas/core/errors.ts';
+import { IncompleteReportError, VendorRequestError } from '../../../lambdas/core/errors.ts';
 import {
   type CspSimulator,
   type CspSimulatorOptions,
@@ -55,13 +55,16 @@ describe('flow: start → check → fetch', () => {
     expect(started).toEqual({ status: 'READY', job: { windowStartMs: DAY_START, windowEndMs: DAY_END } });
     expect(checked.status).toBe('READY');
     if (fetched.status !== 'FETCHED') throw new Error(`expected FETCHED, got ${fetched.status}`);
-    expect(fetched.sources).toHaveLength(1);
-    expect(fetched.sources[0]?.fileName).toBe(`mfa-audit-${DATE}.ndjson`);
-    expect(fetched.sources[0]?.role).toBe('data');
+    expect(fetched.sources.map((x) => [x.fileName, x.role])).toEqual([
+      [`mfa-audit-${DATE}.ndjson`, 'derived'],
+      [`mfa-audit-${DATE}.pages.json`, 'original'],
+    ]);
     expect(fetched.requestParameters).toMatchObject({ startDate: DAY_START, endDate: DAY_END, pageLimit: 7 });
     expect(JSON.stringify(fetched)).not.toContain(s.users[0]?.apiToken);
-    const { body, contentType } = await fetched.sources[0]!.open();
-    const lines = (await readText(body))
+    const [derived, original] = await Promise.all(fetched.sources.map((x) => x.open()));
+    const { body, contentType } = derived!;
+    const [text] = await Promise.all([readText(body), readText(original!.body)]);
+    const lines = text
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
@@ -123,44 +126,75 @@ describe('flow: start → check → fetch', () => {
 });
 
 describe('paging', () => {
-  for (const base of [0, 1] as const) {
-    it(`pages with ${base}-based pageStart until a short page`, async () => {
-      const s = await simulator({ pageStartBase: base });
-      const ctx = contextFor(s, { section: { pageLimit: 5, pageStartBase: base } });
-      const { lines } = await runFlow(ctx);
-      expect(lines.map((l) => l.event.eventId)).toEqual(expectedIds(s));
-      const starts = auditCalls(s).map((c) => c.body.pageStart);
-      expect(starts[0]).toBe(base);
-      expect(starts).toEqual(starts.map((_, i) => base + i));
-      expect(starts).toHaveLength(Math.floor(lines.length / 5) + 1);
-    });
+  // every plausible reading of pageStart, with and without totalResults
+  const modes = [
+    { pageStartMeaning: 'page', pageStartBase: 1 },
+    { pageStartMeaning: 'page', pageStartBase: 0 },
+    { pageStartMeaning: 'index', pageStartBase: 1 },
+    { pageStartMeaning: 'index', pageStartBase: 0 },
+    { pageStartMeaning: 'page', pageStartBase: 1, belowBase: 'reject' },
+    { pageStartMeaning: 'index', pageStartBase: 1, belowBase: 'reject' },
+  ] as const;
+  for (const mode of modes) {
+    for (const totalResults of [true, false]) {
+      const name = `${mode.pageStartBase}-based ${mode.pageStartMeaning}${'belowBase' in mode ? ' (0 refused)' : ''}`;
+      it(`reads every event once in about events ÷ pageLimit calls: ${name}, totalResults ${totalResults ? 'given' : 'absent'}`, async () => {
+        // Prepare
+        const s = await simulator({ ...mode, totalResults, eventsPerUser: 700 });
+        const ids = expectedIds(s);
+        expect(ids.length).toBeGreaterThan(80);
+        // Act
+        const { lines, dropped } = await runFlow(contextFor(s, { section: { pageLimit: 10 } }));
+        // Assess
+        expect(lines.map((l) => l.event.eventId)).toEqual(ids);
+        const calls = auditCalls(s);
+        expect(calls.length).toBeGreaterThanOrEqual(Math.ceil(ids.length / 10));
+        expect(calls.length).toBeLessThanOrEqual(Math.ceil(ids.length / 10) + 3);
+        // an index server repeats the first page's results on the page that taught the reading
+        const repeats = mode.pageStartMeaning === 'index' ? 9 : 0;
+        expect(dropped).toEqual(repeats ? { duplicate_event_id: repeats } : {});
+      });
+    }
   }
 
-  it('does not rely on totalResults: with it absent and an exact multiple of pageLimit, it reads the empty page', async () => {
-    const s = await simulator({ totalResults: false });
-    const username = s.users[0]!.username;
-    const rng = createRng(7);
-    s.setEvents(
-      username,
-      Array.from({ length: 14 }, (_, i) => makeEvent(rng, username, DAY_START + i * 1000)),
-    );
-    const ctx = contextFor(s, { section: { pageLimit: 7 } });
-    const { lines } = await runFlow(ctx);
-    expect(lines).toHaveLength(14);
-    expect(auditCalls(s).map((c) => c.body.pageStart)).toEqual([1, 2, 3]);
+  it('stops at a full page whose results reach totalResults, and reads the empty page when it is absent', async () => {
+    for (const totalResults of [true, false]) {
+      const s = await simulator({ totalResults });
+      const username = s.users[0]!.username;
+      const rng = createRng(7);
+      s.setEvents(
+        username,
+        Array.from({ length: 14 }, (_, i) => makeEvent(rng, username, DAY_START + i * 1000)),
+      );
+      const { lines } = await runFlow(contextFor(s, { section: { pageLimit: 7 } }));
+      expect(lines).toHaveLength(14);
+      // 0 is read as page 1 by this 1-based API, which says so in startIndex
+      expect(auditCalls(s).map((c) => c.body.pageStart)).toEqual(totalResults ? [0, 2] : [0, 2, 3]);
+      await s.close();
+      sim = undefined;
+    }
   });
 
   it('follows a page size the API clamps (itemsPerPage below pageLimit)', async () => {
-    const s = await simulator({ maxPageLimit: 4 });
-    const ctx = contextFor(s, { section: { pageLimit: 10 } });
-    const { lines } = await runFlow(ctx);
-    expect(lines.map((l) => l.event.eventId)).toEqual(expectedIds(s));
+    for (const pageStartMeaning of ['page', 'index'] as const) {
+      const s = await simulator({ maxPageLimit: 4, pageStartMeaning });
+      const ctx = contextFor(s, { section: { pageLimit: 10 } });
+      const { lines } = await runFlow(ctx);
+      expect(lines.map((l) => l.event.eventId)).toEqual(expectedIds(s));
+      await s.close();
+      sim = undefined;
+    }
   });
 
-  it('refuses to loop when pageStart does not advance (0-based config against a 1-based API)', async () => {
-    const s = await simulator({ pageStartBase: 1 });
-    const ctx = contextFor(s, { section: { pageLimit: 5, pageStartBase: 0 } });
-    await expect(runFlow(ctx)).rejects.toThrow(/pageStartBase/);
+  it('fails with IncompleteReportError when the pages do not add up to totalResults, never archiving short', async () => {
+    // Prepare: an API that silently serves nothing past result 12 yet counts every result
+    const s = await simulator({ servesUpTo: 12 });
+    expect(expectedIds(s).length).toBeGreaterThan(12);
+    // Act
+    const error = await runFlow(contextFor(s, { section: { pageLimit: 5 } })).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(IncompleteReportError);
+    expect(String(error)).toMatch(/totalResults \d+ but its pages reached 12 results/);
   });
 
   it('writes an empty JSON array (zero records, not an empty file) for a day without events', async () => {
@@ -259,6 +293,19 @@ describe('windows and the record cap', () => {
     const refused = auditCalls(s).filter((c) => c.status === 400);
     // the connector learns the cap: one refusal, not one per sub-window
     expect(refused).toHaveLength(1);
+  });
+
+  it('narrows the page size when the API’s record cap is below pageLimit, instead of failing every day', async () => {
+    // Prepare
+    const s = await simulator({ recordCap: 3 });
+    const ids = expectedIds(s);
+    // Act
+    const { lines } = await runFlow(contextFor(s, { section: { pageLimit: 5 } }));
+    // Assess
+    expect(lines.map((l) => l.event.eventId).sort()).toEqual([...ids].sort());
+    const calls = auditCalls(s);
+    expect(calls[0]).toMatchObject({ status: 400, body: { pageLimit: 5 } });
+    for (const call of calls.filter((c) => c.status === 200)) expect(call.body.pageLimit).toBeLessThanOrEqual(3);
   });
 
   it('fails clearly when more events than the cap share one millisecond', async () => {

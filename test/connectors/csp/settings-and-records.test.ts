@@ -14,7 +14,6 @@ describe('config section', () => {
       baseUrl: 'https://console.cloud.vmware.com',
       reports: ['mfa_audit'],
       pageLimit: 100,
-      pageStartBase: 1,
       maxRecordsPerWindow: 10_000,
       settleMinutes: 5,
       schedule: 'cron(30 1 * * ? *)',
@@ -31,7 +30,6 @@ describe('config section', () => {
     ['21 event ids', { tenants: [{ ...tenant, eventIds: Array.from({ length: 21 }, (_, i) => `e${i}`) }] }, /eventIds/],
     ['an unknown action', { tenants: [{ ...tenant, actions: ['MFA_BYPASS'] }] }, /actions/],
     ['a misspelt tenant key', { tenants: [{ ...tenant, deviceName: ['x'] }] }, /deviceName/],
-    ['pageStartBase 2', { tenants: [tenant], pageStartBase: 2 }, /pageStartBase/],
     [
       'a record cap below pageLimit',
       { tenants: [tenant], pageLimit: 100, maxRecordsPerWindow: 50 },

@@ -138,17 +138,15 @@ export interface OpenedFile {
 
 export async function openAll(fetched: FetchResult): Promise<OpenedFile[]> {
   if (fetched.status !== 'FETCHED') throw new Error(`expected FETCHED; received ${fetched.status}: ${fetched.reason}`);
-  const out: OpenedFile[] = [];
-  for (const source of fetched.sources) {
-    const opened = await source.open();
-    out.push({
-      fileName: source.fileName,
-      role: source.role,
-      bytes: await readAll(opened.body),
-      ...(source.password ? { password: source.password } : {}),
-    });
-  }
-  return out;
+  // opened and read together, as the archiver does: paged sources fill from one pass
+  const opened = await Promise.all(fetched.sources.map((source) => source.open()));
+  const bytes = await Promise.all(opened.map((body) => readAll(body.body)));
+  return fetched.sources.map((source, i) => ({
+    fileName: source.fileName,
+    role: source.role,
+    bytes: bytes[i]!,
+    ...(source.password ? { password: source.password } : {}),
+  }));
 }
 
 /** The first entry of an encrypted zip, as the archiver core reads it (zip.js, password). */
@@ -167,7 +165,7 @@ export async function unzipText(
 /** Rows of the data source, parsed the way the archiver does (CSV by header, or NDJSON). */
 export async function dataRows(fetched: FetchResult): Promise<Record<string, unknown>[]> {
   const files = await openAll(fetched);
-  const data = files.find((f) => f.role === 'data');
+  const data = files.find((f) => f.role === 'data' || f.role === 'derived');
   if (!data) throw new Error('no data source');
   if (data.bytes[0] === 0x50 && data.bytes[1] === 0x4b) {
     const { text } = await unzipText(data.bytes, data.password);

@@ -4,6 +4,7 @@
  * the archive and the table, the 5-second spacing, and that no token, zip password or client
  * secret reaches a log line, an event, the execution output or the archive.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ import { resetPingOneClientState } from '../../../lambdas/connectors/pingone/cli
 import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
 import { PingOneSectionSchema } from '../../../lambdas/connectors/pingone/settings.ts';
 import { connectorFor } from '../../../lambdas/connectors/registry.ts';
-import { manifestKey } from '../../../lambdas/core/layout.ts';
+import { ManifestSchema } from '../../../lambdas/core/archive/manifest.ts';
+import { manifestKey, originalKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import type { AppConfig } from '../../../lib/config.ts';
 import { openArchiveCatalog } from '../../../scripts/local/catalog.ts';
@@ -198,7 +200,13 @@ describe('pingone end to end through the state machine', () => {
   it('entries in the top-level shape with string booleans, and a JSON link under another name', async () => {
     // Act
     const run = await scenario(
-      { entriesShape: 'top-level', entriesBooleansAsStrings: true, jsonLinkField: 'jsonFileUrl', pollsUntilDone: 0 },
+      {
+        entriesShape: 'top-level',
+        entriesBooleansAsStrings: true,
+        jsonLinkField: 'jsonFileUrl',
+        pollsUntilDone: 0,
+        entriesLayout: 'pretty',
+      },
       (section) => {
         section.entries = { pageLimit: 15, deadlineSeconds: 60 };
       },
@@ -207,6 +215,27 @@ describe('pingone end to end through the state machine', () => {
     expect(archived(run)).toEqual({ [TENANT_A]: ROWS, [TENANT_B]: ROWS });
     expect(run.sim.requests.filter((r) => r.route === 'entries')).toHaveLength(Math.ceil(ROWS / 15));
     assertSpacing(run);
+    // the original is the page bodies exactly as sent (indented, CRLF), one manifest entry per page
+    const sent = run.sim.requests.filter((r) => r.route === 'entries' && r.sent).map((r) => r.sent!);
+    expect(sent[0]!.toString('utf8')).toContain('\r\n    ');
+    const where = { vendor: 'pingone', report: 'mfa_devices', tenant: TENANT_B, date: DATE };
+    const stored = await readFile(
+      join(dir, 's3', s3.bucket, `${originalKey(where, 'mfa-devices-entries.pages.json')}${S3RVER_SUFFIX}`),
+    );
+    expect(stored.equals(Buffer.concat(sent))).toBe(true);
+    const manifest = ManifestSchema.parse(await readManifest(TENANT_B));
+    expect(manifest.originals.map((o) => [o.file_name, o.role, o.format])).toEqual([
+      ['mfa-devices-entries.pages.json', 'original', 'json-pages'],
+    ]);
+    expect(manifest.originals[0]!.entries.map((e) => [e.name, e.bytes, e.sha256])).toEqual(
+      sent.map((page, i) => [
+        i === 0 ? 'page 1: entries?limit=15' : `page ${i + 1}: _links.next of page ${i}`,
+        page.length,
+        createHash('sha256').update(page).digest('hex'),
+      ]),
+    );
+    expect(manifest.dropped).toEqual({});
+    expect(manifest.row_count).toBe(ROWS);
   });
 
   it('429 with Retry-After (inline in seconds, long in an HTTP date) and 5xx are waited out', async () => {

@@ -390,7 +390,8 @@ describe('entries mode (ENTRIES)', () => {
       expect(records).toEqual(fileRecords);
       if (fetched.status === 'FETCHED') {
         expect(fetched.sources.map((x) => [x.fileName, x.role, x.password])).toEqual([
-          ['mfa-devices-entries.jsonl', 'data', undefined],
+          ['mfa-devices-entries.jsonl', 'derived', undefined],
+          ['mfa-devices-entries.pages.json', 'original', undefined],
         ]);
       }
       assertSpacing(s);

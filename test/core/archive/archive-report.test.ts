@@ -110,6 +110,7 @@ describe('archiveReport', () => {
             entries: [],
           },
         ],
+        dropped: {},
       });
       expect(result).toEqual({
         outcome: 'ARCHIVED',
