@@ -2,25 +2,29 @@
  * Archives one report: the vendor's files byte for byte, their records as gzip JSON Lines, and a
  * manifest.
  *
- * 1. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
- * 2. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
+ * 1. The run takes an attempt id (its data and originals go to keys of its own, written once)
+ *    and reads the manifest as it is now (`publish.ts`), before anything is downloaded.
+ * 2. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
+ * 3. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
  *    while they download, other zip entries from the finished file), parsed, mapped with
  *    `toRecord` and streamed into one multipart upload, completed only after the last record.
- * 3. Then the data's last parts are sent (its part buffers go to the originals), the originals are
+ * 4. Then the data's last parts are sent (its part buffers go to the originals), the originals are
  *    uploaded from the temp files, the data upload is completed, and the manifest is written (the
- *    commit mark).
- * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
+ *    commit mark) only if it is still the one read in step 1. If another run published first,
+ *    the outcome is SUPERSEDED: the manifest describes that run's objects, never a mix.
+ * 5. On any failure before that the data upload is aborted, downloads are stopped and the error
  *    is rethrown; completed objects are never deleted (Object Lock would keep them anyway, and a
  *    delete marker would hide the previous good version). A run that fails after the data
- *    completed leaves no manifest, so the next run archives the date again at the same keys.
- *    Temp files are removed in every outcome.
+ *    completed leaves no manifest, so its objects are named by nothing and the next run archives
+ *    the date again under its own attempt. Temp files are removed in every outcome.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ArchiveError } from '../errors.ts';
-import { dataKey, manifestKey, originalKey } from '../layout.ts';
+import { attemptId, dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
 import { Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
@@ -28,8 +32,9 @@ import type { InflateOptions } from './inflate.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
 import { type ArchiveLimits, ExtractBudget } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
+import { type PublishedManifest, publishManifest, readPublished } from './publish.ts';
 import { RecordSink } from './records.ts';
-import { PartBuffers, putText, type S3Target, uploadFile } from './s3-upload.ts';
+import { PartBuffers, type S3Target, uploadFile } from './s3-upload.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
 
 export interface ArchiveDeps {
@@ -46,6 +51,8 @@ export interface ArchiveDeps {
   partSizeBytes?: number;
   /** inflater settings, default 1 MiB chunks on zlib's native handle (tests: small chunks) */
   inflate?: InflateOptions;
+  /** random bytes for the attempt id; default node:crypto */
+  randomBytes?: (size: number) => Uint8Array;
 }
 
 export interface ArchiveInput {
@@ -58,7 +65,9 @@ export interface ArchiveInput {
   startedAt?: string;
 }
 
-export interface ArchiveResult {
+export type ArchiveResult = ArchivedResult | SupersededResult;
+
+export interface ArchivedResult {
   outcome: 'ARCHIVED';
   vendor: string;
   tenant: string;
@@ -68,6 +77,19 @@ export interface ArchiveResult {
   rowCount: number;
   bytes: { original: number; extracted: number; data: number };
   sha256: { data: string; originals: string[] };
+}
+
+/** Another run published this report while this one ran; this run's objects are named by nothing. */
+export interface SupersededResult {
+  outcome: 'SUPERSEDED';
+  vendor: string;
+  tenant: string;
+  report: string;
+  date: string;
+  /** why, naming the winner when its manifest could be read */
+  reason: string;
+  /** this attempt's own (unpublished) keys */
+  keys: Keys;
 }
 
 const CONTENT_TYPES: Record<FileFormat, string> = {
@@ -85,16 +107,19 @@ interface Run {
   rows: number;
 }
 
-type Keys = ArchiveResult['keys'];
+type Keys = ArchivedResult['keys'];
 type Extracted = Map<number, { format: FileFormat; entries: ManifestEntry[] }>;
+/** An original as downloaded, before its upload gave it a VersionId. */
+type DescribedOriginal = Omit<ManifestOriginal, 'version_id'>;
 
 export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
   const { request, sources } = input;
   const startedAt = input.startedAt ?? deps.now().toISOString();
+  const attempt = attemptId(deps.now(), (deps.randomBytes ?? randomBytes)(4));
   const keys: Keys = {
-    data: dataKey(request),
+    data: dataKey(request, attempt),
     manifest: manifestKey(request),
-    originals: sources.map((source) => originalKey(request, source.fileName)),
+    originals: sources.map((source) => originalKey(request, attempt, source.fileName)),
   };
   checkSources(sources, keys.originals);
   const target: S3Target = {
@@ -105,7 +130,9 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     parts: new PartBuffers(deps.partSizeBytes),
   };
   const { logger } = deps;
-  logger.info('archive started', { sources: sources.length, dataKey: keys.data });
+  // What this run may replace is fixed now: a manifest another run writes later wins.
+  const seen = await readPublished(target, keys.manifest);
+  logger.info('archive started', { sources: sources.length, attempt, dataKey: keys.data, replaces: seen });
 
   const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
   // Open every source now: vendor links can expire within minutes.
@@ -129,17 +156,12 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     };
     // Data sources first (in order), while the others keep downloading; then every source's facts.
     const extracted = await extractDataSources(run, sources, spools, keys);
-    const originals = await describeOriginals(sources, spools, keys, extracted, logger);
-    const data = await uploadAll(target, writer, originals, spools);
+    const described = await describeOriginals(sources, spools, keys, extracted, logger);
+    const { data, originals } = await uploadAll(target, writer, described, spools);
     dataDone = true;
     logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
-    const manifest = buildManifest(input, run, { startedAt, keys, data, originals });
-    const text = renderManifest(manifest);
-    assertNoPassword(text, sources);
-    await putText(target, keys.manifest, text, 'application/json');
-    const result = buildResult(request, run, keys, data, originals);
-    logger.info('archive completed', { rowCount: result.rowCount, bytes: result.bytes });
-    return result;
+    const manifest = buildManifest(input, run, { startedAt, attempt, keys, data, originals, seen });
+    return await publish(target, manifest, sources, buildResult(request, run, keys, data, originals), logger);
   } catch (caught) {
     const error = rootCause(caught, writer);
     for (const spool of spools) spool.abort(error);
@@ -151,6 +173,34 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     await Promise.all(spools.map((spool) => spool.settled()));
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Writes the manifest if no other run published first; the archived result, or SUPERSEDED. */
+async function publish(
+  target: S3Target,
+  manifest: Manifest,
+  sources: readonly ReportSource[],
+  archived: ArchivedResult,
+  logger: Logger,
+): Promise<ArchiveResult> {
+  const text = renderManifest(manifest);
+  assertNoPassword(text, sources);
+  const published = await publishManifest(target, archived.keys.manifest, text, seenOf(manifest));
+  if (published.outcome === 'SUPERSEDED') {
+    logger.warn('archive superseded', { reason: published.reason, attempt: manifest.attempt });
+    const { vendor, tenant, report, date, keys } = archived;
+    return { outcome: 'SUPERSEDED', vendor, tenant, report, date, reason: published.reason, keys };
+  }
+  logger.info('archive completed', {
+    rowCount: archived.rowCount,
+    bytes: archived.bytes,
+    manifestVersionId: published.versionId,
+  });
+  return archived;
+}
+
+function seenOf(manifest: Manifest): PublishedManifest | null {
+  return manifest.replaces && { etag: manifest.replaces.etag, runId: manifest.replaces.run_id };
 }
 
 /** Extracts and parses every data source, in order, into the data upload. */
@@ -183,8 +233,8 @@ async function describeOriginals(
   keys: Keys,
   extracted: Extracted,
   logger: Logger,
-): Promise<ManifestOriginal[]> {
-  const originals: ManifestOriginal[] = [];
+): Promise<DescribedOriginal[]> {
+  const originals: DescribedOriginal[] = [];
   for (const [i, source] of sources.entries()) {
     const spool = spools[i]!;
     const what = source.fileName;
@@ -214,14 +264,16 @@ async function describeOriginals(
 async function uploadAll(
   target: S3Target,
   writer: JsonlUpload,
-  originals: readonly ManifestOriginal[],
+  described: readonly DescribedOriginal[],
   spools: readonly Spool[],
-): Promise<UploadedData> {
+): Promise<{ data: UploadedData; originals: ManifestOriginal[] }> {
   await writer.end();
-  for (const [i, original] of originals.entries()) {
-    await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+  const originals: ManifestOriginal[] = [];
+  for (const [i, original] of described.entries()) {
+    const stored = await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+    originals.push({ ...original, version_id: stored.versionId ?? null });
   }
-  return writer.finish();
+  return { data: await writer.finish(), originals };
 }
 
 type UploadedData = Awaited<ReturnType<JsonlUpload['finish']>>;
@@ -229,11 +281,20 @@ type UploadedData = Awaited<ReturnType<JsonlUpload['finish']>>;
 function buildManifest(
   input: ArchiveInput,
   run: Run,
-  facts: { startedAt: string; keys: Keys; data: UploadedData; originals: ManifestOriginal[] },
+  facts: {
+    startedAt: string;
+    attempt: string;
+    keys: Keys;
+    data: UploadedData;
+    originals: ManifestOriginal[];
+    seen: PublishedManifest | null;
+  },
 ): Manifest {
   const { request } = input;
+  const { data, seen } = facts;
   return {
-    schema_version: 1,
+    schema_version: 2,
+    attempt: facts.attempt,
     vendor: request.vendor,
     tenant: request.tenant,
     report: request.report,
@@ -246,8 +307,15 @@ function buildManifest(
     job: input.job,
     row_count: run.rows,
     columns: run.report.columns.map((column) => column.name),
-    data: { key: facts.keys.data, bytes: facts.data.bytes, sha256: facts.data.sha256, format: 'jsonl.gz' },
+    data: {
+      key: facts.keys.data,
+      bytes: data.bytes,
+      sha256: data.sha256,
+      format: 'jsonl.gz',
+      version_id: data.versionId ?? null,
+    },
     originals: facts.originals,
+    replaces: seen && { etag: seen.etag, run_id: seen.runId },
   };
 }
 
@@ -257,7 +325,7 @@ function buildResult(
   keys: Keys,
   data: UploadedData,
   originals: readonly ManifestOriginal[],
-): ArchiveResult {
+): ArchivedResult {
   return {
     outcome: 'ARCHIVED',
     vendor: request.vendor,

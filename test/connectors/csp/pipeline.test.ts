@@ -112,14 +112,20 @@ describe('csp through the state machine', () => {
     expect(first.status).toBe('SUCCEEDED');
     const archived = first.events.filter((e) => e.detailType === 'Report Archived');
     expect(archived.map((e) => e.detail.tenant).sort()).toEqual(['alice', 'bjorn', 'chen']);
+    const archivedRequest = {
+      vendor: 'csp',
+      report: 'mfa_audit',
+      tenant: String(archived[0]?.detail.tenant),
+      date: DATE,
+    };
+    // each run writes under an attempt id of its own: read it from the event, check the layout around it
+    const attempt = /"data":"[^"]*\/(\d{8}T\d{6}Z-[0-9a-f]{8})\.jsonl\.gz"/.exec(
+      JSON.stringify(archived[0]?.detail.keys),
+    )?.[1];
+    expect(attempt).toBeDefined();
     expect(archived[0]?.detail.keys).toMatchObject({
-      data: dataKey({ vendor: 'csp', report: 'mfa_audit', tenant: String(archived[0]?.detail.tenant), date: DATE }),
-      originals: [
-        originalKey(
-          { vendor: 'csp', report: 'mfa_audit', tenant: String(archived[0]?.detail.tenant), date: DATE },
-          `mfa-audit-${DATE}.ndjson`,
-        ),
-      ],
+      data: dataKey(archivedRequest, attempt ?? ''),
+      originals: [originalKey(archivedRequest, attempt ?? '', `mfa-audit-${DATE}.ndjson`)],
     });
 
     const want = s.users
