@@ -12,7 +12,6 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BUCKET, type LocalS3 } from './archive-fixtures.ts';
 import { type Loopback, startLoopback } from './loopback.ts';
 
 export interface ConditionalWrite {
@@ -52,7 +51,13 @@ function errorXml(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>proxy</RequestId><HostId>proxy</HostId></Error>`;
 }
 
-export async function startConditionalS3(upstream: LocalS3): Promise<ConditionalS3> {
+/** Where the proxy forwards to: an S3 client of s3rver and its bucket. */
+export interface Upstream {
+  readonly s3: S3Client;
+  readonly bucket: string;
+}
+
+export async function startConditionalS3(upstream: Upstream): Promise<ConditionalS3> {
   const endpoint = await upstream.s3.config.endpoint?.();
   if (!endpoint) throw new Error('the local S3 client has no endpoint');
   const target = { hostname: endpoint.hostname, port: endpoint.port };
@@ -130,7 +135,7 @@ export async function startConditionalS3(upstream: LocalS3): Promise<Conditional
       proxy.conflicts.set(write.key, conflicts - 1);
       return 409;
     }
-    const etag = await upstream.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: write.key })).then(
+    const etag = await upstream.s3.send(new HeadObjectCommand({ Bucket: upstream.bucket, Key: write.key })).then(
       (head) => head.ETag,
       () => undefined,
     );

@@ -37,7 +37,7 @@ describe('archiveReport publishing', () => {
   const bed = useArchiveTestBed('archive-publish-', { expectTempFilesRemoved: true });
   let proxy: ConditionalS3;
   beforeAll(async () => {
-    proxy = await startConditionalS3(bed.s3);
+    proxy = await startConditionalS3({ s3: bed.s3.s3, bucket: BUCKET });
   });
   afterAll(async () => {
     await proxy.close();
