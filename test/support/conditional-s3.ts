@@ -16,6 +16,8 @@ import { type Loopback, startLoopback } from './loopback.ts';
 
 export interface ConditionalWrite {
   readonly key: string;
+  /** PUT (PutObject) or POST (CompleteMultipartUpload) */
+  readonly method: string;
   readonly ifNoneMatch?: string;
   readonly ifMatch?: string;
   /** what the proxy answered */
@@ -98,6 +100,7 @@ export async function startConditionalS3(upstream: Upstream): Promise<Conditiona
     if (!publishes) return forward(proxy, req, res, undefined);
     const write: ConditionalWrite = {
       key,
+      method: req.method ?? '',
       ...(typeof req.headers['if-none-match'] === 'string' && { ifNoneMatch: req.headers['if-none-match'] }),
       ...(typeof req.headers['if-match'] === 'string' && { ifMatch: req.headers['if-match'] }),
     };

@@ -20,6 +20,7 @@ import {
   archiveDeps,
   archiveInput,
   BUCKET,
+  bulkCsv,
   capturedLogger,
   expectArchived,
   httpSource,
@@ -232,6 +233,30 @@ describe('archiveReport publishing', () => {
       expect(error).toBeInstanceOf(ObjectExistsError);
       expect((error as Error).message).toContain(dataKey(request, TEST_ATTEMPT));
       expect((await bed.s3.getBytes(dataKey(request, TEST_ATTEMPT))).toString('utf8')).toBe('earlier bytes');
+      expect(await bed.s3.keys()).not.toContain(manifestKey(request));
+    });
+
+    it('completes a multipart data object with If-None-Match: *, and fails with ObjectExistsError when its key is taken', async () => {
+      // Prepare: a data object of several parts, and its key already taken
+      const request = newRequest();
+      bed.vendor.files.set('bulk.csv', { body: Buffer.from(bulkCsv(100_000)) });
+      await bed.s3.s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: dataKey(request, TEST_ATTEMPT), Body: 'earlier bytes' }),
+      );
+      const deps = {
+        ...archiveDeps(bed.s3, bed.tmpDir, capturedLogger().logger),
+        s3: proxy.s3,
+        partSizeBytes: 5 * 1024 * 1024,
+      };
+      // Act
+      const error = await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'bulk.csv')]), deps).catch(
+        (e: unknown) => e,
+      );
+      // Assess
+      expect(error).toBeInstanceOf(ObjectExistsError);
+      expect(proxy.writes.filter((w) => w.key === dataKey(request, TEST_ATTEMPT))).toEqual([
+        { key: dataKey(request, TEST_ATTEMPT), method: 'POST', ifNoneMatch: '*', status: 412 },
+      ]);
       expect(await bed.s3.keys()).not.toContain(manifestKey(request));
     });
   });
