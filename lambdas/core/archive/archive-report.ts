@@ -199,6 +199,7 @@ async function publish(
   return archived;
 }
 
+/** The write is conditioned on exactly the manifest this one records as replaced. */
 function seenOf(manifest: Manifest): PublishedManifest | null {
   return manifest.replaces && { etag: manifest.replaces.etag, runId: manifest.replaces.run_id };
 }
