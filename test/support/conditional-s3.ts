@@ -1,8 +1,9 @@
 /**
  * A loopback proxy in front of s3rver that answers conditional writes as S3 documents them, which
  * s3rver does not: a PutObject or CompleteMultipartUpload with `If-None-Match: *` on a key that
- * holds an object, or with `If-Match: <etag>` on a key whose ETag differs (or that holds nothing),
- * gets 412 PreconditionFailed; a key set up to conflict gets 409 ConditionalRequestConflict.
+ * holds an object, or with `If-Match: <etag>` on a key whose ETag differs, gets 412
+ * PreconditionFailed (If-Match on a key that holds nothing: 404 NoSuchKey); a key set up to
+ * conflict gets 409 ConditionalRequestConflict.
  * Conditional writes to one key are decided one at a time, as S3 does. With `versioning`, every
  * published object's response carries an `x-amz-version-id`, as a versioned bucket's does.
  *
@@ -48,6 +49,12 @@ const CONDITIONAL_CONFLICT = errorXml(
   'ConditionalRequestConflict',
   'A conflicting conditional operation is currently in progress against this resource. Please try again.',
 );
+
+const ANSWERS: Record<number, string> = {
+  404: errorXml('NoSuchKey', 'The specified key does not exist.'),
+  409: CONDITIONAL_CONFLICT,
+  412: PRECONDITION_FAILED,
+};
 
 function errorXml(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>proxy</RequestId><HostId>proxy</HostId></Error>`;
@@ -125,7 +132,7 @@ export async function startConditionalS3(upstream: Upstream): Promise<Conditiona
       write.status = status;
       req.resume();
       res.writeHead(status, { 'content-type': 'application/xml' });
-      res.end(status === 409 ? CONDITIONAL_CONFLICT : PRECONDITION_FAILED);
+      res.end(ANSWERS[status]);
     } finally {
       done();
     }
@@ -143,6 +150,8 @@ export async function startConditionalS3(upstream: Upstream): Promise<Conditiona
       () => undefined,
     );
     if (write.ifNoneMatch === '*' && etag !== undefined) return 412;
+    // S3: If-Match on a key that holds nothing is 404 NoSuchKey, not 412
+    if (write.ifMatch !== undefined && etag === undefined) return 404;
     if (write.ifMatch !== undefined && write.ifMatch !== etag) return 412;
     return undefined;
   }
