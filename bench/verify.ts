@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import Papa from 'papaparse';
 import { rawStatisticsReport } from '../lambdas/connectors/openathens/records.ts';
-import type { ArchiveResult } from '../lambdas/core/archive/index.ts';
+import type { ArchivedResult } from '../lambdas/core/archive/index.ts';
 import { S3RVER_SUFFIX } from '../scripts/local/s3.ts';
 import { CSV_FILE, type DataSet, type Format, type Measurement } from './common.ts';
 import type { NullS3 } from './servers.ts';
@@ -47,7 +47,7 @@ interface ManifestView {
   originals: Array<{ bytes: number; sha256: string; entries: Array<{ bytes: number; sha256: string }> }>;
 }
 
-function verifyManifest(text: string, ds: DataSet, format: Format, result: ArchiveResult, label: string): void {
+function verifyManifest(text: string, ds: DataSet, format: Format, result: ArchivedResult, label: string): void {
   const manifest = JSON.parse(text) as ManifestView;
   expectEqual(`${label}: manifest row_count`, manifest.row_count, ds.rows);
   expectEqual(`${label}: manifest data sha256`, manifest.data.sha256, result.sha256.data);
@@ -56,8 +56,8 @@ function verifyManifest(text: string, ds: DataSet, format: Format, result: Archi
   expectEqual(`${label}: manifest extracted sha256`, manifest.originals[0]?.entries[0]?.sha256, ds.csv.sha256);
 }
 
-function verifyResult(m: Measurement, ds: DataSet, format: Format, label: string): ArchiveResult {
-  const result = m.detail?.result as ArchiveResult | undefined;
+function verifyResult(m: Measurement, ds: DataSet, format: Format, label: string): ArchivedResult {
+  const result = m.detail?.result as ArchivedResult | undefined;
   if (!result) throw new WrongResultError(`${label}: the child returned no archive result`);
   expectEqual(`${label}: rows`, m.rows, ds.rows);
   expectEqual(`${label}: extracted bytes`, m.bytes, ds.csv.bytes);

@@ -43,6 +43,8 @@ export async function prepareArchive(task: Extract<Task, { kind: 'archive' }>): 
           ...(task.partSizeBytes ? { partSizeBytes: task.partSizeBytes } : {}),
         },
       );
+      // every run has attempt keys of its own; only a concurrent writer could supersede one
+      if (result.outcome !== 'ARCHIVED') throw new Error(`archive ${result.outcome}: ${result.reason}`);
       return {
         bytes: result.bytes.extracted,
         rows: result.rowCount,

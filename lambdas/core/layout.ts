@@ -1,11 +1,18 @@
 /**
- * Where things live in the archive bucket. Keys are deterministic: the same vendor, report,
- * tenant and date always map to the same keys, so a re-run overwrites (a new S3 version under
- * Object Lock) rather than adding a second copy the tables would read twice.
+ * Where things live in the archive bucket. Every archive attempt writes its data and originals
+ * at keys of its own (named by its attempt id), once: two runs of the same report, even at the
+ * same time, never overwrite each other's bytes. The manifest key is deterministic, one per
+ * vendor, report, tenant and date: it is the only key runs contend for, written with a condition
+ * (see `archive/publish.ts`), and it names the one attempt whose rows the tables read. A data
+ * object no manifest names (a crash before the manifest, a run that lost the race) is not part
+ * of the archive's answer.
  *
- *   data/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/data.jsonl.gz    rows, read by Athena
- *   originals/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/<file>     the vendor's bytes as delivered
- *   manifests/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/manifest.json   written last: the commit mark
+ *   data/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/<attempt>.jsonl.gz         rows, read by Athena
+ *   originals/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/<attempt>/<file>      the vendor's bytes as delivered
+ *   manifests/vendor=<v>/report=<r>/dt=<YYYY-MM-DD>/tenant=<t>/manifest.json         written last: the commit mark
+ *
+ * An attempt id is `<UTC yyyymmddThhmmssZ>-<8 lower-case hex>`: sortable by start time, and
+ * random enough that two attempts started in the same second do not meet.
  */
 import { isCalendarDate } from './dates.ts';
 import type { ReportRequest } from './types.ts';
@@ -13,10 +20,11 @@ import type { ReportRequest } from './types.ts';
 export const DATA_PREFIX = 'data';
 export const ORIGINALS_PREFIX = 'originals';
 export const MANIFESTS_PREFIX = 'manifests';
-export const DATA_FILE_NAME = 'data.jsonl.gz';
+export const DATA_FILE_SUFFIX = '.jsonl.gz';
 export const MANIFEST_FILE_NAME = 'manifest.json';
 
 const SLUG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const ATTEMPT_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
 type PartitionOf = Pick<ReportRequest, 'vendor' | 'report' | 'tenant' | 'date'>;
 
@@ -41,14 +49,31 @@ export function tablePrefix(vendor: string, report: string): string {
   return `${DATA_PREFIX}/vendor=${vendor}/report=${report}/`;
 }
 
-export function dataKey(request: PartitionOf): string {
-  return `${DATA_PREFIX}/${partition(request)}/${DATA_FILE_NAME}`;
+/** A new attempt id from the start time and four random bytes. */
+export function attemptId(startedAt: Date, random: Uint8Array): string {
+  if (random.length !== 4) throw new Error(`an attempt id takes 4 random bytes; received ${random.length}`);
+  const time = startedAt
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+  return checkAttempt(`${time}-${Buffer.from(random).toString('hex')}`);
 }
 
-export function originalKey(request: PartitionOf, fileName: string): string {
+function checkAttempt(attempt: string): string {
+  if (!ATTEMPT_ID.test(attempt)) {
+    throw new Error(`an attempt id must match ${ATTEMPT_ID}; received ${JSON.stringify(attempt)}`);
+  }
+  return attempt;
+}
+
+export function dataKey(request: PartitionOf, attempt: string): string {
+  return `${DATA_PREFIX}/${partition(request)}/${checkAttempt(attempt)}${DATA_FILE_SUFFIX}`;
+}
+
+export function originalKey(request: PartitionOf, attempt: string, fileName: string): string {
   const safe = fileName.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
   if (safe.length === 0) throw new Error('original file name is empty');
-  return `${ORIGINALS_PREFIX}/${partition(request)}/${safe}`;
+  return `${ORIGINALS_PREFIX}/${partition(request)}/${checkAttempt(attempt)}/${safe}`;
 }
 
 export function manifestKey(request: PartitionOf): string {

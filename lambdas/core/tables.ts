@@ -109,9 +109,9 @@ export function reportTable(
 }
 
 const FILE_STRUCT_GLUE =
-  'array<struct<file_name:string,key:string,role:string,bytes:bigint,sha256:string,format:string,content_type:string,entries:array<struct<name:string,bytes:bigint,sha256:string,encryption:string>>>>';
+  'array<struct<file_name:string,key:string,role:string,bytes:bigint,sha256:string,format:string,content_type:string,entries:array<struct<name:string,bytes:bigint,sha256:string,encryption:string>>,version_id:string>>';
 const FILE_STRUCT_DUCKDB =
-  'STRUCT(file_name VARCHAR, key VARCHAR, role VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR, content_type VARCHAR, entries STRUCT(name VARCHAR, bytes BIGINT, sha256 VARCHAR, encryption VARCHAR)[])[]';
+  'STRUCT(file_name VARCHAR, key VARCHAR, role VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR, content_type VARCHAR, entries STRUCT(name VARCHAR, bytes BIGINT, sha256 VARCHAR, encryption VARCHAR)[], version_id VARCHAR)[]';
 
 /** What was collected when: one row per archived report, from its manifest. */
 export function manifestTable(
@@ -126,7 +126,12 @@ export function manifestTable(
       'One row per archived report: what was collected, when, from which request, with SHA-256 of every file.',
     prefix: `${MANIFESTS_PREFIX}/`,
     columns: [
-      simple('schema_version', 'bigint', 'manifest format version'),
+      simple(
+        'schema_version',
+        'bigint',
+        'manifest format version (1: before attempt keys; null in the fields it lacks)',
+      ),
+      simple('attempt', 'string', 'attempt id in the data and original keys (version 2)'),
       simple('report_date', 'string', 'date the report covers'),
       simple('run_id', 'string', 'Step Functions execution (or local run) that archived it'),
       simple('started_at', 'string', 'ISO 8601 time the archive step started'),
@@ -136,9 +141,9 @@ export function manifestTable(
       { name: 'columns', glueType: 'array<string>', duckdbType: 'VARCHAR[]', comment: 'columns of the data file' },
       {
         name: 'data',
-        glueType: 'struct<key:string,bytes:bigint,sha256:string,format:string>',
-        duckdbType: 'STRUCT(key VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR)',
-        comment: 'the queryable data file',
+        glueType: 'struct<key:string,bytes:bigint,sha256:string,format:string,version_id:string>',
+        duckdbType: 'STRUCT(key VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR, version_id VARCHAR)',
+        comment: 'the queryable data file (version_id: its S3 version, null where the bucket keeps none)',
       },
       {
         name: 'originals',
@@ -153,6 +158,12 @@ export function manifestTable(
         comment: 'request parameters (JSON, no secrets)',
       },
       { name: 'job', glueType: 'string', duckdbType: 'JSON', comment: 'vendor job ids and timestamps (JSON)' },
+      {
+        name: 'replaces',
+        glueType: 'struct<etag:string,run_id:string>',
+        duckdbType: 'STRUCT(etag VARCHAR, run_id VARCHAR)',
+        comment: 'the manifest a forced or recovering re-run replaced (its ETag and run), or null',
+      },
       {
         name: 'dropped',
         glueType: 'string',

@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { type ArchiveLimits, type ArchiveResult, archiveReport } from '../core/archive/index.ts';
+import { type ArchivedResult, type ArchiveLimits, type ArchiveResult, archiveReport } from '../core/archive/index.ts';
 import { ConfigError, DeadlineExceededError, ReportExpiredError, VendorThrottledError } from '../core/errors.ts';
 import { createHttpClient, type HttpClient } from '../core/http/index.ts';
 import { resolveCredentials, type SecretSource } from '../core/secrets.ts';
@@ -56,7 +56,7 @@ export type StepInput = z.input<typeof StepInputSchema>;
  * The archive result with the run it belongs to: the Report Archived event's detail. `outcome`
  * is left out, as the step's `status` already says ARCHIVED.
  */
-export type ArchivedSummary = Omit<ArchiveResult, 'outcome'> & { runId: string };
+export type ArchivedSummary = Omit<ArchivedResult, 'outcome'> & { runId: string };
 
 export interface StepResult {
   status: JobResult['status'] | 'ARCHIVED';
@@ -310,6 +310,12 @@ export async function archiveStep<TTenant extends TenantBase, TCredentials, TSet
     if (!(error instanceof ReportExpiredError)) throw error;
     logger.warn('the vendor no longer has the report; starting the job again', { reason: error.message });
     return { status: 'RESTART', job: fetched.job, waitSeconds: null, reason: error.message, deadline, archived: null };
+  }
+  if (result.outcome === 'SUPERSEDED') {
+    // Another run published this report while this one ran: its manifest stands, and the skip is
+    // announced with the reason (the state machine routes SKIPPED to AnnounceSkip).
+    logger.warn('report archived by another run', { reason: result.reason });
+    return { status: 'SKIPPED', job: fetched.job, waitSeconds: null, reason: result.reason, deadline, archived: null };
   }
   logger.info('report archived', { rowCount: result.rowCount, bytes: result.bytes });
   const { outcome: _outcome, ...archived } = result;

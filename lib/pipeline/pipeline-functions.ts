@@ -113,6 +113,7 @@ export class PipelineFunctions extends Construct {
     const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
     for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
     grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
+    grantManifestReads(this.archiveReport, props.archiveBucket, vendor);
   }
 
   /** The four functions, in pipeline order. */
@@ -179,6 +180,22 @@ function grantManifestListing(fn: ReportFunction, bucket: s3.IBucket, vendor: st
   );
 }
 
+/**
+ * The archive step reads a report's manifest before it runs: its ETag conditions the manifest
+ * write (If-Match), so a run replaces only the manifest it saw. Listing the manifests prefix makes
+ * a missing manifest answer 404 rather than 403.
+ */
+function grantManifestReads(fn: ReportFunction, bucket: s3.IBucket, vendor: string): void {
+  grantManifestListing(fn, bucket, vendor);
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadVendorManifests',
+      actions: ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${MANIFESTS_PREFIX}/vendor=${vendor}/*`)],
+    }),
+  );
+}
+
 /** The claim of a scheduled time: created once (If-None-Match), read back when it already exists. */
 function grantRunClaims(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string): void {
   const pattern = `${RUNS_PREFIX}/vendor=${vendor}/*`;
@@ -235,7 +252,7 @@ function grantArchiveWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKe
     acknowledge(
       fn.role,
       wildcardResourceFinding(fn, bucket.arnForObjects(pattern)),
-      `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, abort a multipart upload)`,
+      `object keys below the vendor's prefix are only known at run time (report, date, tenant, file name); scoped to ${pattern} with object actions only (put, abort a multipart upload; get, on manifests only)`,
     );
   }
   // S3 asks KMS for a data key on PutObject and, to complete a multipart upload, decrypts it

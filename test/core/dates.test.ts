@@ -38,9 +38,12 @@ describe('a day that does not exist', () => {
 
   it('never becomes a partition Athena date projection would not list', () => {
     const request = { vendor: 'csp', report: 'mfa_audit', tenant: 'alice', date: '2026-02-30' };
-    expect(() => dataKey(request)).toThrow('date must be a calendar date as YYYY-MM-DD; received "2026-02-30"');
-    expect(dataKey({ ...request, date: '2024-02-29' })).toBe(
-      'data/vendor=csp/report=mfa_audit/dt=2024-02-29/tenant=alice/data.jsonl.gz',
+    const attempt = '20240301T020000Z-0a1b2c3d';
+    expect(() => dataKey(request, attempt)).toThrow(
+      'date must be a calendar date as YYYY-MM-DD; received "2026-02-30"',
+    );
+    expect(dataKey({ ...request, date: '2024-02-29' }, attempt)).toBe(
+      'data/vendor=csp/report=mfa_audit/dt=2024-02-29/tenant=alice/20240301T020000Z-0a1b2c3d.jsonl.gz',
     );
   });
 });

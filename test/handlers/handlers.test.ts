@@ -113,15 +113,16 @@ describe('the deployed handlers', () => {
       ...request,
       runId: RUN_ID,
       rowCount: ORGANISATION.rows,
-      keys: { data: dataKey(request), manifest: manifestKey(request) },
+      keys: { manifest: manifestKey(request) },
     });
     const manifest = JSON.parse(await objectText(manifestKey(request)));
+    expect(archived.archived?.keys.data).toBe(dataKey(request, manifest.attempt));
     expect(manifest).toMatchObject({
       software_version: SOFTWARE_VERSION,
       run_id: RUN_ID,
       row_count: ORGANISATION.rows,
     });
-    expect(manifest.originals[0].key).toBe(originalKey(request, manifest.originals[0].file_name));
+    expect(manifest.originals[0].key).toBe(originalKey(request, manifest.attempt, manifest.originals[0].file_name));
     // one read for the three invocations: the secret is cached across warm invocations
     expect(fn.secrets.reads.slice(readsBefore)).toEqual([secretNameOf(ORGANISATION.tenantId)]);
     expect(logs.text()).not.toContain(ORGANISATION.apiKey);

@@ -288,13 +288,25 @@ describe('least privilege', () => {
       const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.archiveReport.role));
       const s3Statements = statementsFor(statements, 's3');
       expect(actionsOf(s3Statements).filter((a) => a.includes('*'))).toEqual([]);
-      expect(new Set(actionsOf(s3Statements))).toEqual(new Set(['s3:PutObject', 's3:AbortMultipartUpload']));
-      expect(new Set(renderedResources(s3Statements))).toEqual(
+      const writes = s3Statements.filter(
+        (s) => !asArray(s.Action).some((a) => a === 's3:GetObject' || a === 's3:ListBucket'),
+      );
+      expect(new Set(actionsOf(writes))).toEqual(new Set(['s3:PutObject', 's3:AbortMultipartUpload']));
+      expect(new Set(renderedResources(writes))).toEqual(
         new Set([
           ...['data', 'originals', 'manifests'].map((prefix) => `${bucketArn}/${prefix}/vendor=${pipeline.vendor}/*`),
           `${bucketArn}/publications/*`,
         ]),
       );
+      // reads: the manifest only (its ETag conditions the manifest write), listed so a missing one is 404
+      const reads = statementsFor(statements, 's3').filter((s) => asArray(s.Action).includes('s3:GetObject'));
+      expect(actionsOf(reads)).toEqual(['s3:GetObject']);
+      expect(renderedResources(reads)).toEqual([`${bucketArn}/manifests/vendor=${pipeline.vendor}/*`]);
+      const listing = s3Statements.filter((s) => asArray(s.Action).includes('s3:ListBucket'));
+      expect(actionsOf(listing)).toEqual(['s3:ListBucket']);
+      expect(listing.map((s) => s.Condition?.StringLike?.['s3:prefix'])).toEqual([
+        [`manifests/vendor=${pipeline.vendor}/*`],
+      ]);
     }
   });
 

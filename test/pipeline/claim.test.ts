@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { claimKey, claimScheduledRun, isScheduleDelivery } from '../../lambdas/pipeline/claim.ts';
 import { planRun } from '../../lambdas/pipeline/plan.ts';
-import { preconditionFailed } from '../support/conditional-s3.ts';
+import { preconditionFailed } from '../support/create-once-s3.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const BUCKET = 'archive';

@@ -18,7 +18,7 @@ import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipe
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
 import { localS3Client } from '../../scripts/local/s3-client.ts';
 import { testAppConfig } from '../support/app-config.ts';
-import { startConditionalS3 } from '../support/conditional-s3.ts';
+import { startConditionalS3 } from '../support/create-once-s3.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const SCHEDULED = new Date('2026-11-22T02:00:00Z');

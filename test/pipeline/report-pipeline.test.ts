@@ -6,9 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseStoredManifest } from '../../lambdas/core/archive/index.ts';
 import { VendorAuthError, VendorThrottledError } from '../../lambdas/core/errors.ts';
 import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
 import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
@@ -171,6 +172,10 @@ describe('report pipeline (local run of the deployed definition)', () => {
       return false;
     }
   };
+  const text = async (key: string) => {
+    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    return output.Body!.transformToString('utf8');
+  };
   const request = (tenant: string) => ({ vendor: 'demo', report: 'things', tenant, date: DATE });
 
   beforeAll(async () => {
@@ -257,11 +262,17 @@ describe('report pipeline (local run of the deployed definition)', () => {
   });
 
   describe('the archive', () => {
-    it('holds original, data and manifest at deterministic keys', async () => {
+    it('holds a manifest at its deterministic key, naming the data and original of its attempt', async () => {
       for (const tenant of ['ok', 'lost', 'throttled']) {
-        expect(await exists(dataKey(request(tenant)))).toBe(true);
-        expect(await exists(originalKey(request(tenant), 'report.csv'))).toBe(true);
-        expect(await exists(manifestKey(request(tenant)))).toBe(true);
+        const manifest = parseStoredManifest(await text(manifestKey(request(tenant))));
+        if (manifest.schema_version !== 2)
+          throw new Error(`expected a version 2 manifest; received ${manifest.schema_version}`);
+        expect(manifest.data.key).toBe(dataKey(request(tenant), manifest.attempt));
+        expect(manifest.originals.map((o) => o.key)).toEqual([
+          originalKey(request(tenant), manifest.attempt, 'report.csv'),
+        ]);
+        expect(await exists(manifest.data.key)).toBe(true);
+        expect(await exists(manifest.originals[0]!.key)).toBe(true);
       }
     });
 
@@ -309,16 +320,24 @@ describe('report pipeline (local run of the deployed definition)', () => {
       expect(calls).toEqual([]);
     });
 
-    it('archives again when forced, at the same keys', async () => {
+    it('archives again when forced, under a new attempt, replacing the manifest it saw', async () => {
+      const before = parseStoredManifest(await text(manifestKey(request('ok'))));
       const forced = await run({ tenants: ['ok'], force: true });
       expect(forced.status).toBe('SUCCEEDED');
+      const after = parseStoredManifest(await text(manifestKey(request('ok'))));
+      if (after.schema_version !== 2)
+        throw new Error(`expected a version 2 manifest; received ${after.schema_version}`);
+      expect(after.replaces).toEqual({ etag: expect.any(String), run_id: before.run_id });
+      expect(after.data.key).not.toBe(before.data.key);
       expect(forced.events.map((e) => e.detail.keys)).toEqual([
         {
-          data: dataKey(request('ok')),
+          data: dataKey(request('ok'), after.attempt),
           manifest: manifestKey(request('ok')),
-          originals: [originalKey(request('ok'), 'report.csv')],
+          originals: [originalKey(request('ok'), after.attempt, 'report.csv')],
         },
       ]);
+      // the first attempt's objects stay: written once, never overwritten
+      expect(await exists(before.data.key)).toBe(true);
     });
   });
 });

@@ -14,6 +14,8 @@ import { PipelineSectionSchema } from '../../lib/vendor-pipeline.ts';
 import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 
 const STATE_LIMIT_BYTES = 256 * 1024;
+/** an attempt id as long as any real one */
+const ATTEMPT = '20261122T020000Z-3f9a0c1d';
 const RUN_ID =
   'arn:aws:states:eu-west-1:123456789012:execution:OpenathensPipelineStateMachine1FA602F7-AbCdEfGhIjKl:0f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0';
 
@@ -81,9 +83,9 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
                 date: r.date,
                 runId: RUN_ID,
                 keys: {
-                  data: dataKey(r),
+                  data: dataKey(r, ATTEMPT),
                   manifest: manifestKey(r),
-                  originals: [originalKey(r, `${r.date}-raw-statistics.csv.gz`)],
+                  originals: [originalKey(r, ATTEMPT, `${r.date}-raw-statistics.csv.gz`)],
                 },
                 rowCount: 123_456,
                 bytes: { original: 1_234_567, extracted: 12_345_678, data: 2_345_678 },

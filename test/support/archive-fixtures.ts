@@ -16,7 +16,13 @@ import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { Spool } from '../../lambdas/core/archive/download.ts';
-import type { ArchiveDeps, ArchiveInput, ArchiveLimits } from '../../lambdas/core/archive/index.ts';
+import type {
+  ArchiveDeps,
+  ArchivedResult,
+  ArchiveInput,
+  ArchiveLimits,
+  ArchiveResult,
+} from '../../lambdas/core/archive/index.ts';
 import type {
   DownloadedBody,
   JsonObject,
@@ -271,9 +277,19 @@ export function archiveDeps(
     tmpDir,
     logger,
     now: () => new Date('2026-11-22T01:02:03.000Z'),
+    randomBytes: () => Buffer.from(TEST_ATTEMPT.slice(-8), 'hex'),
     limits: { ...LIMITS, ...limits },
     softwareVersion: '1.2.3-test',
   };
+}
+
+/** The attempt id of every run with `archiveDeps` (its clock and random bytes are fixed). */
+export const TEST_ATTEMPT = '20261122T010203Z-0a1b2c3d';
+
+/** The archived result; fails the test on any other outcome. */
+export function expectArchived(result: ArchiveResult): ArchivedResult {
+  if (result.outcome !== 'ARCHIVED') throw new Error(`expected ARCHIVED; received ${result.outcome}: ${result.reason}`);
+  return result;
 }
 
 export function sha256(data: Buffer | string): string {

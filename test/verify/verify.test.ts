@@ -90,7 +90,7 @@ describe('npm run verify', () => {
 
   it('fails and names the original when one byte of it changed on disk', async () => {
     const [manifest] = await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21')]);
-    const original = (manifest?.originals as { key: string }[])[0]?.key as string;
+    const original = (manifest?.originals as { key: string }[] | undefined)?.[0]?.key as string;
     await flipOneByte(onDisk(original), 5);
     const result = await verify();
     expect(result.code).toBe(1);
@@ -102,7 +102,7 @@ describe('npm run verify', () => {
 
   it('fails on a missing object and on an unreadable manifest, naming each', async () => {
     const [first, second] = await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21')]);
-    const data = (first?.data as { key: string }).key;
+    const data = (first?.data as { key: string } | undefined)?.key as string;
     await unlink(onDisk(data));
     const broken = manifestKey(request('t2', '2026-11-21'));
     writeFileSync(onDisk(broken), '{"schema_version":');

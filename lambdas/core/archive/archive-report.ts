@@ -2,21 +2,27 @@
  * Archives one report: the vendor's files byte for byte, their records as gzip JSON Lines, and a
  * manifest.
  *
- * 1. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
- * 2. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
+ * 1. The run takes an attempt id (its data and originals go to keys of its own, written once)
+ *    and reads the manifest as it is now (`publish.ts`), before anything is downloaded.
+ * 2. Every source is opened at once (links expire) and spooled to a temp file, hashed on the way.
+ * 3. Data sources are extracted in order (`extract.ts`: gzip, CSV, JSON and a zip's first entry
  *    while they download, other zip entries from the finished file), parsed, mapped with
  *    `toRecord` and streamed into one multipart upload, completed only after the last record.
- * 3. Then the data's last parts are sent (its part buffers go to the originals), the originals are
+ * 4. Then the data's last parts are sent (its part buffers go to the originals), the originals are
  *    uploaded from the temp files, the data upload is completed, and the manifest is written (the
- *    commit mark). A `derived` source (the connector's own rendering of paged answers) is parsed
- *    like data but never stored: the vendor's bytes are the `original` beside it, and what the
- *    connector dropped from it is counted in the manifest's `dropped`.
- * 4. On any failure before that the data upload is aborted, downloads are stopped and the error
+ *    commit mark) only if it is still the one read in step 1. If another run published first,
+ *    the outcome is SUPERSEDED: the manifest describes that run's objects, never a mix. A
+ *    published manifest is logged for the next signed digest (lambdas/digest/).
+ *    A `derived` source (the connector's own rendering of paged answers) is parsed like data but
+ *    never stored: the vendor's bytes are the `original` beside it, and what the connector
+ *    dropped from it is counted in the manifest's `dropped`.
+ * 5. On any failure before that the data upload is aborted, downloads are stopped and the error
  *    is rethrown; completed objects are never deleted (Object Lock would keep them anyway, and a
  *    delete marker would hide the previous good version). A run that fails after the data
- *    completed leaves no manifest, so the next run archives the date again at the same keys.
- *    Temp files are removed in every outcome.
+ *    completed leaves no manifest, so its objects are named by nothing and the next run archives
+ *    the date again under its own attempt. Temp files are removed in every outcome.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -24,7 +30,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../../digest/digest.ts';
 import { recordPublication } from '../../digest/publications.ts';
 import { ArchiveError } from '../errors.ts';
-import { dataKey, manifestKey, originalKey } from '../layout.ts';
+import { attemptId, dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { DownloadedBody, JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
 import { Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
@@ -32,8 +38,9 @@ import type { InflateOptions } from './inflate.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
 import { type ArchiveLimits, ExtractBudget } from './limits.ts';
 import { type Manifest, type ManifestEntry, type ManifestOriginal, renderManifest } from './manifest.ts';
+import { type PublishedManifest, publishManifest, readPublished } from './publish.ts';
 import { RecordSink } from './records.ts';
-import { PartBuffers, putText, type S3Target, uploadFile } from './s3-upload.ts';
+import { PartBuffers, type S3Target, uploadFile } from './s3-upload.ts';
 import { type FileFormat, SNIFF_BYTES, sniffFormat } from './sniff.ts';
 
 export interface ArchiveDeps {
@@ -50,6 +57,8 @@ export interface ArchiveDeps {
   partSizeBytes?: number;
   /** inflater settings, default 1 MiB chunks on zlib's native handle (tests: small chunks) */
   inflate?: InflateOptions;
+  /** random bytes for the attempt id; default node:crypto */
+  randomBytes?: (size: number) => Uint8Array;
 }
 
 export interface ArchiveInput {
@@ -62,7 +71,9 @@ export interface ArchiveInput {
   startedAt?: string;
 }
 
-export interface ArchiveResult {
+export type ArchiveResult = ArchivedResult | SupersededResult;
+
+export interface ArchivedResult {
   outcome: 'ARCHIVED';
   vendor: string;
   tenant: string;
@@ -72,6 +83,19 @@ export interface ArchiveResult {
   rowCount: number;
   bytes: { original: number; extracted: number; data: number };
   sha256: { data: string; originals: string[] };
+}
+
+/** Another run published this report while this one ran; this run's objects are named by nothing. */
+export interface SupersededResult {
+  outcome: 'SUPERSEDED';
+  vendor: string;
+  tenant: string;
+  report: string;
+  date: string;
+  /** why, naming the winner when its manifest could be read */
+  reason: string;
+  /** this attempt's own (unpublished) keys */
+  keys: Keys;
 }
 
 const CONTENT_TYPES: Record<ManifestOriginal['format'], string> = {
@@ -91,18 +115,21 @@ interface Run {
   rows: number;
 }
 
-type Keys = ArchiveResult['keys'];
+type Keys = ArchivedResult['keys'];
 type Extracted = Map<number, { format: FileFormat; entries: ManifestEntry[] }>;
+/** An original as downloaded, before its upload gave it a VersionId. */
+type DescribedOriginal = Omit<ManifestOriginal, 'version_id'>;
 
 export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Promise<ArchiveResult> {
   const { request, sources } = input;
   const startedAt = input.startedAt ?? deps.now().toISOString();
+  const attempt = attemptId(deps.now(), (deps.randomBytes ?? randomBytes)(4));
   // a derived source is parsed but not stored: its bytes are ours, not the vendor's
   const stored = sources.flatMap((source, i) => (source.role === 'derived' ? [] : [i]));
   const keys: Keys = {
-    data: dataKey(request),
+    data: dataKey(request, attempt),
     manifest: manifestKey(request),
-    originals: stored.map((i) => originalKey(request, sources[i]!.fileName)),
+    originals: stored.map((i) => originalKey(request, attempt, sources[i]!.fileName)),
   };
   checkSources(sources, keys.originals);
   const target: S3Target = {
@@ -113,7 +140,9 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     parts: new PartBuffers(deps.partSizeBytes),
   };
   const { logger } = deps;
-  logger.info('archive started', { sources: sources.length, dataKey: keys.data });
+  // What this run may replace is fixed now: a manifest another run writes later wins.
+  const seen = await readPublished(target, keys.manifest);
+  logger.info('archive started', { sources: sources.length, attempt, dataKey: keys.data, replaces: seen });
 
   const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
   // Open every source now: vendor links can expire within minutes.
@@ -138,33 +167,14 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     };
     // Data sources first (in order), while the others keep downloading; then every source's facts.
     const extracted = await extractDataSources(run, sources, spools);
-    const originals = await describeOriginals({ sources, spools, stored, opened }, keys, extracted, logger);
-    const data = await uploadAll(
-      target,
-      writer,
-      originals,
-      stored.map((i) => spools[i]!),
-    );
+    const described = await describeOriginals({ sources, spools, stored, opened }, keys, extracted, logger);
+    const storedSpools = stored.map((i) => spools[i]!);
+    const { data, originals } = await uploadAll(target, writer, described, storedSpools);
     dataDone = true;
     logger.info('data uploaded', { key: keys.data, rows: run.rows, bytes: data.bytes });
     const dropped = sumDropped(sources, opened);
-    const manifest = buildManifest(input, run, { startedAt, keys, data, originals, dropped });
-    const text = renderManifest(manifest);
-    assertNoPassword(text, sources);
-    const stored = await putText(target, keys.manifest, text, 'application/json');
-    // the next signed digest lists it (lambdas/digest/)
-    await recordPublication(
-      { s3: deps.s3, bucket: deps.bucket, kmsKeyId: deps.kmsKeyId, now: deps.now },
-      {
-        manifest_key: keys.manifest,
-        version_id: stored.versionId ?? null,
-        sha256: sha256Hex(text),
-        bytes: Buffer.byteLength(text),
-      },
-    );
-    const result = buildResult(request, run, keys, data, originals);
-    logger.info('archive completed', { rowCount: result.rowCount, bytes: result.bytes });
-    return result;
+    const manifest = buildManifest(input, run, { startedAt, attempt, keys, data, originals, seen, dropped });
+    return await publish(target, manifest, sources, buildResult(request, run, keys, data, originals), deps);
   } catch (caught) {
     const error = rootCause(caught, writer);
     for (const spool of spools) spool.abort(error);
@@ -176,6 +186,45 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     await Promise.all(spools.map((spool) => spool.settled()));
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Writes the manifest if no other run published first; the archived result, or SUPERSEDED. */
+async function publish(
+  target: S3Target,
+  manifest: Manifest,
+  sources: readonly ReportSource[],
+  archived: ArchivedResult,
+  deps: ArchiveDeps,
+): Promise<ArchiveResult> {
+  const { logger } = deps;
+  const text = renderManifest(manifest);
+  assertNoPassword(text, sources);
+  const published = await publishManifest(target, archived.keys.manifest, text, seenOf(manifest));
+  if (published.outcome === 'SUPERSEDED') {
+    logger.warn('archive superseded', { reason: published.reason, attempt: manifest.attempt });
+    const { vendor, tenant, report, date, keys } = archived;
+    return { outcome: 'SUPERSEDED', vendor, tenant, report, date, reason: published.reason, keys };
+  }
+  await recordPublication(
+    { ...target, now: deps.now },
+    {
+      manifest_key: archived.keys.manifest,
+      version_id: published.versionId ?? null,
+      sha256: sha256Hex(text),
+      bytes: Buffer.byteLength(text),
+    },
+  );
+  logger.info('archive completed', {
+    rowCount: archived.rowCount,
+    bytes: archived.bytes,
+    manifestVersionId: published.versionId,
+  });
+  return archived;
+}
+
+/** The write is conditioned on exactly the manifest this one records as replaced. */
+function seenOf(manifest: Manifest): PublishedManifest | null {
+  return manifest.replaces && { etag: manifest.replaces.etag, runId: manifest.replaces.run_id };
 }
 
 /** Extracts and parses every data source, in order, into the data upload. */
@@ -206,8 +255,8 @@ async function describeOriginals(
   keys: Keys,
   extracted: Extracted,
   logger: Logger,
-): Promise<ManifestOriginal[]> {
-  const originals: ManifestOriginal[] = [];
+): Promise<DescribedOriginal[]> {
+  const originals: DescribedOriginal[] = [];
   for (const [n, i] of from.stored.entries()) {
     const source = from.sources[i]!;
     const spool = from.spools[i]!;
@@ -264,14 +313,16 @@ function sumDropped(sources: readonly ReportSource[], opened: Opened): Record<st
 async function uploadAll(
   target: S3Target,
   writer: JsonlUpload,
-  originals: readonly ManifestOriginal[],
+  described: readonly DescribedOriginal[],
   spools: readonly Spool[],
-): Promise<UploadedData> {
+): Promise<{ data: UploadedData; originals: ManifestOriginal[] }> {
   await writer.end();
-  for (const [i, original] of originals.entries()) {
-    await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+  const originals: ManifestOriginal[] = [];
+  for (const [i, original] of described.entries()) {
+    const stored = await uploadFile(target, original.key, spools[i]!.path, CONTENT_TYPES[original.format]);
+    originals.push({ ...original, version_id: stored.versionId ?? null });
   }
-  return writer.finish();
+  return { data: await writer.finish(), originals };
 }
 
 type UploadedData = Awaited<ReturnType<JsonlUpload['finish']>>;
@@ -281,15 +332,19 @@ function buildManifest(
   run: Run,
   facts: {
     startedAt: string;
+    attempt: string;
     keys: Keys;
     data: UploadedData;
     originals: ManifestOriginal[];
+    seen: PublishedManifest | null;
     dropped: Record<string, number>;
   },
 ): Manifest {
   const { request } = input;
+  const { data, seen } = facts;
   return {
-    schema_version: 1,
+    schema_version: 2,
+    attempt: facts.attempt,
     vendor: request.vendor,
     tenant: request.tenant,
     report: request.report,
@@ -302,9 +357,16 @@ function buildManifest(
     job: input.job,
     row_count: run.rows,
     columns: run.report.columns.map((column) => column.name),
-    data: { key: facts.keys.data, bytes: facts.data.bytes, sha256: facts.data.sha256, format: 'jsonl.gz' },
+    data: {
+      key: facts.keys.data,
+      bytes: data.bytes,
+      sha256: data.sha256,
+      format: 'jsonl.gz',
+      version_id: data.versionId ?? null,
+    },
     originals: facts.originals,
     dropped: facts.dropped,
+    replaces: seen && { etag: seen.etag, run_id: seen.runId },
   };
 }
 
@@ -314,7 +376,7 @@ function buildResult(
   keys: Keys,
   data: UploadedData,
   originals: readonly ManifestOriginal[],
-): ArchiveResult {
+): ArchivedResult {
   return {
     outcome: 'ARCHIVED',
     vendor: request.vendor,
@@ -340,9 +402,7 @@ function checkSources(sources: readonly ReportSource[], originalKeys: readonly s
   }
   const seen = new Set<string>();
   for (const key of originalKeys) {
-    if (seen.has(key)) {
-      throw new Error(`two sources map to the same original key ${key}`);
-    }
+    if (seen.has(key)) throw new Error(`two sources map to the same original key ${key}`);
     seen.add(key);
   }
 }

@@ -11,6 +11,12 @@
  * Part buffers come from a `PartBuffers` pool that one run's uploads share. A stream upload can be
  * staged (`stageStream`): every part sent, nothing published, its buffers back in the pool. The
  * archive step stages its data object, uploads the originals from the same buffers, then completes.
+ *
+ * Every object is published write-once (`If-None-Match: *` on the PutObject or the completion):
+ * its key is its attempt's own, so S3 answering 412 means another writer already holds the key,
+ * which only a bug or a collision of attempt ids explains, and the run stops with
+ * `ObjectExistsError` rather than replace bytes a manifest may name. The one key written with
+ * another condition is the manifest (`putText`, see `publish.ts`).
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
@@ -25,6 +31,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { ArchiveError } from '../errors.ts';
 
 export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
 /** S3's smallest part (all but the last) */
@@ -75,6 +82,34 @@ export interface StagedUpload {
 export interface StoredObject {
   readonly key: string;
   readonly versionId?: string;
+}
+
+/** A write-once key already holds an object (S3 answered 412 to `If-None-Match: *`). */
+export class ObjectExistsError extends ArchiveError {
+  override readonly name = 'ObjectExistsError';
+  readonly retryable = false;
+}
+
+/** The condition of a write: a first write (`*`), or a replacement of the object with this ETag. */
+export type WriteCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: string };
+
+/** The HTTP status of an S3 client error, if it has one. */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  return metadata?.httpStatusCode;
+}
+
+/** Sends a write-once request, naming the error when the key was taken. */
+async function writeOnce<T>(key: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (httpStatusOf(error) !== 412) throw error;
+    throw new ObjectExistsError(
+      `${key} already holds an object (HTTP 412 to If-None-Match: *); expected a key of this attempt's own, written once`,
+    );
+  }
 }
 
 function encryption(target: S3Target) {
@@ -274,18 +309,24 @@ class PartUpload implements StagedUpload {
     const single = this.single;
     if (single) {
       const body = single.buffer.subarray(0, single.length);
-      ({ VersionId: versionId } = await s3.send(new PutObjectCommand({ ...this.objectParams(), Body: body })));
+      ({ VersionId: versionId } = await writeOnce(this.key, () =>
+        s3.send(new PutObjectCommand({ ...this.objectParams(), Body: body, IfNoneMatch: '*' })),
+      ));
       this.single = undefined;
       this.pool.give(single.buffer);
     } else {
       const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-      ({ VersionId: versionId } = await s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: this.key,
-          UploadId: await this.uploadId(),
-          MultipartUpload: { Parts: parts },
-        }),
+      const uploadId = await this.uploadId();
+      ({ VersionId: versionId } = await writeOnce(this.key, () =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: this.key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+            IfNoneMatch: '*',
+          }),
+        ),
       ));
     }
     this.state = 'completed';
@@ -363,7 +404,14 @@ class PartUpload implements StagedUpload {
   }
 }
 
-export async function putText(target: S3Target, key: string, text: string, contentType: string): Promise<StoredObject> {
+/** A small object written under `condition`; the caller reads S3's 412 and 409 answers. */
+export async function putText(
+  target: S3Target,
+  key: string,
+  text: string,
+  contentType: string,
+  condition: WriteCondition,
+): Promise<StoredObject> {
   const output = await target.s3.send(
     new PutObjectCommand({
       Bucket: target.bucket,
@@ -371,6 +419,7 @@ export async function putText(target: S3Target, key: string, text: string, conte
       Body: text,
       ContentType: contentType,
       ...encryption(target),
+      ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
     }),
   );
   return { key, versionId: output.VersionId };

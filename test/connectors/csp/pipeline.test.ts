@@ -123,14 +123,20 @@ describe('csp through the state machine', () => {
     expect(first.status).toBe('SUCCEEDED');
     const archived = first.events.filter((e) => e.detailType === 'Report Archived');
     expect(archived.map((e) => e.detail.tenant).sort()).toEqual(['alice', 'bjorn', 'chen']);
+    const archivedRequest = {
+      vendor: 'csp',
+      report: 'mfa_audit',
+      tenant: String(archived[0]?.detail.tenant),
+      date: DATE,
+    };
+    // each run writes under an attempt id of its own: read it from the event, check the layout around it
+    const attempt = /"data":"[^"]*\/(\d{8}T\d{6}Z-[0-9a-f]{8})\.jsonl\.gz"/.exec(
+      JSON.stringify(archived[0]?.detail.keys),
+    )?.[1];
+    expect(attempt).toBeDefined();
     expect(archived[0]?.detail.keys).toMatchObject({
-      data: dataKey({ vendor: 'csp', report: 'mfa_audit', tenant: String(archived[0]?.detail.tenant), date: DATE }),
-      originals: [
-        originalKey(
-          { vendor: 'csp', report: 'mfa_audit', tenant: String(archived[0]?.detail.tenant), date: DATE },
-          `mfa-audit-${DATE}.pages.json`,
-        ),
-      ],
+      data: dataKey(archivedRequest, attempt ?? ''),
+      originals: [originalKey(archivedRequest, attempt ?? '', `mfa-audit-${DATE}.pages.json`)],
     });
 
     const want = s.users
@@ -214,9 +220,9 @@ describe('csp through the state machine', () => {
     const sent = s.requests.filter((r) => r.username === alice.username && r.sent).map((r) => r.sent!);
     expect(sent.length).toBeGreaterThan(3);
     expect(sent[0]!.toString('utf8')).toContain('" :  ');
-    const stored = await getObject(store, originalKey(where, `mfa-audit-${DATE}.pages.json`));
-    expect(stored.equals(Buffer.concat(sent))).toBe(true);
     const manifest = ManifestSchema.parse(JSON.parse((await getObject(store, manifestKey(where))).toString('utf8')));
+    const stored = await getObject(store, originalKey(where, manifest.attempt, `mfa-audit-${DATE}.pages.json`));
+    expect(stored.equals(Buffer.concat(sent))).toBe(true);
     expect(manifest.originals.map((o) => [o.file_name, o.role, o.format])).toEqual([
       [`mfa-audit-${DATE}.pages.json`, 'original', 'json-pages'],
     ]);

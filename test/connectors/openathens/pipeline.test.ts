@@ -47,7 +47,7 @@ interface Harness {
   s3: LocalS3;
   sim: OpenAthensSimulator;
   config: AppConfig;
-  run(options?: { date?: string; force?: boolean }): Promise<VendorRunResult>;
+  run(options?: { date?: string; force?: boolean; scheduledTime?: Date }): Promise<VendorRunResult>;
   close(): Promise<void>;
 }
 

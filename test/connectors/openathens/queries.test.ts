@@ -72,13 +72,19 @@ const PARTITIONS: { dt: string; tenant: string; rows: Row[] }[] = [
   },
 ];
 
+/** data objects written by hand take the key of one archive attempt */
+const FIXTURE_ATTEMPT = '20261122T020000Z-00000001';
+
 let dir: string;
 let catalog: ArchiveCatalog;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'openathens-queries-'));
   for (const partition of PARTITIONS) {
-    const key = dataKey({ vendor: 'openathens', report: report.name, tenant: partition.tenant, date: partition.dt });
+    const key = dataKey(
+      { vendor: 'openathens', report: report.name, tenant: partition.tenant, date: partition.dt },
+      FIXTURE_ATTEMPT,
+    );
     const path = join(dir, BUCKET, `${key}${S3RVER_SUFFIX}`);
     await mkdir(join(path, '..'), { recursive: true });
     const lines = partition.rows.map((r) => JSON.stringify(report.toRecord(r))).join('\n');

@@ -219,11 +219,16 @@ describe('pingone end to end through the state machine', () => {
     const sent = run.sim.requests.filter((r) => r.route === 'entries' && r.sent).map((r) => r.sent!);
     expect(sent[0]!.toString('utf8')).toContain('\r\n    ');
     const where = { vendor: 'pingone', report: 'mfa_devices', tenant: TENANT_B, date: DATE };
+    const manifest = ManifestSchema.parse(await readManifest(TENANT_B));
     const stored = await readFile(
-      join(dir, 's3', s3.bucket, `${originalKey(where, 'mfa-devices-entries.pages.json')}${S3RVER_SUFFIX}`),
+      join(
+        dir,
+        's3',
+        s3.bucket,
+        `${originalKey(where, manifest.attempt, 'mfa-devices-entries.pages.json')}${S3RVER_SUFFIX}`,
+      ),
     );
     expect(stored.equals(Buffer.concat(sent))).toBe(true);
-    const manifest = ManifestSchema.parse(await readManifest(TENANT_B));
     expect(manifest.originals.map((o) => [o.file_name, o.role, o.format])).toEqual([
       ['mfa-devices-entries.pages.json', 'original', 'json-pages'],
     ]);

@@ -21,6 +21,8 @@ import { contextFor, dataRows, runFlow, startSim, TENANT_A, TENANT_B } from './h
 const BUCKET = 'archive';
 const TODAY = '2026-11-22';
 const report = pingOneDefinition.reports[0]!;
+/** data objects written by hand take the key of one archive attempt */
+const FIXTURE_ATTEMPT = '20261122T020000Z-00000001';
 
 let dir: string;
 let catalog: ArchiveCatalog;
@@ -28,7 +30,7 @@ let sim: PingOneSimulator;
 const truth = new Map<string, readonly SimRow[]>();
 
 async function writePartition(tenant: string, dt: string, records: readonly object[]): Promise<void> {
-  const key = dataKey({ vendor: 'pingone', report: report.name, tenant, date: dt });
+  const key = dataKey({ vendor: 'pingone', report: report.name, tenant, date: dt }, FIXTURE_ATTEMPT);
   const path = join(dir, BUCKET, `${key}${S3RVER_SUFFIX}`);
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, gzipSync(`${records.map((r) => JSON.stringify(r)).join('\n')}\n`));

@@ -26,6 +26,8 @@ const BUCKET = 'archive';
 const TENANTS = ['acme', 'globex'];
 const DT = '2026-05-14';
 const OLDER_DT = '2026-05-13';
+/** data objects written by hand take the key of one archive attempt */
+const FIXTURE_ATTEMPT = '20260515T020000Z-00000001';
 
 const query = (name: string) => {
   const found = rsaDefinition.queries.find((q) => q.name === name);
@@ -39,7 +41,7 @@ describe('rsa auditor queries (DuckDB)', () => {
   let dir: string;
 
   function write(report: string, tenant: string, date: string, records: readonly JsonObject[]): void {
-    const key = dataKey({ vendor: 'rsa', report, tenant, date });
+    const key = dataKey({ vendor: 'rsa', report, tenant, date }, FIXTURE_ATTEMPT);
     const path = join(dir, BUCKET, `${key}${S3RVER_SUFFIX}`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, gzipSync(records.map((r) => JSON.stringify(r)).join('\n')));

@@ -23,6 +23,7 @@ import {
   httpSource,
   newRequest,
   rawZip,
+  TEST_ATTEMPT,
   USERS_REPORT,
   useArchiveTestBed,
   zipJs,
@@ -401,11 +402,11 @@ describe('archiveReport with bad input', () => {
       // Assess
       expect(error).toBeInstanceOf(MalformedCsvError);
       expect((error as Error).message).toMatch(/record 150001/);
-      const data = sent.filter((s) => s.key === dataKey(request));
+      const data = sent.filter((s) => s.key === dataKey(request, TEST_ATTEMPT));
       expect(uploadIds).toHaveLength(1);
       expect(data.filter((s) => s.command === 'UploadPartCommand').length).toBeGreaterThan(0);
       expect(data.filter((s) => s.command === 'AbortMultipartUploadCommand')).toEqual([
-        { command: 'AbortMultipartUploadCommand', key: dataKey(request), uploadId: uploadIds[0] },
+        { command: 'AbortMultipartUploadCommand', key: dataKey(request, TEST_ATTEMPT), uploadId: uploadIds[0] },
       ]);
       expect(data.some((s) => s.command === 'CompleteMultipartUploadCommand')).toBe(false);
       expect((await bed.s3.keys()).filter((key) => key.includes(`/tenant=${request.tenant}/`))).toEqual([]);

@@ -15,9 +15,11 @@ import {
   archiveDeps,
   archiveInput,
   capturedLogger,
+  expectArchived,
   httpSource,
   newRequest,
   openathensCsv,
+  TEST_ATTEMPT,
   USERS_REPORT,
   useArchiveTestBed,
 } from '../../support/archive-fixtures.ts';
@@ -31,11 +33,13 @@ describe('archiveReport with a report that compiles its CSV mapping', () => {
     bed.vendor.files.set(fileName, { body: Buffer.from(body) });
     const request = newRequest();
     const { logger } = capturedLogger();
-    const result = await archiveReport(
-      { ...archiveInput(request, [httpSource(bed.vendor, fileName)]), report },
-      archiveDeps(bed.s3, bed.tmpDir, logger),
+    const result = expectArchived(
+      await archiveReport(
+        { ...archiveInput(request, [httpSource(bed.vendor, fileName)]), report },
+        archiveDeps(bed.s3, bed.tmpDir, logger),
+      ),
     );
-    return { result, data: await bed.s3.getBytes(dataKey(request)) };
+    return { result, data: await bed.s3.getBytes(dataKey(request, TEST_ATTEMPT)) };
   }
 
   async function archiveError(report: ReportDefinition, fileName: string, body: string): Promise<Error> {

@@ -8,10 +8,12 @@ import {
   archiveInput,
   bulkCsv,
   capturedLogger,
+  expectArchived,
   httpSource,
   newRequest,
   readRecords,
   sha256,
+  TEST_ATTEMPT,
   useArchiveTestBed,
   zipJs,
 } from '../../support/archive-fixtures.ts';
@@ -40,9 +42,11 @@ describe('archiveReport', () => {
 
   async function run(request: ReportRequest, sources: ReportSource[]) {
     const { logger, lines } = capturedLogger();
-    const result = await archiveReport(archiveInput(request, sources), archiveDeps(bed.s3, bed.tmpDir, logger));
+    const result = expectArchived(
+      await archiveReport(archiveInput(request, sources), archiveDeps(bed.s3, bed.tmpDir, logger)),
+    );
     const manifest = ManifestSchema.parse(JSON.parse((await bed.s3.getBytes(manifestKey(request))).toString('utf8')));
-    const records = await readRecords(bed.s3, dataKey(request));
+    const records = await readRecords(bed.s3, dataKey(request, TEST_ATTEMPT));
     return { result, manifest, records, lines };
   }
 
@@ -70,7 +74,7 @@ describe('archiveReport', () => {
         sha256: sha256(TRICKY_CSV),
         entries: [],
       });
-      expect(await bed.s3.getBytes(originalKey(request, 'users.csv'))).toEqual(Buffer.from(TRICKY_CSV));
+      expect(await bed.s3.getBytes(originalKey(request, TEST_ATTEMPT, 'users.csv'))).toEqual(Buffer.from(TRICKY_CSV));
     });
 
     it('writes a manifest whose hashes, sizes and keys match independently computed values', async () => {
@@ -80,11 +84,12 @@ describe('archiveReport', () => {
       // Act
       const { result, manifest } = await run(request, [httpSource(bed.vendor, 'users.csv')]);
       // Assess
-      const data = await bed.s3.getBytes(dataKey(request));
+      const data = await bed.s3.getBytes(dataKey(request, TEST_ATTEMPT));
       const manifestText = (await bed.s3.getBytes(manifestKey(request))).toString('utf8');
       expect(manifestText.trimEnd().split('\n')).toHaveLength(1);
       expect(manifest).toEqual<Manifest>({
-        schema_version: 1,
+        schema_version: 2,
+        attempt: TEST_ATTEMPT,
         vendor: 'acme',
         tenant: request.tenant,
         report: 'users',
@@ -97,20 +102,28 @@ describe('archiveReport', () => {
         job: { jobId: 'job-1' },
         row_count: 2,
         columns: ['id', 'name', 'note', 'city'],
-        data: { key: dataKey(request), bytes: data.length, sha256: sha256(data), format: 'jsonl.gz' },
+        data: {
+          key: dataKey(request, TEST_ATTEMPT),
+          bytes: data.length,
+          sha256: sha256(data),
+          format: 'jsonl.gz',
+          version_id: null, // s3rver keeps no versions
+        },
         originals: [
           {
             file_name: 'users.csv',
-            key: originalKey(request, 'users.csv'),
+            key: originalKey(request, TEST_ATTEMPT, 'users.csv'),
             role: 'data',
             bytes: SMALL_CSV.length,
             sha256: sha256(SMALL_CSV),
             format: 'csv',
             content_type: 'application/octet-stream',
             entries: [],
+            version_id: null,
           },
         ],
         dropped: {},
+        replaces: null,
       });
       expect(result).toEqual({
         outcome: 'ARCHIVED',
@@ -119,9 +132,9 @@ describe('archiveReport', () => {
         report: 'users',
         date: '2026-11-21',
         keys: {
-          data: dataKey(request),
+          data: dataKey(request, TEST_ATTEMPT),
           manifest: manifestKey(request),
-          originals: [originalKey(request, 'users.csv')],
+          originals: [originalKey(request, TEST_ATTEMPT, 'users.csv')],
         },
         rowCount: 2,
         bytes: { original: SMALL_CSV.length, extracted: SMALL_CSV.length, data: data.length },
@@ -137,13 +150,15 @@ describe('archiveReport', () => {
       // Act
       const { logger } = capturedLogger();
       const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger), partSizeBytes: 5 * 1024 * 1024 };
-      const result = await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'bulk.csv')]), deps);
+      const result = expectArchived(
+        await archiveReport(archiveInput(request, [httpSource(bed.vendor, 'bulk.csv')]), deps),
+      );
       // Assess
-      const data = await bed.s3.getBytes(dataKey(request));
+      const data = await bed.s3.getBytes(dataKey(request, TEST_ATTEMPT));
       expect(data.length).toBeGreaterThan(5 * 1024 * 1024);
       expect(result.rowCount).toBe(100_000);
       expect(result.sha256.data).toBe(sha256(data));
-      const records = await readRecords(bed.s3, dataKey(request));
+      const records = await readRecords(bed.s3, dataKey(request, TEST_ATTEMPT));
       expect(records).toHaveLength(100_000);
       expect(records[99_999]).toMatchObject({ id: 'u99999' });
     });
@@ -180,7 +195,7 @@ describe('archiveReport', () => {
           },
         ],
       });
-      expect(await bed.s3.getBytes(originalKey(request, 'users.zip'))).toEqual(zip);
+      expect(await bed.s3.getBytes(originalKey(request, TEST_ATTEMPT, 'users.zip'))).toEqual(zip);
     });
 
     it('extracts a stored entry', async () => {
@@ -367,9 +382,9 @@ describe('archiveReport', () => {
         const { logger } = capturedLogger();
         const deps = { ...archiveDeps(bed.s3, bed.tmpDir, logger), inflate: { engine, chunkBytes: 64 } };
         const sources = [httpSource(bed.vendor, 'export.zip'), httpSource(bed.vendor, 'more.json.gz')];
-        const result = await archiveReport(archiveInput(request, sources), deps);
+        const result = expectArchived(await archiveReport(archiveInput(request, sources), deps));
         expect(result.rowCount).toBe(3 * objects.length);
-        expect(await readRecords(bed.s3, dataKey(request))).toEqual([...objects, ...objects, ...objects]);
+        expect(await readRecords(bed.s3, dataKey(request, TEST_ATTEMPT))).toEqual([...objects, ...objects, ...objects]);
       },
     );
   });
@@ -403,8 +418,8 @@ describe('archiveReport', () => {
       );
       // the manifest comes last; a small data object is one PutObject once the originals are up
       expect(writes.map((w) => w.input.Key)).toEqual([
-        originalKey(request, 'users.csv'),
-        dataKey(request),
+        originalKey(request, TEST_ATTEMPT, 'users.csv'),
+        dataKey(request, TEST_ATTEMPT),
         manifestKey(request),
       ]);
       for (const write of writes) {
@@ -437,7 +452,7 @@ describe('archiveReport', () => {
       // Assess
       const steps = sent.map(
         (s) =>
-          `${s.command.replace(/Command$/, '')} ${s.key === dataKey(request) ? 'data' : s.key === manifestKey(request) ? 'manifest' : 'original'}`,
+          `${s.command.replace(/Command$/, '')} ${s.key === dataKey(request, TEST_ATTEMPT) ? 'data' : s.key === manifestKey(request) ? 'manifest' : 'original'}`,
       );
       const last = (step: string) => steps.lastIndexOf(step);
       const first = (step: string) => steps.indexOf(step);
@@ -449,7 +464,10 @@ describe('archiveReport', () => {
       const buffers = (who: string) =>
         new Set(
           sent
-            .filter((s) => s.command === 'UploadPartCommand' && (s.key === dataKey(request)) === (who === 'data'))
+            .filter(
+              (s) =>
+                s.command === 'UploadPartCommand' && (s.key === dataKey(request, TEST_ATTEMPT)) === (who === 'data'),
+            )
             .map((s) => s.body),
         );
       expect([...buffers('original')].every((buffer) => buffers('data').has(buffer))).toBe(true);
@@ -478,7 +496,7 @@ describe('archiveReport', () => {
         ['b.zip', 'data', 'zip'],
         ['summary.json.gz', 'original', 'gzip'],
       ]);
-      expect(await bed.s3.getBytes(originalKey(request, 'summary.json.gz'))).toEqual(summary);
+      expect(await bed.s3.getBytes(originalKey(request, TEST_ATTEMPT, 'summary.json.gz'))).toEqual(summary);
       expect(result.sha256.originals[2]).toBe(sha256(summary));
     });
   });
