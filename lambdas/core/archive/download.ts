@@ -13,9 +13,9 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
+import { ArchiveError, SizeLimitError, VendorRequestError, VendorUnavailableError } from '../errors.ts';
 import { redact } from '../logging.ts';
-import type { ReportSource } from '../types.ts';
+import type { DownloadedBody, ReportSource } from '../types.ts';
 
 export interface SpooledFile {
   readonly bytes: number;
@@ -213,6 +213,7 @@ export class Spool {
         await eachChunk(opened.body, (buf) => {
           received += buf.length;
           if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
+          if (opened.contentLength !== undefined && received > opened.contentLength) throw overrun(fileName, opened);
           hash.update(buf);
           if (idle) idle.refresh();
           else idle = setTimeout(() => writer.flush().catch(() => {}), IDLE_FLUSH_MS);
@@ -354,6 +355,16 @@ class BatchWriter {
     this.busy[slot] = busy;
     return write;
   }
+}
+
+/**
+ * A body longer than it declared. The HTTP client already refuses one (Node would stop at
+ * Content-Length); this holds for any source's stream. Not retried, as in `core/http/body-guard.ts`.
+ */
+function overrun(fileName: string, opened: DownloadedBody): VendorRequestError {
+  return new VendorRequestError(
+    `download of ${fileName} sent more than the ${opened.contentLength} bytes its Content-Length declares; the file cannot be trusted to be the whole report`,
+  );
 }
 
 /** Our own disk, full: retrying only fills it again, so it is not the vendor's transient fault. */
