@@ -15,14 +15,14 @@
  *    completed leaves no manifest, so the next run archives the date again at the same keys.
  *    Temp files are removed in every outcome.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ArchiveError } from '../errors.ts';
 import { dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
-import { Spool } from './download.ts';
+import { createSpoolDir, Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
 import type { InflateOptions } from './inflate.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
@@ -107,7 +107,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
   const { logger } = deps;
   logger.info('archive started', { sources: sources.length, dataKey: keys.data });
 
-  const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
+  const workDir = await createSpoolDir(deps.tmpDir);
   // Open every source now: vendor links can expire within minutes.
   const spools = sources.map((source, i) =>
     Spool.start(source, join(workDir, `source-${i}`), {

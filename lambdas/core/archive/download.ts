@@ -9,7 +9,8 @@
  *    read through its central directory once `done`.
  */
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -370,16 +371,39 @@ function overrun(fileName: string, opened: DownloadedBody): VendorRequestError {
 /** Our own disk, full: retrying only fills it again, so it is not the vendor's transient fault. */
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
+/** SizeLimitError for a full temporary storage, naming what could not be written; else undefined. */
+function diskFullError(error: unknown, what: string): SizeLimitError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !DISK_FULL.has(code)) return undefined;
+  return new SizeLimitError(
+    `${what} ran out of temporary storage (${code}); keep archive.maxDownloadBytes below the function's ephemeral storage`,
+  );
+}
+
+/** The file system calls `createSpoolDir` makes (tests hand in failing ones). */
+export interface SpoolDirFs {
+  mkdtemp(prefix: string): Promise<string>;
+}
+
+/**
+ * A fresh directory under `tmpDir` for one run's spool files. A full disk is the same
+ * SizeLimitError as a download that fills it, not a raw error the state machine cannot name.
+ */
+export async function createSpoolDir(tmpDir: string, fs: SpoolDirFs = { mkdtemp }): Promise<string> {
+  try {
+    return await fs.mkdtemp(join(tmpDir, 'archive-'));
+  } catch (error) {
+    throw diskFullError(error, `the spool directory under ${tmpDir}`) ?? error;
+  }
+}
+
 /** Named errors pass through; socket resets and the like become retryable vendor errors. */
 function downloadError(error: unknown, fileName: string): Error {
   if (error instanceof ArchiveError) return error;
+  const full = diskFullError(error, `download of ${fileName}`);
+  if (full) return full;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && DISK_FULL.has(code)) {
-    return new SizeLimitError(
-      `download of ${fileName} ran out of temporary storage (${code}); keep archive.maxDownloadBytes below the function's ephemeral storage`,
-    );
-  }
   return new VendorUnavailableError(
     `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redact(message)}`,
   );
