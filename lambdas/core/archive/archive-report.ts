@@ -114,6 +114,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
       maxBytes: deps.limits.maxDownloadBytes,
       logger,
       deadlineMs: deps.limits.maxDownloadSeconds === undefined ? undefined : deps.limits.maxDownloadSeconds * 1000,
+      maxReportBytes: deps.limits.maxReportBytes,
     }),
   );
   let writer: JsonlUpload | undefined;

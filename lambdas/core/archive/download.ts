@@ -28,6 +28,8 @@ export interface SpoolOptions {
   readonly logger: Logger;
   /** the whole download must end within this; a vendor trickling bytes is cut off (default: none) */
   readonly deadlineMs?: number;
+  /** a larger declared size cannot be parsed within the function's timeout (default: not checked) */
+  readonly maxReportBytes?: number;
 }
 
 /** lets `chunks()`'s `return()` reach a reader that waits for the download */
@@ -199,6 +201,7 @@ export class Spool {
         opened.body.destroy();
         throw new SizeLimitError(`${fileName} is ${opened.contentLength} bytes (Content-Length); the limit is ${max}`);
       }
+      this.checkParseTime(opened);
       fh = await open(this.path, 'wx', 0o600);
       this.markCreated();
       const hash = createHash('sha256');
@@ -246,6 +249,16 @@ export class Spool {
       clearTimeout(deadline);
       await fh?.close().catch(() => {});
     }
+  }
+
+  /** A declared size the function cannot parse within its timeout fails now, before any byte is read. */
+  private checkParseTime(opened: DownloadedBody): void {
+    const within = this.options.maxReportBytes;
+    if (opened.contentLength === undefined || within === undefined || opened.contentLength <= within) return;
+    opened.body.destroy();
+    throw new SizeLimitError(
+      `${this.source.fileName} is ${opened.contentLength} bytes (Content-Length): too large to archive within the archive function's timeout, which parses at most ${within} bytes (functions.archive: memoryMb and timeoutMinutes)`,
+    );
   }
 
   /** Aborts the download once its overall deadline passes; retryable, as a slow vendor may recover. */
