@@ -2,7 +2,8 @@
  * A full temporary storage while the archive step creates its spool directory or a spool file: the same named
  * SizeLimitError as a download that fills it, never a raw ENOSPC the state machine cannot name.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import fsPromises, { mkdtemp, rm } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,10 +14,21 @@ import { createSpoolDir, Spool } from '../../../lambdas/core/archive/download.ts
 import { SizeLimitError } from '../../../lambdas/core/errors.ts';
 import { archiveInput, capturedLogger, LIMITS, newRequest } from '../../support/archive-fixtures.ts';
 
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
-  return { ...actual, mkdtemp: vi.fn(actual.mkdtemp), open: vi.fn(actual.open) };
-});
+/**
+ * The next call of `name` fails as a full disk does. Test files share their worker's modules
+ * (vitest.config.ts), so the built-in module's own function is replaced, and
+ * `syncBuiltinESMExports` carries that to every importer's binding; `restore` undoes both.
+ */
+function failNext(name: 'mkdtemp' | 'open'): { restore(): void } {
+  const spy = vi.spyOn(fsPromises, name).mockRejectedValueOnce(diskFull());
+  syncBuiltinESMExports();
+  return {
+    restore() {
+      spy.mockRestore();
+      syncBuiltinESMExports();
+    },
+  };
+}
 
 const diskFull = () => Object.assign(new Error('ENOSPC: no space left on device, mkdtemp'), { code: 'ENOSPC' });
 
@@ -60,7 +72,7 @@ describe('createSpoolDir', () => {
 describe('archiveReport', () => {
   it('fails with SizeLimitError, opening no source, when its spool directory cannot be created', async () => {
     // Prepare: the next mkdtemp fails as a full disk does
-    vi.mocked(mkdtemp).mockRejectedValueOnce(diskFull());
+    const full = failNext('mkdtemp');
     const open = vi.fn(() => Promise.reject(new Error('the source must not be opened')));
     const input = archiveInput(newRequest(), [{ fileName: 'users.csv', role: 'data', open }]);
     const { logger } = capturedLogger();
@@ -75,7 +87,9 @@ describe('archiveReport', () => {
     };
 
     // Act
-    const error = await archiveReport(input, deps).catch((caught: Error) => caught);
+    const error = await archiveReport(input, deps)
+      .catch((caught: Error) => caught)
+      .finally(() => full.restore());
 
     // Assess
     expect(error).toBeInstanceOf(SizeLimitError);
@@ -87,12 +101,12 @@ describe('archiveReport', () => {
 describe('Spool', () => {
   it('fails with SizeLimitError when its spool file cannot be created', async () => {
     // Prepare: the spool's file is the first one opened
-    vi.mocked(open).mockRejectedValueOnce(diskFull());
+    const full = failNext('open');
     const source = { fileName: 'users.csv', role: 'data' as const, open: async () => ({ body: new PassThrough() }) };
 
     // Act
     const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: 1024, logger: capturedLogger().logger });
-    const error = await spool.done.catch((caught: Error) => caught);
+    const error = await spool.done.catch((caught: Error) => caught).finally(() => full.restore());
 
     // Assess
     expect(error).toBeInstanceOf(SizeLimitError);
