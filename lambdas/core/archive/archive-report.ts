@@ -80,6 +80,7 @@ const CONTENT_TYPES: Record<FileFormat, string> = {
 interface Run {
   readonly deps: ArchiveDeps;
   readonly report: ReportDefinition;
+  readonly requestParameters: JsonObject;
   readonly writer: JsonlUpload;
   readonly budget: ExtractBudget;
   rows: number;
@@ -124,6 +125,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     const run: Run = {
       deps,
       report: input.report,
+      requestParameters: input.requestParameters,
       writer,
       budget: new ExtractBudget(deps.limits.maxExtractedBytes),
       rows: 0,
@@ -298,7 +300,7 @@ function recordExtraction(run: Run): ExtractContext<RecordSink> {
     limits: deps.limits,
     budget: run.budget,
     logger: deps.logger,
-    createSink: ({ what }) => new RecordSink({ what, report, writer }),
+    createSink: ({ what }) => new RecordSink({ what, report, requestParameters: run.requestParameters, writer }),
     ...(deps.inflate ? { inflate: deps.inflate } : {}),
     fileDone: (file, sink) => {
       run.rows += sink.records;
