@@ -1,6 +1,7 @@
 /**
- * A full temporary storage while the archive step creates its spool directory or a spool file: the same named
- * SizeLimitError as a download that fills it, never a raw ENOSPC the state machine cannot name.
+ * A full temporary storage while the archive step creates its spool directory or a spool file:
+ * the same named SizeLimitError as a download that fills it, never a raw ENOSPC the state machine
+ * cannot name.
  */
 import fsPromises, { mkdtemp, rm } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
