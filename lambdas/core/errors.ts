@@ -65,7 +65,7 @@ export class SizeLimitError extends named('SizeLimitError', false) {}
 export class CorruptArchiveError extends named('CorruptArchiveError', false) {}
 /** The password for an encrypted zip entry is wrong or missing. */
 export class WrongPasswordError extends named('WrongPasswordError', false) {}
-/** A CSV row does not match its header, or the CSV cannot be parsed. */
+/** A CSV row does not match its header, the header lacks a documented column, or the CSV cannot be parsed. */
 export class MalformedCsvError extends named('MalformedCsvError', false) {}
 /** A JSON report cannot be parsed or has an unexpected shape. */
 export class MalformedJsonError extends named('MalformedJsonError', false) {}

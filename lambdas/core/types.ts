@@ -50,6 +50,13 @@ export interface ReportDefinition {
    * object per row. Must not throw for a header alone (a file may have no rows).
    */
   compileCsv?(header: readonly string[]): (fields: readonly string[]) => string;
+  /**
+   * The columns the vendor's docs say a CSV file of this report has that `header` lacks, by their
+   * documented names; `requestParameters` are the fetch's (a vendor may deliver only the columns
+   * asked for). Called once per CSV file, before its rows: any answer fails the archive with
+   * MalformedCsvError naming them, so a renamed column never archives as a column of nulls.
+   */
+  missingColumns?(header: readonly string[], requestParameters: JsonObject): readonly string[];
 }
 
 /** What a scheduled or hand-started execution asks for (the state machine's input). */

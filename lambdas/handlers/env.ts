@@ -4,7 +4,8 @@
  * values as a deployed handler parses `process.env`, so the two cannot drift.
  */
 import { z } from 'zod';
-import type { ArchiveLimits } from '../core/archive/limits.ts';
+import { type ArchiveLimits, reportBytesWithin } from '../core/archive/limits.ts';
+import type { FunctionSizing } from '../core/settings.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 
 export const HandlerEnvironmentSchema = z.object({
@@ -17,6 +18,8 @@ export const HandlerEnvironmentSchema = z.object({
   MAX_COMPRESSION_RATIO: z.coerce.number().positive(),
   MAX_ENTRIES: z.coerce.number().int().positive(),
   MAX_DOWNLOAD_SECONDS: z.coerce.number().int().positive(),
+  /** the largest declared report file the archive function can parse within its timeout */
+  MAX_REPORT_BYTES: z.coerce.number().int().positive(),
   SOFTWARE_VERSION: z.string().min(1),
   POWERTOOLS_SERVICE_NAME: z.string().min(1),
 });
@@ -34,6 +37,8 @@ export interface HandlerEnvironmentOptions {
   readonly kmsKeyArn?: string;
   /** the `archive` config section (it carries every archive limit) */
   readonly limits: ArchiveLimits;
+  /** the archive function's memory and timeout (the vendor's `functions.archive`): they bound the report size */
+  readonly archiveFunction: Pick<FunctionSizing['archive'], 'memoryMb' | 'timeoutMinutes'>;
   /** recorded in every manifest */
   readonly softwareVersion: string;
 }
@@ -50,6 +55,7 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions) {
     MAX_COMPRESSION_RATIO: limits.maxCompressionRatio,
     MAX_ENTRIES: limits.maxEntries,
     MAX_DOWNLOAD_SECONDS: limits.maxDownloadSeconds,
+    MAX_REPORT_BYTES: reportBytesWithin(options.archiveFunction),
     SOFTWARE_VERSION: options.softwareVersion,
     POWERTOOLS_SERVICE_NAME: 'identity-report-archive',
   } satisfies HandlerEnvironment;
@@ -72,5 +78,6 @@ export function archiveLimits(environment: ParsedHandlerEnvironment): ArchiveLim
     maxCompressionRatio: environment.MAX_COMPRESSION_RATIO,
     maxEntries: environment.MAX_ENTRIES,
     maxDownloadSeconds: environment.MAX_DOWNLOAD_SECONDS,
+    maxReportBytes: environment.MAX_REPORT_BYTES,
   };
 }

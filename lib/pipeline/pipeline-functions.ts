@@ -139,6 +139,7 @@ function functionEnvironment(props: PipelineFunctionsProps) {
     bucket: props.archiveBucket.bucketName,
     kmsKeyArn: props.archiveKey.keyArn,
     limits: props.limits,
+    archiveFunction: (props.sizing ?? DEFAULT_FUNCTION_SIZING).archive,
     softwareVersion: props.softwareVersion,
   });
 }

@@ -15,6 +15,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
+import { type FunctionSizing, FunctionSizingSchema } from '../../lambdas/core/settings.ts';
 import type { Connector } from '../../lambdas/core/types.ts';
 import { createArchiveReportHandler } from '../../lambdas/handlers/archive-report.ts';
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
@@ -124,6 +125,7 @@ function localStepDependencies(
   connector: Connector,
   secrets: ReadonlyMap<string, string>,
   options: LocalRunOptions,
+  archiveFunction: FunctionSizing['archive'],
 ): ArchiveStepDeps {
   // the environment a deployed function would get from the same config, parsed as it parses it
   const environment = parseHandlerEnvironment(
@@ -131,6 +133,7 @@ function localStepDependencies(
       vendor,
       bucket: options.s3.bucket,
       limits: options.config.archive,
+      archiveFunction,
       softwareVersion: options.softwareVersion ?? 'local',
     }),
   );
@@ -211,7 +214,8 @@ async function runVendor(
     >,
   });
 
-  const deps = localStepDependencies(vendor, connector, secrets, options);
+  const sizing = FunctionSizingSchema.parse(section.functions);
+  const deps = localStepDependencies(vendor, connector, secrets, options, sizing.archive);
   const recorded: LocalRecord = { events: [], metrics: [] };
   const handlers = localTaskHandlers(deps, recorded);
   const missing = taskStates(definition).filter((name) => !(name in handlers));

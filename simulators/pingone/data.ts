@@ -398,6 +398,8 @@ export function compileFilter(filter: string): SimPredicate {
 export interface CsvOptions {
   readonly lineEnding: '\r\n' | '\n';
   readonly bom: boolean;
+  /** header names sent instead of a field's own (a release renaming a column); default none */
+  readonly headerNames?: Readonly<Partial<Record<SimField, string>>>;
 }
 
 function csvCell(value: SimValue): string {
@@ -407,7 +409,7 @@ function csvCell(value: SimValue): string {
 }
 
 export function toCsv(rows: readonly SimRow[], fields: readonly SimField[], options: CsvOptions): string {
-  const lines = [fields.join(',')];
+  const lines = [fields.map((f) => options.headerNames?.[f] ?? f).join(',')];
   for (const row of rows) lines.push(fields.map((f) => csvCell(row[f])).join(','));
   return `${options.bom ? '\uFEFF' : ''}${lines.join(options.lineEnding)}${options.lineEnding}`;
 }

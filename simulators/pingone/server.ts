@@ -106,6 +106,8 @@ export interface PingOneSimulatorOptions {
   readonly jsonLayout?: 'array' | 'ndjson';
   readonly csvLineEnding?: '\r\n' | '\n';
   readonly csvBom?: boolean;
+  /** header drift: the CSV names these fields otherwise (e.g. `{ mfaEnabled: 'isMfaEnabled' }`); default none */
+  readonly csvHeaderNames?: Readonly<Partial<Record<SimField, string>>>;
   /** HTTP status of the create call (201 or 202 are both plausible); default 201 */
   readonly createStatus?: number;
   /** token lifetime; default 3600 */
@@ -327,6 +329,7 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     jsonLayout: options.jsonLayout ?? 'array',
     csvLineEnding: options.csvLineEnding ?? '\r\n',
     csvBom: options.csvBom ?? false,
+    csvHeaderNames: options.csvHeaderNames ?? {},
     createStatus: options.createStatus ?? 201,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     enforceTokenAuthMethod: options.enforceTokenAuthMethod ?? true,
@@ -488,7 +491,11 @@ export async function startPingOneSimulator(options: PingOneSimulatorOptions = {
     const uuid = randomUUID();
     const base = `devices-report-${ex.environmentId}-${uuid}`;
     const password = `zp${randomBytes(9).toString('base64url')}`;
-    const csv = toCsv(ex.rows, ex.fields, { lineEnding: opts.csvLineEnding, bom: opts.csvBom });
+    const csv = toCsv(ex.rows, ex.fields, {
+      lineEnding: opts.csvLineEnding,
+      bom: opts.csvBom,
+      headerNames: opts.csvHeaderNames,
+    });
     const projected = ex.rows.map((row) => project(row, ex.fields, false));
     const json =
       opts.jsonLayout === 'array'

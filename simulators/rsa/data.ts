@@ -26,6 +26,8 @@ export interface DataOptions {
   readonly dateStyle: DateStyle;
   /** headers appended to every report (a release adding columns); value `<header> <row>` */
   readonly extraColumns: readonly string[];
+  /** headers sent under another name in every report (a release renaming columns) */
+  readonly renamedHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface SimTable {
@@ -220,7 +222,7 @@ const RADIUS_HEADERS = ['Name', 'IP Address', 'Description', 'Cluster', 'RADIUS 
 function table(headers: readonly string[], records: readonly Record<string, string>[], options: DataOptions): SimTable {
   const all = [...headers, ...options.extraColumns];
   return {
-    headers: all,
+    headers: all.map((h) => options.renamedHeaders?.[h] ?? h),
     rows: records.map((record, i) => all.map((h) => (headers.includes(h) ? (record[h] ?? '') : `${h} ${i + 1}`))),
   };
 }

@@ -108,6 +108,8 @@ export interface RsaSimulatorOptions {
   dateStyle?: DateStyle;
   /** headers a newer release added, appended to every report */
   extraColumns?: readonly string[];
+  /** header drift: headers sent under another name (e.g. `{ Status: 'User Status' }`) in every report */
+  renamedHeaders?: Readonly<Record<string, string>>;
   /** [UNKNOWN] `/download` body: plain CSV (documented) or compressed */
   downloadEncoding?: 'csv' | 'gzip' | 'zip';
   /** the longest JWT lifetime accepted; default 3600 s */
@@ -225,6 +227,7 @@ function resolve(options: RsaSimulatorOptions): ResolvedOptions {
     headerStyle: options.headerStyle ?? 'current',
     dateStyle: options.dateStyle ?? 'utc',
     extraColumns: options.extraColumns ?? [],
+    renamedHeaders: options.renamedHeaders ?? {},
     downloadEncoding: options.downloadEncoding ?? 'csv',
     jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds ?? 3600,
     clockSkewSeconds: options.clockSkewSeconds ?? 60,
@@ -337,6 +340,7 @@ export async function startRsaSimulator(options: RsaSimulatorOptions = {}): Prom
       headerStyle: opts.headerStyle,
       dateStyle: opts.dateStyle,
       extraColumns: opts.extraColumns,
+      renamedHeaders: opts.renamedHeaders,
     });
 
   interface Auth {

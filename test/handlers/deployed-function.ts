@@ -139,6 +139,7 @@ export async function startDeployedFunction(options: {
     bucket: s3.bucket,
     kmsKeyArn: KMS_KEY_ARN,
     limits: config.archive,
+    archiveFunction: section.functions.archive,
     softwareVersion: SOFTWARE_VERSION,
   });
   return {

@@ -3,6 +3,7 @@
  * parses back, every archive limit included, through Lambda's string variables.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
 import {
   archiveLimits,
   HandlerEnvironmentSchema,
@@ -22,12 +23,17 @@ function asLambdaVariables(environment: Record<string, unknown>): Record<string,
   );
 }
 
-function roundTrip(archive: Record<string, unknown>, kmsKeyArn?: string) {
+function roundTrip(
+  archive: Record<string, unknown>,
+  kmsKeyArn?: string,
+  archiveFunction: FunctionSizing['archive'] = DEFAULT_FUNCTION_SIZING.archive,
+) {
   const environment = handlerEnvironment({
     vendor: 'openathens',
     bucket: 'archive-bucket',
     kmsKeyArn,
     limits: ArchiveSettingsSchema.parse(archive),
+    archiveFunction,
     softwareVersion: '1.2.3',
   });
   return parseHandlerEnvironment(asLambdaVariables(environment));
@@ -45,6 +51,8 @@ describe('handlerEnvironment', () => {
       maxCompressionRatio: 1_000,
       maxEntries: 1_000,
       maxDownloadSeconds: 840,
+      // one vCPU (1,769 MB) for 15 minutes: 810 s of parsing at 52 CPU s per GB
+      maxReportBytes: 15_576_923_076,
     });
   });
 
@@ -65,7 +73,20 @@ describe('handlerEnvironment', () => {
       maxCompressionRatio: 50,
       maxEntries: 7,
       maxDownloadSeconds: 30,
+      maxReportBytes: 15_576_923_076,
     });
+  });
+
+  it("derives the largest report from the archive function's memory and timeout", () => {
+    // Act
+    const limit = (memoryMb: number, timeoutMinutes: number) =>
+      archiveLimits(roundTrip({}, undefined, { memoryMb, timeoutMinutes, ephemeralStorageMb: 10_240 })).maxReportBytes;
+
+    // Assert: a share of a vCPU below 1,769 MB, no more than one above it, in proportion to the time
+    expect(limit(1769, 15)).toBe(15_576_923_076);
+    expect(limit(3538, 15)).toBe(15_576_923_076);
+    expect(limit(512, 15)).toBe(4_508_414_140);
+    expect(limit(1769, 5)).toBe(5_192_307_692);
   });
 
   it('sets the KMS key only when there is one (local runs have none)', () => {
@@ -82,6 +103,7 @@ describe('handlerEnvironment', () => {
       bucket: 'b',
       kmsKeyArn: 'k',
       limits: ArchiveSettingsSchema.parse({}),
+      archiveFunction: DEFAULT_FUNCTION_SIZING.archive,
       softwareVersion: 'v',
     });
 

@@ -16,6 +16,7 @@ const environment = parseHandlerEnvironment({
   MAX_COMPRESSION_RATIO: '50',
   MAX_ENTRIES: '7',
   MAX_DOWNLOAD_SECONDS: '30',
+  MAX_REPORT_BYTES: '4000',
   SOFTWARE_VERSION: '1.2.3',
   POWERTOOLS_SERVICE_NAME: 'identity-report-archive',
 });
@@ -45,6 +46,7 @@ describe('stepDependencies', () => {
         maxCompressionRatio: 50,
         maxEntries: 7,
         maxDownloadSeconds: 30,
+        maxReportBytes: 4000,
       },
       softwareVersion: '1.2.3',
       tmpDir: '/tmp/wiring-test',

@@ -12,7 +12,13 @@
  *    with an error naming the field, rather than archiving a guess.
  * 4. Empty strings and JSON nulls both become null, so file mode (CSV) and entries mode (JSON)
  *    give the same rows.
+ * 5. Every field the request asked for is required in the CSV header: all 45 when it names none
+ *    ("If omitted, the report has every field", `fields`, create_report_mfa_enabled_results_in_file;
+ *    docs/vendors/pingone.md). A header without one (`isMfaEnabled` for `mfaEnabled`) fails the
+ *    file rather than archive that column as nulls. Entries mode's JSON is not checked: its shape is
+ *    undocumented, and an entry may well leave out an empty field.
  */
+import { z } from 'zod';
 import { MalformedCsvError, MalformedJsonError } from '../../core/errors.ts';
 import type { ColumnDefinition, ColumnType, JsonObject, JsonValue, ReportDefinition } from '../../core/types.ts';
 
@@ -266,10 +272,25 @@ export function toMfaDeviceRecord(raw: Readonly<Record<string, unknown>>): JsonO
   return record;
 }
 
+/** `fields` of the manifest's request parameters (`job.ts`): the list sent, or `all` when none was. */
+const RequestedFieldsSchema = z.object({ fields: z.union([z.literal('all'), z.array(z.enum(PINGONE_FIELDS))]) });
+
+/**
+ * The requested fields a CSV header lacks, matched as `toMfaDeviceRecord` matches them. Parameters
+ * that do not say which fields were asked for require all of them.
+ */
+export function missingMfaDeviceFields(header: readonly string[], requestParameters: JsonObject): PingOneField[] {
+  const requested = RequestedFieldsSchema.safeParse(requestParameters);
+  const required = requested.success && requested.data.fields !== 'all' ? requested.data.fields : PINGONE_FIELDS;
+  const present = new Set(header.map((name) => FIELD_BY_KEY.get(normalizeKey(name))));
+  return required.filter((field) => !present.has(field));
+}
+
 export const mfaDevicesReport: ReportDefinition = {
   name: 'mfa_devices',
   description:
     'PingOne MFA devices report (dataExplorations template db632bfd-…): one row per user and MFA device, a snapshot of the environment when the run asked for it (data up to 15 minutes old, or up to 2 hours when PingOne served its cached file).',
   columns: MFA_DEVICE_COLUMNS,
   toRecord: toMfaDeviceRecord,
+  missingColumns: missingMfaDeviceFields,
 };

@@ -14,8 +14,12 @@
  *    them is not lost: it lands in `extra`.
  * 4. Any header that matches no column goes into `extra` (`map<string,string>`), keyed by its
  *    normalised form, so a column RSA adds is archived and queryable as `extra['new_column']`.
- * 5. String values are kept exactly as delivered (an empty field stays ''); a column the file
- *    does not have is null.
+ * 5. String values are kept exactly as delivered (an empty field stays '').
+ * 6. Every column is required in the CSV header (by its name or an alias), so a renamed header
+ *    fails the file instead of archiving that column as nulls, unless it is marked optional with
+ *    the docs that make it so: the All Users columns only one documented release lists. An
+ *    optional column the file does not have is null. The assumed columns are required too: no
+ *    doc says they may be absent, and a wrong guess shows at once, naming the headers received.
  */
 import { isRealDay } from '../../core/dates.ts';
 import { MalformedCsvError } from '../../core/errors.ts';
@@ -57,12 +61,29 @@ export function normaliseHeader(header: string): string {
 interface RsaColumn extends ColumnDefinition {
   /** normalised header names of earlier or alternative releases */
   readonly aliases: readonly string[];
+  /** why a file may lack this column, citing the docs; absent: the column is required */
+  readonly optional?: string;
 }
 
 function col(name: string, type: ColumnType, comment: string, aliases: readonly string[] = []): RsaColumn {
   if (normaliseHeader(name) !== name) throw new Error(`column name "${name}" is not normalised`);
   return { name, type, comment, aliases };
 }
+
+function optional(column: RsaColumn, citation: string): RsaColumn {
+  return { ...column, optional: citation };
+}
+
+/**
+ * RSA documents two releases of All Users ("Run User Reports": the archived newer page and
+ * run-user-reports/ta-p/623053; docs/vendors/rsa.md, vendors.md §3.6). A column only one lists
+ * may be absent from the other's files.
+ */
+const NEWER_ONLY = 'optional: listed by the newer All Users release only (RSA "Run User Reports", docs/vendors/rsa.md)';
+const OLDER_ONLY = 'optional: listed by the older All Users release only (RSA "Run User Reports", docs/vendors/rsa.md)';
+/** The newer release's list is cut off in the source after "Emergency Access Code created on, …". */
+const OLDER_LISTED =
+  'optional: listed by the older All Users release; the newer release\u2019s list is truncated before it (docs/vendors/rsa.md)';
 
 const s = 'string' as const;
 const b = 'boolean' as const;
@@ -82,26 +103,29 @@ const COLUMNS: Readonly<Record<RsaReportName, readonly RsaColumn[]>> = {
       'distinguished_name',
       'dn',
     ]),
-    col('user_id', s, 'User Id'),
+    optional(col('user_id', s, 'User Id'), NEWER_ONLY),
     col('identity_source_name', s, 'Identity Source Name', ['identity_source']),
     col('account_created', ts, 'Account Created (UTC)'),
     col('account_last_updated', ts, 'Account Last Updated (UTC)'),
     col('month_last_authenticated', s, 'Month Last Authenticated, as delivered (format undocumented)'),
     col('status', s, 'Status, e.g. Enabled, Disabled'),
     col('device_name', s, 'Device Name'),
-    col('device_os_version', s, 'Device OS & Version'),
-    col('device_type', s, 'Device Type (older releases)'),
+    optional(col('device_os_version', s, 'Device OS & Version'), NEWER_ONLY),
+    optional(col('device_type', s, 'Device Type (older releases)'), OLDER_ONLY),
     col('app_name', s, 'App Name'),
     col('app_version', s, 'App Version'),
     col('device_registered', b, 'Device Registered (Yes/No)'),
-    col('cloud_user', b, 'Cloud User (Yes/No)'),
-    col('registered_credential', s, 'Registered Credential, as delivered'),
-    col('used_cloud_service_in_the_last_6_months', b, 'Used Cloud Service in the last 6 months (Yes/No)'),
-    col('unified_directory_user', b, 'Unified Directory User (Yes/No)'),
+    optional(col('cloud_user', b, 'Cloud User (Yes/No)'), NEWER_ONLY),
+    optional(col('registered_credential', s, 'Registered Credential, as delivered'), NEWER_ONLY),
+    optional(
+      col('used_cloud_service_in_the_last_6_months', b, 'Used Cloud Service in the last 6 months (Yes/No)'),
+      NEWER_ONLY,
+    ),
+    optional(col('unified_directory_user', b, 'Unified Directory User (Yes/No)'), NEWER_ONLY),
     col('fido_authenticator', s, 'FIDO Authenticator'),
     col('fido_registered', b, 'FIDO Registered (Yes/No)'),
     col('fido_status', s, 'FIDO Status'),
-    col('fido_authenticator_manufacturer', s, 'FIDO Authenticator Manufacturer'),
+    optional(col('fido_authenticator_manufacturer', s, 'FIDO Authenticator Manufacturer'), NEWER_ONLY),
     col('sms_registered', b, 'SMS Registered (Yes/No)'),
     col('voice_registered', b, 'Voice Registered (Yes/No)'),
     col('high_risk_user', b, 'High-Risk User (Yes/No)'),
@@ -111,12 +135,26 @@ const COLUMNS: Readonly<Record<RsaReportName, readonly RsaColumn[]>> = {
       'Emergency Access Code created on; "Emergency Tokencode" in older releases',
       ['emergency_tokencode_created_on'],
     ),
-    col('emergency_access_code_expires_on', ts, 'Emergency Access Code expires on', ['emergency_tokencode_expires_on']),
-    col('emergency_access_code_last_used', ts, 'Emergency Access Code last used', ['emergency_tokencode_last_used']),
-    col('emergency_access_code_locked_on', ts, 'Emergency Access Code locked on', ['emergency_tokencode_locked_on']),
-    col('offline_emergency_access_code_enabled_on', ts, 'Offline Emergency Access Code enabled on', [
-      'offline_emergency_tokencode_enabled_on',
-    ]),
+    optional(
+      col('emergency_access_code_expires_on', ts, 'Emergency Access Code expires on', [
+        'emergency_tokencode_expires_on',
+      ]),
+      OLDER_LISTED,
+    ),
+    optional(
+      col('emergency_access_code_last_used', ts, 'Emergency Access Code last used', ['emergency_tokencode_last_used']),
+      OLDER_LISTED,
+    ),
+    optional(
+      col('emergency_access_code_locked_on', ts, 'Emergency Access Code locked on', ['emergency_tokencode_locked_on']),
+      OLDER_LISTED,
+    ),
+    optional(
+      col('offline_emergency_access_code_enabled_on', ts, 'Offline Emergency Access Code enabled on', [
+        'offline_emergency_tokencode_enabled_on',
+      ]),
+      OLDER_LISTED,
+    ),
   ],
   // Hardware OTP Credential Information: RSA documents no columns.
   hardware_tokens: [
@@ -380,6 +418,16 @@ export function toRsaRecord(
   return record;
 }
 
+/** The required columns a CSV header lacks, matched as `toRsaRecord` matches them (name, then alias). */
+export function missingRsaColumns(
+  columns: readonly RsaColumn[],
+  header: readonly string[],
+  index: ColumnIndex = indexColumns(columns),
+): string[] {
+  const present = new Set(header.map((name) => index.get(normaliseHeader(name))));
+  return columns.filter((column) => column.optional === undefined && !present.has(column)).map((c) => c.name);
+}
+
 function definition(name: RsaReportName): ReportDefinition {
   const columns = COLUMNS[name];
   const index = indexColumns(columns);
@@ -388,6 +436,7 @@ function definition(name: RsaReportName): ReportDefinition {
     description: DESCRIPTIONS[name],
     columns: [...columns.map(({ name: n, type, comment }) => ({ name: n, type, comment })), EXTRA_COLUMN],
     toRecord: (raw) => toRsaRecord(columns, raw, index),
+    missingColumns: (header) => missingRsaColumns(columns, header, index),
   };
 }
 

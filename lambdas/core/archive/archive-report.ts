@@ -23,7 +23,7 @@
  *    the date again under its own attempt. Temp files are removed in every outcome.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -32,7 +32,7 @@ import { recordPublication } from '../../digest/publications.ts';
 import { ArchiveError } from '../errors.ts';
 import { attemptId, dataKey, manifestKey, originalKey } from '../layout.ts';
 import type { DownloadedBody, JsonObject, ReportDefinition, ReportRequest, ReportSource } from '../types.ts';
-import { Spool } from './download.ts';
+import { createSpoolDir, Spool } from './download.ts';
 import { type ExtractContext, extractSource } from './extract.ts';
 import type { InflateOptions } from './inflate.ts';
 import { JsonlUpload } from './jsonl-writer.ts';
@@ -110,6 +110,7 @@ const CONTENT_TYPES: Record<ManifestOriginal['format'], string> = {
 interface Run {
   readonly deps: ArchiveDeps;
   readonly report: ReportDefinition;
+  readonly requestParameters: JsonObject;
   readonly writer: JsonlUpload;
   readonly budget: ExtractBudget;
   rows: number;
@@ -144,7 +145,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
   const seen = await readPublished(target, keys.manifest);
   logger.info('archive started', { sources: sources.length, attempt, dataKey: keys.data, replaces: seen });
 
-  const workDir = await mkdtemp(join(deps.tmpDir, 'archive-'));
+  const workDir = await createSpoolDir(deps.tmpDir);
   // Open every source now: vendor links can expire within minutes.
   const opened: Opened = new Map();
   const spools = sources.map((source, i) =>
@@ -152,6 +153,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
       maxBytes: deps.limits.maxDownloadBytes,
       logger,
       deadlineMs: deps.limits.maxDownloadSeconds === undefined ? undefined : deps.limits.maxDownloadSeconds * 1000,
+      maxReportBytes: deps.limits.maxReportBytes,
     }),
   );
   let writer: JsonlUpload | undefined;
@@ -161,6 +163,7 @@ export async function archiveReport(input: ArchiveInput, deps: ArchiveDeps): Pro
     const run: Run = {
       deps,
       report: input.report,
+      requestParameters: input.requestParameters,
       writer,
       budget: new ExtractBudget(deps.limits.maxExtractedBytes),
       rows: 0,
@@ -414,7 +417,7 @@ function recordExtraction(run: Run): ExtractContext<RecordSink> {
     limits: deps.limits,
     budget: run.budget,
     logger: deps.logger,
-    createSink: ({ what }) => new RecordSink({ what, report, writer }),
+    createSink: ({ what }) => new RecordSink({ what, report, requestParameters: run.requestParameters, writer }),
     ...(deps.inflate ? { inflate: deps.inflate } : {}),
     fileDone: (file, sink) => {
       run.rows += sink.records;

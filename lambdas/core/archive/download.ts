@@ -9,13 +9,14 @@
  *    read through its central directory once `done`.
  */
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ArchiveError, SizeLimitError, VendorUnavailableError } from '../errors.ts';
+import { ArchiveError, SizeLimitError, VendorRequestError, VendorUnavailableError } from '../errors.ts';
 import { redact } from '../logging.ts';
-import type { ReportSource } from '../types.ts';
+import type { DownloadedBody, ReportSource } from '../types.ts';
 
 export interface SpooledFile {
   readonly bytes: number;
@@ -27,6 +28,8 @@ export interface SpoolOptions {
   readonly logger: Logger;
   /** the whole download must end within this; a vendor trickling bytes is cut off (default: none) */
   readonly deadlineMs?: number;
+  /** a larger declared size cannot be parsed within the function's timeout (default: not checked) */
+  readonly maxReportBytes?: number;
 }
 
 /** lets `chunks()`'s `return()` reach a reader that waits for the download */
@@ -198,6 +201,7 @@ export class Spool {
         opened.body.destroy();
         throw new SizeLimitError(`${fileName} is ${opened.contentLength} bytes (Content-Length); the limit is ${max}`);
       }
+      this.checkParseTime(opened);
       fh = await open(this.path, 'wx', 0o600);
       this.markCreated();
       const hash = createHash('sha256');
@@ -213,6 +217,7 @@ export class Spool {
         await eachChunk(opened.body, (buf) => {
           received += buf.length;
           if (received > max) throw new SizeLimitError(`${fileName} is larger than the limit of ${max} bytes`);
+          if (opened.contentLength !== undefined && received > opened.contentLength) throw overrun(fileName, opened);
           hash.update(buf);
           if (idle) idle.refresh();
           else idle = setTimeout(() => writer.flush().catch(() => {}), IDLE_FLUSH_MS);
@@ -244,6 +249,16 @@ export class Spool {
       clearTimeout(deadline);
       await fh?.close().catch(() => {});
     }
+  }
+
+  /** A declared size the function cannot parse within its timeout fails now, before any byte is read. */
+  private checkParseTime(opened: DownloadedBody): void {
+    const within = this.options.maxReportBytes;
+    if (opened.contentLength === undefined || within === undefined || opened.contentLength <= within) return;
+    opened.body.destroy();
+    throw new SizeLimitError(
+      `${this.source.fileName} is ${opened.contentLength} bytes (Content-Length): too large to archive within the archive function's timeout, which parses at most ${within} bytes (functions.archive: memoryMb and timeoutMinutes)`,
+    );
   }
 
   /** Aborts the download once its overall deadline passes; retryable, as a slow vendor may recover. */
@@ -356,19 +371,52 @@ class BatchWriter {
   }
 }
 
+/**
+ * A body longer than it declared. The HTTP client already refuses one (Node would stop at
+ * Content-Length); this holds for any source's stream. Not retried, as in `core/http/body-guard.ts`.
+ */
+function overrun(fileName: string, opened: DownloadedBody): VendorRequestError {
+  return new VendorRequestError(
+    `download of ${fileName} sent more than the ${opened.contentLength} bytes its Content-Length declares; the file cannot be trusted to be the whole report`,
+  );
+}
+
 /** Our own disk, full: retrying only fills it again, so it is not the vendor's transient fault. */
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/** SizeLimitError for a full temporary storage, naming what could not be written; else undefined. */
+function diskFullError(error: unknown, what: string): SizeLimitError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !DISK_FULL.has(code)) return undefined;
+  return new SizeLimitError(
+    `${what} ran out of temporary storage (${code}); keep archive.maxDownloadBytes below the function's ephemeral storage`,
+  );
+}
+
+/** The file system calls `createSpoolDir` makes (tests hand in failing ones). */
+export interface SpoolDirFs {
+  mkdtemp(prefix: string): Promise<string>;
+}
+
+/**
+ * A fresh directory under `tmpDir` for one run's spool files. A full disk is the same
+ * SizeLimitError as a download that fills it, not a raw error the state machine cannot name.
+ */
+export async function createSpoolDir(tmpDir: string, fs: SpoolDirFs = { mkdtemp }): Promise<string> {
+  try {
+    return await fs.mkdtemp(join(tmpDir, 'archive-'));
+  } catch (error) {
+    throw diskFullError(error, `the spool directory under ${tmpDir}`) ?? error;
+  }
+}
 
 /** Named errors pass through; socket resets and the like become retryable vendor errors. */
 function downloadError(error: unknown, fileName: string): Error {
   if (error instanceof ArchiveError) return error;
+  const full = diskFullError(error, `download of ${fileName}`);
+  if (full) return full;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && DISK_FULL.has(code)) {
-    return new SizeLimitError(
-      `download of ${fileName} ran out of temporary storage (${code}); keep archive.maxDownloadBytes below the function's ephemeral storage`,
-    );
-  }
   return new VendorUnavailableError(
     `download of ${fileName} failed${typeof code === 'string' ? ` (${code})` : ''}: ${redact(message)}`,
   );

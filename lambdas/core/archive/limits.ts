@@ -20,6 +20,39 @@ export interface ArchiveLimits {
    * catches a silent vendor, not one trickling a byte a second); absent: no overall deadline
    */
   readonly maxDownloadSeconds?: number;
+  /**
+   * the largest file, by its declared size (Content-Length), the archive function can parse
+   * within its timeout (`reportBytesWithin`); a larger one is refused before it downloads.
+   * Absent: not checked
+   */
+  readonly maxReportBytes?: number;
+}
+
+/**
+ * CPU seconds the archive step spends per GB (10^9 bytes) of CSV at one vCPU, for planning. The
+ * reference runs of bench/RESULTS.md measured stage (b) at 23-26 s (2026-11-22, AES the slowest);
+ * the same code measured 48-51 s on a slow day of that machine (2026-12-07). Lambda's arm64 vCPU
+ * is neither, so the slow day, rounded up, is the figure: about twice the usual cost.
+ */
+export const PLANNED_CPU_SECONDS_PER_GB = 52;
+/** Lambda gives one full vCPU at 1,769 MB and a share of one below; the parse is one thread, so more adds little. */
+const ONE_VCPU_MB = 1769;
+/** The share of the timeout the parse may use: the originals' uploads and the manifest come after it. */
+const PARSE_SHARE = 0.9;
+
+/**
+ * Bytes of CSV the archive function parses within its timeout at the planned throughput:
+ * 15.5 GB at one vCPU and 15 minutes. A download is at least as many bytes of text as it declares
+ * (compression only adds), so a declared size above this cannot finish, and fails at once instead
+ * of timing out every day until the vendor stops serving the date.
+ */
+export function reportBytesWithin(archiveFunction: {
+  readonly memoryMb: number;
+  readonly timeoutMinutes: number;
+}): number {
+  const vcpu = Math.min(1, archiveFunction.memoryMb / ONE_VCPU_MB);
+  const seconds = archiveFunction.timeoutMinutes * 60 * PARSE_SHARE;
+  return Math.floor(((seconds * vcpu) / PLANNED_CPU_SECONDS_PER_GB) * 1e9);
 }
 
 /**

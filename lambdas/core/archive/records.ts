@@ -6,7 +6,8 @@
  * download. Written chunks may be reused once their write is done: what is kept is copied.
  */
 import { Writable } from 'node:stream';
-import type { ReportDefinition } from '../types.ts';
+import { MalformedCsvError } from '../errors.ts';
+import type { JsonObject, ReportDefinition } from '../types.ts';
 import { CsvRecordReader } from './csv.ts';
 import { JsonRecordReader } from './json.ts';
 import type { JsonlUpload } from './jsonl-writer.ts';
@@ -16,6 +17,8 @@ export interface RecordSinkOptions {
   /** name in error messages */
   readonly what: string;
   readonly report: ReportDefinition;
+  /** the fetch's request parameters: the columns a file must have may depend on them */
+  readonly requestParameters: JsonObject;
   readonly writer: JsonlUpload;
 }
 
@@ -74,16 +77,27 @@ export class RecordSink extends Writable {
     const { report, writer, what } = this.options;
     const onRecord = (raw: Readonly<Record<string, unknown>>) => writer.add(report.toRecord(raw));
     if (format === 'csv') {
-      const onHeader = report.compileCsv
-        ? (header: readonly string[]) => {
-            const toLine = report.compileCsv!(header);
-            return (fields: readonly string[]) => writer.addLine(toLine(fields));
-          }
-        : undefined;
+      const onHeader = (header: readonly string[]) => {
+        this.checkColumns(header);
+        if (!report.compileCsv) return undefined;
+        const toLine = report.compileCsv(header);
+        return (fields: readonly string[]) => writer.addLine(toLine(fields));
+      };
       this.reader = new CsvRecordReader({ what, onRecord, onHeader });
     } else {
       this.reader = new JsonRecordReader({ what, onRecord });
     }
     this.reader.write(head);
+  }
+
+  /** A CSV header without a column the docs promise (a renamed one, say) fails the file. */
+  private checkColumns(header: readonly string[]): void {
+    const { report, requestParameters, what } = this.options;
+    const missing = report.missingColumns?.(header, requestParameters) ?? [];
+    if (missing.length === 0) return;
+    const shown = header.length > 60 ? [...header.slice(0, 60), '…'] : header;
+    throw new MalformedCsvError(
+      `${what} lacks the documented column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of report ${report.name}; received the header ${JSON.stringify(shown.join(','))}`,
+    );
   }
 }

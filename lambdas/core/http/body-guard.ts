@@ -2,13 +2,15 @@
  * Limits on reading a response body, so that a vendor cannot hang or flood a Lambda:
  *
  * 1. `guardBody`: an idle timeout between chunks, and a body that ends before `content-length`
- *    (or a lost connection) errors the stream with VendorUnavailableError instead of ending cleanly.
+ *    (or a lost connection) errors the stream with VendorUnavailableError instead of ending cleanly;
+ *    a body longer than its `content-length` errors it with VendorRequestError.
  * 2. `readCapped`: a size cap for bodies read into memory.
  * 3. `readStart`: the first bytes of a body, within a deadline for the whole read.
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { VendorUnavailableError } from '../errors.ts';
+import { VendorRequestError, VendorUnavailableError } from '../errors.ts';
+import type { TrailingBytes } from './transport.ts';
 
 export interface BodyGuard {
   readonly idleMs: number;
@@ -16,12 +18,31 @@ export interface BodyGuard {
   readonly expectedBytes?: number;
   readonly describe: string;
   readonly operation: string;
+  /** bytes the vendor sent after the body's end (see `TrailingBytes`) */
+  readonly trailing?: TrailingBytes;
+}
+
+/**
+ * Not retried: Node hands over exactly Content-Length bytes, so what was read is not what was
+ * sent, and a server that miscounts (characters for UTF-8 bytes, a length taken before a rewrite)
+ * miscounts again on every retry, while a download retried costs the vendor's quota (RSA allows
+ * one per 15 minutes).
+ */
+function overrun(guard: BodyGuard): VendorRequestError {
+  const declared =
+    guard.expectedBytes === undefined
+      ? 'bytes after the end of its body'
+      : `more than the ${guard.expectedBytes} bytes its Content-Length declares`;
+  return new VendorRequestError(
+    `${guard.operation} failed: ${guard.describe} sent ${declared}; the body cannot be trusted to be the whole answer`,
+  );
 }
 
 /**
  * Wraps a response so that a stalled body, a lost connection or a body shorter than
- * `content-length` errors the stream with VendorUnavailableError. The idle timer runs only while
- * the consumer is asking for data, so a slow consumer is not blamed on the vendor.
+ * `content-length` errors the stream with VendorUnavailableError, and one longer than it with
+ * VendorRequestError. The idle timer runs only while the consumer is asking for data, so a slow
+ * consumer is not blamed on the vendor.
  */
 export function guardBody(response: IncomingMessage, guard: BodyGuard): Readable {
   let received = 0;
@@ -67,8 +88,13 @@ export function guardBody(response: IncomingMessage, guard: BodyGuard): Readable
       response.pause();
     }
   });
+  guard.trailing?.watch(() => {
+    disarm();
+    out.destroy(overrun(guard));
+  });
   response.on('end', () => {
     disarm();
+    if (out.destroyed) return;
     if (guard.expectedBytes !== undefined && received < guard.expectedBytes) fail(incomplete());
     else out.push(null);
   });

@@ -15,7 +15,14 @@ import { ERROR_SNIPPET_CHARS, errorSnippet, requestRedaction } from './redaction
 import { dropCredentialsAcrossOrigins } from './redirects.ts';
 import { type ReadContext, toHttpResponse } from './response.ts';
 import { decideNext, errorFor, type RetryPolicy } from './retry-decision.ts';
-import { encodeRequest, failureReason, lowerCaseHeaders, parseContentLength, send } from './transport.ts';
+import {
+  encodeRequest,
+  failureReason,
+  lowerCaseHeaders,
+  parseContentLength,
+  send,
+  type TrailingBytes,
+} from './transport.ts';
 import type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse } from './types.ts';
 
 /** How much of an error body is read to quote its start. */
@@ -42,7 +49,12 @@ interface Call extends ReadContext {
 
 /** An attempt's outcome, with the response when there is one. */
 type Sent =
-  | { readonly response: IncomingMessage; readonly status: number; readonly headers: Record<string, string> }
+  | {
+      readonly response: IncomingMessage;
+      readonly trailing: TrailingBytes;
+      readonly status: number;
+      readonly headers: Record<string, string>;
+    }
   | { readonly response?: undefined; readonly failure: string };
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -154,10 +166,16 @@ async function attemptOnce(client: Client, call: Call, url: URL, attempt: number
       durationMs: Math.round(performance.now() - started),
     });
   try {
-    const response = await send({ url, method, headers: call.headers, body: call.body, timeoutMs: call.timeoutMs });
+    const { response, trailing } = await send({
+      url,
+      method,
+      headers: call.headers,
+      body: call.body,
+      timeoutMs: call.timeoutMs,
+    });
     const status = response.statusCode ?? 0;
     log({ status });
-    return { response, status, headers: lowerCaseHeaders(response.headers) };
+    return { response, trailing, status, headers: lowerCaseHeaders(response.headers) };
   } catch (error) {
     const failure = redaction.text(failureReason(error));
     log({ error: failure });

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { VendorRequestError } from '../errors.ts';
 import { guardBody, readCapped } from './body-guard.ts';
 import { preview, type RequestRedaction } from './redaction.ts';
-import { parseContentLength } from './transport.ts';
+import { parseContentLength, type TrailingBytes } from './transport.ts';
 import type { HttpResponse } from './types.ts';
 
 const TEXT_LIMIT_BYTES = 1024 * 1024;
@@ -14,6 +14,8 @@ const JSON_PREVIEW_CHARS = 100;
 
 export interface Received {
   readonly response: IncomingMessage;
+  /** bytes after the end of the body, once they come */
+  readonly trailing: TrailingBytes;
   readonly status: number;
   /** lower-case names */
   readonly headers: Record<string, string>;
@@ -28,7 +30,10 @@ export interface ReadContext {
   readonly timeoutMs: number;
 }
 
-export function toHttpResponse({ response, status, headers, url }: Received, context: ReadContext): HttpResponse {
+export function toHttpResponse(
+  { response, trailing, status, headers, url }: Received,
+  context: ReadContext,
+): HttpResponse {
   const { operation, redaction } = context;
   const noBody = status === 204 || status === 304;
   const stream = guardBody(response, {
@@ -36,6 +41,7 @@ export function toHttpResponse({ response, status, headers, url }: Received, con
     expectedBytes: noBody ? undefined : parseContentLength(headers['content-length']),
     describe: redaction.where(url),
     operation,
+    trailing,
   });
   let read = false;
   const text = async () => {

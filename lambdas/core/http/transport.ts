@@ -1,6 +1,7 @@
 /**
  * One HTTP exchange on `node:http`/`node:https` with keep-alive agents: encode the request, send
- * it, and wait (with a deadline) for the response headers. No retries, redirects or checks here.
+ * it, and wait (with a deadline) for the response headers. No retries, redirects or checks here,
+ * but a parser error that follows a complete response is kept for the body guard (`TrailingBytes`).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -19,6 +20,39 @@ export class HeaderTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`no response headers within ${timeoutMs} ms`);
   }
+}
+
+/**
+ * Bytes after the end of a response body. Node stops reading a body at its Content-Length (or
+ * its last chunk) and ends the response cleanly; bytes after it that arrive while the response is
+ * being read fail the parser on the *request* instead (HPE_INVALID_CONSTANT on a kept-alive
+ * socket, HPE_CLOSED_CONNECTION after `Connection: close`). That can happen within the socket
+ * read that carried the headers, before anyone reads the body, so the failure is kept here until
+ * the body guard asks. Bytes that arrive only after the body was read reach an idle pooled socket,
+ * and Node drops them unseen.
+ */
+export class TrailingBytes {
+  private error?: Error;
+  private listener?: (error: Error) => void;
+
+  /** the request's parser error, after its response was complete */
+  report(error: Error): void {
+    if (this.error) return;
+    this.error = error;
+    this.listener?.(error);
+  }
+
+  /** Calls `listener` once: now, if the bytes came already, or when they come. */
+  watch(listener: (error: Error) => void): void {
+    this.listener = listener;
+    if (this.error) listener(this.error);
+  }
+}
+
+/** A response whose headers arrived, and the watch on what follows its body. */
+export interface SentResponse {
+  readonly response: http.IncomingMessage;
+  readonly trailing: TrailingBytes;
 }
 
 export interface Exchange {
@@ -53,7 +87,7 @@ export function encodeRequest(request: HttpRequest): { headers: Record<string, s
 }
 
 /** Sends the request; resolves with the response once its headers arrive, within `timeoutMs`. */
-export function send({ url, method, headers, body, timeoutMs }: Exchange): Promise<http.IncomingMessage> {
+export function send({ url, method, headers, body, timeoutMs }: Exchange): Promise<SentResponse> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const request = (secure ? https : http).request({
@@ -67,17 +101,28 @@ export function send({ url, method, headers, body, timeoutMs }: Exchange): Promi
       agent: secure ? agents['https:'] : agents['http:'],
     });
     const timer = setTimeout(() => request.destroy(new HeaderTimeoutError(timeoutMs)), timeoutMs);
+    const trailing = new TrailingBytes();
+    let received: http.IncomingMessage | undefined;
     request.once('response', (response) => {
       clearTimeout(timer);
-      resolve(response);
+      received = response;
+      resolve({ response, trailing });
     });
-    // Also catches socket errors after the response arrived; the body guard reports those.
+    // Also catches socket errors after the response arrived: the body guard reports a connection
+    // lost mid-body from the response itself, and bytes after a complete body from `trailing`.
     request.on('error', (error) => {
       clearTimeout(timer);
+      if (received?.complete && isParserError(error)) trailing.report(error);
       reject(error);
     });
     request.end(body);
   });
+}
+
+/** llhttp's errors carry `HPE_*` codes; socket errors carry errno codes. */
+function isParserError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code.startsWith('HPE_');
 }
 
 /** Why an exchange failed before any response, for logs and messages (not yet redacted). */

@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool } from '../../../lambdas/core/archive/download.ts';
 import { inflate } from '../../../lambdas/core/archive/inflate.ts';
-import { SizeLimitError, VendorUnavailableError } from '../../../lambdas/core/errors.ts';
+import { SizeLimitError, VendorRequestError, VendorUnavailableError } from '../../../lambdas/core/errors.ts';
 import { bulkCsv, capturedLogger, handFedSpool } from '../../support/archive-fixtures.ts';
 
 const MiB = 1024 * 1024;
@@ -191,6 +191,26 @@ describe('Spool', () => {
     expect(error).toBeInstanceOf(VendorUnavailableError);
     expect(error?.message).toBe(
       'download of report.csv failed (ECONNREFUSED): connect ECONNREFUSED for https://files.example.com/r.csv',
+    );
+  });
+
+  it('fails for good when a source sends more than its declared Content-Length', async () => {
+    // Prepare: a source stream that is not the HTTP client's (which stops at Content-Length)
+    const body = new PassThrough();
+    const source = { fileName: 'report.csv', role: 'data' as const, open: async () => ({ body, contentLength: 10 }) };
+    const spool = Spool.start(source, join(tmpDir, 'source-0'), { maxBytes: MiB, logger: capturedLogger().logger });
+
+    // Act
+    body.end(Buffer.from('0123456789ABCDEFGHIJ'));
+    const error = await spool.done.then(
+      () => undefined,
+      (caught: Error) => caught,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(VendorRequestError);
+    expect(error?.message).toBe(
+      'download of report.csv sent more than the 10 bytes its Content-Length declares; the file cannot be trusted to be the whole report',
     );
   });
 
