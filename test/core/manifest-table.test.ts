@@ -51,7 +51,7 @@ function v1Manifest(): Record<string, unknown> {
 
 function v2Manifest(): Manifest {
   return {
-    ...(v1Manifest() as Omit<Manifest, 'schema_version' | 'attempt' | 'data' | 'originals' | 'replaces'>),
+    ...(v1Manifest() as Omit<Manifest, 'schema_version' | 'attempt' | 'data' | 'originals' | 'replaces' | 'dropped'>),
     schema_version: 2,
     tenant: V2.tenant,
     run_id: 'run-v2',
@@ -71,6 +71,7 @@ function v2Manifest(): Manifest {
       },
     ],
     replaces: { etag: '"0123"', run_id: 'run-v1' },
+    dropped: { duplicate_event_id: 2 },
   };
 }
 

@@ -139,14 +139,14 @@ describe('npm start after kill -9', () => {
     expect(await readdir(join(interrupted.s3Directory, STAGING_DIRECTORY)).catch(() => [])).toEqual([]);
     const objects = await storedObjects(interrupted);
     const expected = await storedObjects(reference);
-    expect([...objects.keys()].sort()).toEqual([...expected.keys()].sort());
+    // Each attempt writes under a key of its own, so a killed attempt's objects stay beside the
+    // recovered ones (named by no manifest, as in S3): the published reports must be the same.
+    const manifests = (keys: Iterable<string>) => [...keys].filter((key) => key.endsWith('manifest.json')).sort();
+    expect(manifests(objects.keys())).toEqual(manifests(expected.keys()));
     for (const [key, object] of objects) {
-      expect({ key, md5: object.md5, metadata: object.metadata }).toEqual({
-        key,
-        md5: md5(object.bytes),
-        metadata: expected.get(key)?.metadata,
-      });
+      expect({ key, md5: object.md5 }).toEqual({ key, md5: md5(object.bytes) });
       if (!key.endsWith('manifest.json')) continue;
+      expect(object.metadata).toEqual(expected.get(key)?.metadata);
       for (const named of namedObjects(JSON.parse(object.bytes.toString('utf8')))) {
         const bytes = objects.get(named.key)?.bytes;
         expect({ key: named.key, sha256: bytes && sha256(bytes) }).toEqual({ key: named.key, sha256: named.sha256 });

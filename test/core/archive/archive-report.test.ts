@@ -416,18 +416,25 @@ describe('archiveReport', () => {
       const writes = sent.filter(
         (s) => s.command === 'PutObjectCommand' || s.command === 'CreateMultipartUploadCommand',
       );
-      // the manifest comes last; a small data object is one PutObject once the originals are up
+      // the manifest comes last, then its entry in the publication log; a small data object is
+      // one PutObject once the originals are up
       expect(writes.map((w) => w.input.Key)).toEqual([
         originalKey(request, TEST_ATTEMPT, 'users.csv'),
         dataKey(request, TEST_ATTEMPT),
         manifestKey(request),
+        expect.stringMatching(/^publications\/2026-11-22T01-02-03\.000Z-[0-9a-f]{8}\.json$/),
       ]);
       for (const write of writes) {
         expect(write.input).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: deps.kmsKeyId });
         expect(write.input).not.toHaveProperty('ChecksumAlgorithm');
         expect(write.input).not.toHaveProperty('ContentEncoding');
       }
-      expect(writes.map((w) => w.input.ContentType)).toEqual(['text/csv', 'application/x-ndjson', 'application/json']);
+      expect(writes.map((w) => w.input.ContentType)).toEqual([
+        'text/csv',
+        'application/x-ndjson',
+        'application/json',
+        'application/json',
+      ]);
     });
     it('sends every data part, then the originals through the same part buffers, then completes the data', async () => {
       // Prepare: a report whose data object and original both take several parts

@@ -8,12 +8,18 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { archiveReport } from '../../../lambdas/core/archive/archive-report.ts';
 import { createSpoolDir, Spool } from '../../../lambdas/core/archive/download.ts';
 import { SizeLimitError } from '../../../lambdas/core/errors.ts';
-import { archiveInput, capturedLogger, LIMITS, newRequest } from '../../support/archive-fixtures.ts';
+import {
+  archiveInput,
+  BUCKET,
+  capturedLogger,
+  LIMITS,
+  newRequest,
+  startLocalS3,
+} from '../../support/archive-fixtures.ts';
 
 /**
  * The next call of `name` fails as a full disk does. Test files share their worker's modules
@@ -72,14 +78,16 @@ describe('createSpoolDir', () => {
 
 describe('archiveReport', () => {
   it('fails with SizeLimitError, opening no source, when its spool directory cannot be created', async () => {
-    // Prepare: the next mkdtemp fails as a full disk does
+    // Prepare: a real S3 (the archive reads the report's manifest before it makes its spool
+    // directory), then the next mkdtemp fails as a full disk does
+    const s3 = await startLocalS3();
     const full = failNext('mkdtemp');
     const open = vi.fn(() => Promise.reject(new Error('the source must not be opened')));
     const input = archiveInput(newRequest(), [{ fileName: 'users.csv', role: 'data', open }]);
     const { logger } = capturedLogger();
     const deps = {
-      s3: new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bucket: 'unused',
+      s3: s3.s3,
+      bucket: BUCKET,
       tmpDir,
       logger,
       now: () => new Date('2026-11-22T01:02:03.000Z'),
@@ -91,6 +99,7 @@ describe('archiveReport', () => {
     const error = await archiveReport(input, deps)
       .catch((caught: Error) => caught)
       .finally(() => full.restore());
+    await s3.close();
 
     // Assess
     expect(error).toBeInstanceOf(SizeLimitError);
