@@ -12,7 +12,7 @@
  * checked against the definition before the run.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { type FunctionSizing, FunctionSizingSchema } from '../../lambdas/core/settings.ts';
@@ -150,26 +150,33 @@ function localStepDependencies(
 }
 
 /** Each Task state's local answer: the real handler for a Lambda Task, a recorder for an EventBridge one. */
-function localTaskHandlers(
-  deps: ArchiveStepDeps,
-  recorded: LocalRecord,
-): Record<string, (parameters: unknown) => Promise<unknown>> {
+/** What aws-local-stepfunctions calls for a Task state: JSON in, JSON out. */
+type LocalTaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+type Json = Awaited<ReturnType<LocalTaskHandlers[string]>>;
+
+/** A value as it crosses Lambda's JSON boundary (a Date becomes its ISO string, undefined drops out). */
+const overJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
+
+function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalTaskHandlers {
   const planRun = createPlanRunHandler({
     ...deps,
     definition: deps.connector.definition,
     metrics: (line) => recorded.metrics.push(line),
   });
   const lambda = <I, O>(fn: (input: I) => Promise<O>) => {
-    return async (parameters: unknown) => ({ Payload: await fn((parameters as { Payload: I }).Payload) });
+    return async (parameters: Json) => overJson({ Payload: await fn((parameters as { Payload: I }).Payload) });
   };
   const { events } = recorded;
-  const recordEvents = async (parameters: unknown) => {
+  const recordEvents = async (parameters: Json) => {
     const entries = (parameters as { Entries: { Source: string; DetailType: string; Detail: unknown }[] }).Entries;
     for (const entry of entries) {
       const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
       events.push({ source: entry.Source, detailType: entry.DetailType, detail: detail as Record<string, unknown> });
     }
-    return { Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })), FailedEntryCount: 0 };
+    return overJson({
+      Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })),
+      FailedEntryCount: 0,
+    });
   };
   return {
     PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
@@ -236,7 +243,7 @@ async function runVendor(
   });
   const execution = machine.run(input, {
     overrides: {
-      taskResourceLocalHandlers: handlers as never,
+      taskResourceLocalHandlers: handlers,
       ...(fast === undefined
         ? {}
         : {
