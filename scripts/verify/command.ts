@@ -39,8 +39,9 @@ digests:
 output:
   --json             the whole report as JSON
 
-exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest or a
-retention short of the policy; 2 invalid arguments, configuration or stack.`;
+exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest, a
+retention short of the policy or a break in the signed digests; 2 invalid arguments,
+configuration or stack.`;
 
 export async function verifyCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
   let options: ReturnType<typeof parseVerifyArgs>;
