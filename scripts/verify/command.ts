@@ -173,7 +173,10 @@ async function archiveBucketOf(cfn: CloudFormationClient, stackName: string): Pr
     if ((error as Error).name === 'ValidationError') {
       throw new UsageError(`stack "${stackName}" (config stackName) was not found: ${(error as Error).message}`);
     }
-    throw error;
+    // no region, no credentials, no network: the stack is unknown, which is not a mismatch (exit 1)
+    throw new UsageError(
+      `stack "${stackName}" could not be read (${String(error)}): check AWS credentials and --region`,
+    );
   }
   const bucket = outputs.find((o) => o.OutputKey === ARCHIVE_BUCKET_OUTPUT)?.OutputValue;
   if (!bucket) throw new UsageError(`stack "${stackName}" has no output ${ARCHIVE_BUCKET_OUTPUT}`);
