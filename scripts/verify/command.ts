@@ -12,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
-import { type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
+import { argsErrorMessage, type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
 import { type CheckDeps, type CheckReport, checkArchive, PROBLEM_KINDS } from './check-archive.ts';
@@ -48,7 +48,7 @@ export async function verifyCommand(argv: readonly string[], out: CommandOutput 
   try {
     options = parseVerifyArgs(argv);
   } catch (error) {
-    out.printError(`npm run verify: ${(error as Error).message}`);
+    out.printError(`npm run verify: ${argsErrorMessage(error)}`);
     out.printError(USAGE);
     return 2;
   }
