@@ -16,7 +16,7 @@ import { argsErrorMessage, type CommandOutput, consoleOutput, UsageError } from 
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
 import { type CheckDeps, type CheckReport, checkArchive, PROBLEM_KINDS } from './check-archive.ts';
-import { checkDigests, type DigestSummary } from './check-digests.ts';
+import { checkDigests, type DigestSummary, derOf } from './check-digests.ts';
 import { formatReport } from './format.ts';
 import type { PartitionFilter } from './manifest-objects.ts';
 
@@ -117,13 +117,14 @@ type VerifyReport = CheckReport & { digests?: DigestSummary };
 /** The archive check, then (over the whole archive only) the signed digest chain. */
 async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyReport> {
   const filter = filterOf(options);
+  const file = options['public-key'];
+  const pinned = file === undefined ? undefined : pinnedKeyOf(file);
   const report = await checkArchive(filter, deps);
   if (Object.values(filter).some((value) => value !== undefined)) return report;
-  const pinned = options['public-key'];
   const { summary, findings } = await checkDigests({
     s3: deps.s3,
     bucket: deps.bucket,
-    ...(pinned ? { pinnedPublicKey: readFileSync(pinned) } : {}),
+    ...(pinned ? { pinnedPublicKey: pinned } : {}),
   });
   const problems = findings.filter((f) => PROBLEM_KINDS.has(f.kind));
   const notes = findings.filter((f) => !PROBLEM_KINDS.has(f.kind));
@@ -133,6 +134,17 @@ async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyRep
     notes: [...report.notes, ...notes],
     digests: summary,
   };
+}
+
+/** The `--public-key` file, refused before anything is read when it is missing or not a public key. */
+function pinnedKeyOf(file: string): Buffer {
+  try {
+    const bytes = readFileSync(file);
+    derOf(bytes);
+    return bytes;
+  } catch (error) {
+    throw new UsageError(`--public-key ${file}: not a readable PEM or DER public key (${(error as Error).message})`);
+  }
 }
 
 async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {

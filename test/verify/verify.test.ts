@@ -144,6 +144,17 @@ describe('npm run verify', () => {
     expect(none.stderr).toMatch(/no local archive in .*nothing-here: run `npm start` first/);
   });
 
+  it('refuses a --public-key file that is missing or not a public key, naming it', async () => {
+    await archive([request('t1', '2026-11-20')]);
+    const garbage = join(root, 'garbage.pem');
+    writeFileSync(garbage, 'not a key');
+    for (const file of [join(root, 'missing.pem'), garbage]) {
+      const result = await verify('--public-key', file);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`--public-key ${file}: not a readable PEM or DER public key`);
+    }
+  });
+
   it('exits 2, not 1 (a mismatch), when the deployed stack cannot be read', async () => {
     // Prepare: CloudFormation's endpoint is a closed port on loopback
     vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', 'http://127.0.0.1:1');
