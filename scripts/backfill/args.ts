@@ -1,5 +1,6 @@
 /** The backfill command line: its usage text, and argv parsed into `BackfillOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
+import { argsErrorMessage } from '../local/command.ts';
 import { UsageError } from './errors.ts';
 
 export const USAGE = `usage: npm run backfill -- --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> [options]
@@ -37,7 +38,7 @@ export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'h
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(argsErrorMessage(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -1,6 +1,7 @@
 /** The legal-hold command line: its usage text, and argv parsed into `LegalHoldOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { argsErrorMessage } from '../local/command.ts';
 import { LegalHoldError } from './errors.ts';
 
 export const USAGE = `usage: npm run legal-hold -- --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> --on|--off [options]
@@ -56,7 +57,7 @@ export function parseLegalHoldArgs(argv: readonly string[]): LegalHoldOptions | 
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(argsErrorMessage(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

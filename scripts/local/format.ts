@@ -3,7 +3,7 @@ import type { QueryResult } from './catalog.ts';
 
 const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** Widest a cell is shown unless the caller asks for whole values. */
+/** Widest a cell is shown, in terminal columns, unless the caller asks for whole values. */
 const CELL_WIDTH = 60;
 
 export interface TableOptions {
@@ -19,6 +19,35 @@ function cellText(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** Characters a terminal shows two columns wide (CJK, Hangul, full-width forms, emoji). */
+const WIDE =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f\uff01-\uff60\uffe0-\uffe6\p{Emoji_Presentation}]/u;
+
+/** Terminal columns one character takes: 0 for a combining mark, 2 for a wide character. */
+function charColumns(char: string): number {
+  if (/\p{M}/u.test(char)) return 0;
+  return WIDE.test(char) ? 2 : 1;
+}
+
+/** Terminal columns a text takes, so that a name like 山田 does not shift the columns after it. */
+function columnsOf(text: string): number {
+  let columns = 0;
+  for (const char of text) columns += charColumns(char);
+  return columns;
+}
+
+/** The start of `text` that fits in `max` columns, never splitting a character. */
+function cut(text: string, max: number): string {
+  let columns = 0;
+  let end = 0;
+  for (const char of text) {
+    columns += charColumns(char);
+    if (columns > max) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
 /** A plain-text table for the terminal: one line per row, line breaks in values shown as `\n`. */
 export function formatTable(result: QueryResult, options: TableOptions = {}): string {
   const maxRows = options.maxRows ?? 50;
@@ -27,9 +56,15 @@ export function formatTable(result: QueryResult, options: TableOptions = {}): st
     .slice(0, maxRows)
     .map((row) => result.columns.map((c) => cellText(row[c]).replace(/[\n\r\t]/g, (ch) => CONTROL[ch] ?? ch)));
   const widths = result.columns.map((c, i) =>
-    Math.min(limit, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
+    Math.min(limit, Math.max(columnsOf(c), ...rows.map((r) => columnsOf(r[i] ?? '')))),
   );
-  const line = (cells: string[]) => cells.map((cell, i) => cell.slice(0, limit).padEnd(widths[i] ?? 0)).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => {
+        const shown = cut(cell, limit);
+        return shown + ' '.repeat(Math.max(0, (widths[i] ?? 0) - columnsOf(shown)));
+      })
+      .join('  ');
   const out = [line(result.columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (result.rows.length > maxRows) out.push(`… ${result.rows.length - maxRows} more rows`);
   if (result.rows.length === 0) out.push('(no rows)');

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { openArchiveCatalog, type QueryResult } from './catalog.ts';
-import { type CommandOutput, consoleOutput } from './command.ts';
+import { argsErrorMessage, type CommandOutput, consoleOutput } from './command.ts';
 import { formatCsv, formatTable } from './format.ts';
 import { trinoSyntaxProblems } from './trino-syntax.ts';
 import { localWorkspace, readCatalog } from './workspace.ts';
@@ -17,7 +17,7 @@ export async function queryCommand(argv: readonly string[], out: CommandOutput =
   try {
     parsed = parseQueryArgs(argv);
   } catch (error) {
-    return usage(out, (error as Error).message);
+    return usage(out, argsErrorMessage(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return usage(out);
@@ -83,12 +83,14 @@ async function warnIfNotTrino(sql: string, out: CommandOutput): Promise<void> {
 }
 
 /** The usage on stderr; with a message (a bad command line) first, exit 2, else (`--help`) 0. */
+/** The usage text: on stdout for `--help` (exit 0), on stderr after a bad command line (exit 2). */
 function usage(out: CommandOutput, message?: string): number {
+  const print = (text: string) => (message ? out.printError(text) : out.print(text));
   if (message) out.printError(`npm run query: ${message}`);
-  out.printError('usage: npm run query -- [--workspace .local] [--wide | --csv | --json] "<SQL>"');
-  out.printError('  --wide  whole values and every row (the table cuts values at 60 characters, 50 rows)');
-  out.printError('  --csv   RFC 4180 CSV with a header line;  --json  the rows as a JSON array');
-  out.printError('a query that is not valid Trino SQL (what Athena runs) still runs here, with a warning');
-  out.printError('tables: the views listed by: npm run query -- "SHOW TABLES"');
+  print('usage: npm run query -- [--workspace .local] [--wide | --csv | --json] "<SQL>"');
+  print('  --wide  whole values and every row (the table cuts values at 60 characters, 50 rows)');
+  print('  --csv   RFC 4180 CSV with a header line;  --json  the rows as a JSON array');
+  print('a query that is not valid Trino SQL (what Athena runs) still runs here, with a warning');
+  print('tables: the views listed by: npm run query -- "SHOW TABLES"');
   return message ? 2 : 0;
 }

@@ -2,7 +2,7 @@
  * The local workspace (default `.local/`, git-ignored): s3rver's directory (the archive, as
  * files), scratch space for the archiver, and the table list of the last run for `npm run query`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TableDefinition } from '../../lambdas/core/tables.ts';
 import { LOCAL_BUCKET } from './s3.ts';
@@ -27,7 +27,13 @@ export function localWorkspace(root = '.local'): LocalWorkspace {
   };
 }
 
+/**
+ * Creates the workspace's directories for `npm start`. The scratch directory starts empty: a run
+ * stopped mid-download (even by `kill -9`) leaves its spool files there, and only one `npm start`
+ * uses a workspace at a time, so none of them belongs to a live run.
+ */
 export function prepareWorkspace(workspace: LocalWorkspace): void {
+  rmSync(workspace.tmpDir, { recursive: true, force: true });
   for (const dir of [workspace.s3Directory, workspace.tmpDir]) mkdirSync(dir, { recursive: true });
 }
 

@@ -99,7 +99,8 @@ export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Pr
       findings.push({
         kind: 'unreferenced',
         key,
-        detail: 'no manifest names this object: an attempt that crashed before publishing, or lost to another run',
+        detail:
+          'kept, not part of any report: an attempt that crashed before publishing, lost to another run, or that a forced re-run replaced',
       });
     }
   }

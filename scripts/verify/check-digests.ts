@@ -139,7 +139,8 @@ function digestFinding(key: string, detail: string): Finding {
   return { kind: 'digest', key, detail };
 }
 
-function derOf(pemOrDer: Buffer): Buffer {
+/** A public key, PEM or DER (SPKI), as DER; throws when the bytes are neither. */
+export function derOf(pemOrDer: Buffer): Buffer {
   const text = pemOrDer.toString('utf8');
   const key = text.includes('BEGIN')
     ? createPublicKey(text)

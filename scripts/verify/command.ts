@@ -12,11 +12,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
-import { type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
+import { argsErrorMessage, type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
 import { type CheckDeps, type CheckReport, checkArchive, PROBLEM_KINDS } from './check-archive.ts';
-import { checkDigests, type DigestSummary } from './check-digests.ts';
+import { checkDigests, type DigestSummary, derOf } from './check-digests.ts';
 import { formatReport } from './format.ts';
 import type { PartitionFilter } from './manifest-objects.ts';
 
@@ -39,15 +39,16 @@ digests:
 output:
   --json             the whole report as JSON
 
-exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest or a
-retention short of the policy; 2 invalid arguments, configuration or stack.`;
+exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest, a
+retention short of the policy or a break in the signed digests; 2 invalid arguments,
+configuration or stack.`;
 
 export async function verifyCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
   let options: ReturnType<typeof parseVerifyArgs>;
   try {
     options = parseVerifyArgs(argv);
   } catch (error) {
-    out.printError(`npm run verify: ${(error as Error).message}`);
+    out.printError(`npm run verify: ${argsErrorMessage(error)}`);
     out.printError(USAGE);
     return 2;
   }
@@ -116,13 +117,14 @@ type VerifyReport = CheckReport & { digests?: DigestSummary };
 /** The archive check, then (over the whole archive only) the signed digest chain. */
 async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyReport> {
   const filter = filterOf(options);
+  const file = options['public-key'];
+  const pinned = file === undefined ? undefined : pinnedKeyOf(file);
   const report = await checkArchive(filter, deps);
   if (Object.values(filter).some((value) => value !== undefined)) return report;
-  const pinned = options['public-key'];
   const { summary, findings } = await checkDigests({
     s3: deps.s3,
     bucket: deps.bucket,
-    ...(pinned ? { pinnedPublicKey: readFileSync(pinned) } : {}),
+    ...(pinned ? { pinnedPublicKey: pinned } : {}),
   });
   const problems = findings.filter((f) => PROBLEM_KINDS.has(f.kind));
   const notes = findings.filter((f) => !PROBLEM_KINDS.has(f.kind));
@@ -132,6 +134,17 @@ async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyRep
     notes: [...report.notes, ...notes],
     digests: summary,
   };
+}
+
+/** The `--public-key` file, refused before anything is read when it is missing or not a public key. */
+function pinnedKeyOf(file: string): Buffer {
+  try {
+    const bytes = readFileSync(file);
+    derOf(bytes);
+    return bytes;
+  } catch (error) {
+    throw new UsageError(`--public-key ${file}: not a readable PEM or DER public key (${(error as Error).message})`);
+  }
 }
 
 async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
@@ -172,7 +185,10 @@ async function archiveBucketOf(cfn: CloudFormationClient, stackName: string): Pr
     if ((error as Error).name === 'ValidationError') {
       throw new UsageError(`stack "${stackName}" (config stackName) was not found: ${(error as Error).message}`);
     }
-    throw error;
+    // no region, no credentials, no network: the stack is unknown, which is not a mismatch (exit 1)
+    throw new UsageError(
+      `stack "${stackName}" could not be read (${String(error)}): check AWS credentials and --region`,
+    );
   }
   const bucket = outputs.find((o) => o.OutputKey === ARCHIVE_BUCKET_OUTPUT)?.OutputValue;
   if (!bucket) throw new UsageError(`stack "${stackName}" has no output ${ARCHIVE_BUCKET_OUTPUT}`);

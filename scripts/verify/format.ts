@@ -37,6 +37,7 @@ export function formatReport(report: CheckReport & { digests?: DigestSummary }):
 
 function digestLine(digests: DigestSummary | undefined): string {
   if (!digests) return 'signed digests not checked: filters narrow the check to part of the archive';
-  const keys = digests.signedBy.map((k) => k.slice(0, 16)).join(', ') || 'no key';
-  return `${digests.digests} signed digests (key ${keys}…) list ${digests.publications} manifest versions; ${digests.pending} publications await the next digest`;
+  const keys = digests.signedBy.map((k) => `${k.slice(0, 16)}…`).join(', ');
+  const signers = keys === '' ? 'none with a valid signature' : `key ${keys}`;
+  return `${digests.digests} signed digests (${signers}) list ${digests.publications} manifest versions; ${digests.pending} publications await the next digest`;
 }

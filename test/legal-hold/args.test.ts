@@ -59,7 +59,7 @@ describe('parseLegalHoldArgs', () => {
       /--from 2026-12-02 is after --to 2026-12-01/,
     ],
     [[...base, '--on', 'extra'], /unexpected argument "extra"/],
-    [[...base, '--on', '--tenants', 'a'], /Unknown option '--tenants'/],
+    [[...base, '--on', '--tenants', 'a'], /^Unknown option '--tenants'$/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseLegalHoldArgs(argv)).toThrow(
       expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }),

@@ -1,7 +1,8 @@
 /**
  * The `npm run query` command in-process (scripts/local/query.ts): bad input ends in one line
  * naming what is wrong (exit 2), never a stack trace, and a query before any `npm start` says to
- * run it first. The real process is tested once, end to end, in cli.test.ts.
+ * run it first; `--help` prints on stdout. The real process is tested once, end to end, in
+ * cli.test.ts.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,5 +27,20 @@ describe('npm run query: bad arguments', () => {
     expect(result.stderr).toMatch(/unknown option '--limit'/i);
     expect(result.stderr).not.toMatch(STACK);
     expect(result.code).toBe(2);
+  });
+
+  it("does not suggest another '--' after npm's own", async () => {
+    const result = await query(['--bogus', 'SHOW TABLES']);
+    expect(result.stderr).toMatch(/^npm run query: Unknown option '--bogus'\n/);
+    expect(result.stderr).not.toContain('positional argument');
+  });
+});
+
+describe('npm run query -- --help', () => {
+  it('prints the usage on stdout, so it pages and pipes like the other commands', async () => {
+    const result = await query(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm run query -- /);
+    expect(result.stderr).toBe('');
   });
 });

@@ -1,8 +1,11 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { catalogTables } from '../../scripts/local/catalog.ts';
-import { mergeCatalog } from '../../scripts/local/workspace.ts';
+import { localWorkspace, mergeCatalog, prepareWorkspace } from '../../scripts/local/workspace.ts';
 
 const tenant = (id: string) => ({ id, apiName: `${id}.example`, credentials: { apiKey: 'k' } });
 const config = (vendors: Record<string, unknown>) =>
@@ -37,5 +40,22 @@ describe('mergeCatalog', () => {
   it("is this run's catalog when there was none", () => {
     const now = catalogTables(config({ csp }), definitionFor);
     expect(mergeCatalog([], now)).toEqual(now);
+  });
+});
+
+describe('prepareWorkspace', () => {
+  it('drops the spool files a killed run left in the scratch directory, and keeps the archive', () => {
+    // Prepare: a workspace where a run was killed mid-download
+    const workspace = localWorkspace(mkdtempSync(join(tmpdir(), 'workspace-')));
+    prepareWorkspace(workspace);
+    mkdirSync(join(workspace.tmpDir, 'archive-killed'));
+    writeFileSync(join(workspace.tmpDir, 'archive-killed', 'source-0'), 'half a download');
+    writeFileSync(join(workspace.s3Directory, 'kept'), 'archive');
+    // Act: the next npm start
+    prepareWorkspace(workspace);
+    // Assess
+    expect(readdirSync(workspace.tmpDir)).toEqual([]);
+    expect(existsSync(join(workspace.s3Directory, 'kept'))).toBe(true);
+    rmSync(workspace.root, { recursive: true, force: true });
   });
 });

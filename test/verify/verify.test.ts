@@ -2,7 +2,8 @@
  * `npm run verify` over a local archive written by the real archiver into a workspace's local S3
  * (scripts/local/s3.ts): a clean archive passes; one byte flipped in an original on disk, a
  * missing object or an unreadable manifest fail and name the object; an object no manifest names
- * is listed without failing; filters narrow what is read.
+ * is listed without failing; filters narrow what is read; a deployed stack that cannot be read is
+ * a usage failure (exit 2), not a mismatch.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { archiveReport } from '../../lambdas/core/archive/index.ts';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import type { ReportRequest } from '../../lambdas/core/types.ts';
@@ -141,5 +142,34 @@ describe('npm run verify', () => {
     const none = await runCommand(verifyCommand, ['--workspace', join(root, 'nothing-here')]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no local archive in .*nothing-here: run `npm start` first/);
+  });
+
+  it('refuses a --public-key file that is missing or not a public key, naming it', async () => {
+    await archive([request('t1', '2026-11-20')]);
+    const garbage = join(root, 'garbage.pem');
+    writeFileSync(garbage, 'not a key');
+    for (const file of [join(root, 'missing.pem'), garbage]) {
+      const result = await verify('--public-key', file);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`--public-key ${file}: not a readable PEM or DER public key`);
+    }
+  });
+
+  it('exits 2, not 1 (a mismatch), when the deployed stack cannot be read', async () => {
+    // Prepare: CloudFormation's endpoint is a closed port on loopback
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', 'http://127.0.0.1:1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    try {
+      // Act
+      const args = ['--deployed', '--config', 'config/example.json', '--region', 'us-east-1'];
+      const result = await runCommand(verifyCommand, args);
+      // Assess
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/stack "\S+" could not be read \(.*ECONNREFUSED.*\): check AWS credentials/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
