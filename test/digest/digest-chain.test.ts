@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type GetObjectCommandInput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Digest, digestKey, sha256Hex, signatureKey } from '../../lambdas/digest/digest.ts';
 import { publicationKey, recordPublication } from '../../lambdas/digest/publications.ts';
@@ -138,5 +138,45 @@ describe('checkDigests finds', () => {
     expect(findings.map((f) => f.key)).toEqual(expect.arrayContaining([skipped, digestKey(1), digestKey(2)]));
     expect(findings.find((f) => f.key === digestKey(1))?.detail).toMatch(/not the pinned key/);
     expect(summary.pending).toBe(0);
+  });
+});
+
+describe('checkDigests over a versioned bucket', () => {
+  /**
+   * S3 keeps every version of a manifest; s3rver keeps one. The versions a publication names are
+   * stored by the test at `versions/<id>` in s3rver, and a GetObject for a version is sent there.
+   */
+  function versionedClient() {
+    const client = s3.client();
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const { VersionId, ...input } = args.input as GetObjectCommandInput;
+        return next(VersionId ? { ...args, input: { ...input, Key: `versions/${VersionId}` } } : args);
+      },
+      { step: 'initialize', name: 'versionedGet' },
+    );
+    return client;
+  }
+
+  it('a manifest replaced by a version no publication names, though every listed version still hashes right', async () => {
+    const key = 'manifests/vendor=acme/report=users/dt=2026-11-20/tenant=t1/manifest.json';
+    const text = '{"manifest":"t1"}\n';
+    await put(key, text);
+    await put('versions/v1', text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => clock },
+      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    const client = versionedClient();
+    expect((await checkDigests({ s3: client, bucket: BUCKET })).findings).toEqual([]);
+
+    // a new version, written without the archiver's condition and never logged: the tables read it
+    await put(key, '{"manifest":"forged"}\n');
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET });
+    client.destroy();
+    expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
+    expect(findings[0]?.detail).toMatch(/as it is now/);
   });
 });
