@@ -9,7 +9,7 @@ import { createPublicKey } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
 import { chainProblems, DIGESTS_PREFIX, type Digest, DigestSchema, sha256Hex } from '../../lambdas/digest/digest.ts';
-import { PUBLICATIONS_PREFIX, PublicationSchema } from '../../lambdas/digest/publications.ts';
+import { PUBLICATIONS_PREFIX, PublicationSchema, publicationTime } from '../../lambdas/digest/publications.ts';
 import { fingerprint, signatureValid } from '../../lambdas/digest/signer.ts';
 import type { Finding } from './check-archive.ts';
 
@@ -28,6 +28,8 @@ export interface DigestCheckDeps {
   readonly bucket: string;
   /** the public key digests must be signed with (PEM or DER); default: the key each digest names, from the archive */
   readonly pinnedPublicKey?: Buffer;
+  /** the check's clock: a publication dated after it is a problem; default the system clock */
+  readonly now?: () => Date;
 }
 
 const MANIFESTS_PREFIX_SLASH = `${MANIFESTS_PREFIX}/`;
@@ -66,6 +68,11 @@ export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: Di
     if (covered.has(key)) continue;
     if (through !== null && key <= through) {
       findings.push(digestFinding(key, 'a publication the digests skipped: it sorts before the newest digest’s end'));
+      continue;
+    }
+    if (publicationTime(key).getTime() > (deps.now?.() ?? new Date()).getTime()) {
+      // the digest writer waits for it to settle, so no digest would ever cover it
+      findings.push(digestFinding(key, 'a publication dated in the future: no digest will cover it before then'));
       continue;
     }
     pending++;

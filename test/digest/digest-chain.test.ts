@@ -141,6 +141,29 @@ describe('checkDigests finds', () => {
   });
 });
 
+describe('checkDigests finds a forged manifest', () => {
+  it('logged with a publication dated in the future, which no digest would ever cover', async () => {
+    await publish('t1');
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    const key = 'manifests/vendor=acme/report=users/dt=2026-12-01/tenant=t9/manifest.json';
+    const text = '{"manifest":"forged"}\n';
+    await put(key, text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => new Date('2099-01-01T00:00:00.000Z') },
+      { manifest_key: key, version_id: null, sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    // the digest writer leaves it for later, and later never comes
+    expect(await writeNextDigest(deps())).toMatchObject({ publications: 0 });
+    const { findings } = await checkDigests({ s3: s3.s3, bucket: BUCKET, now: () => clock });
+    expect(findings.filter((f) => f.kind === 'digest').map((f) => f.detail)).toEqual([
+      'a publication dated in the future: no digest will cover it before then',
+    ]);
+    expect(findings.find((f) => f.key === key)?.kind).toBe('undigested');
+  });
+});
+
 describe('checkDigests over a versioned bucket', () => {
   /**
    * S3 keeps every version of a manifest; s3rver keeps one. The versions a publication names are
