@@ -121,11 +121,14 @@ interface Newest {
 /**
  * Every manifest as it is now must be the newest version published of its key. Checking only the
  * versions the digests list would pass a later version written past the archiver (S3 keeps both,
- * and the tables read the later one); without versioning this is also the only comparison left.
+ * and the tables read the later one), or a delete marker over a published manifest (its versions
+ * stay, but the tables and this listing no longer see the report); without versioning this is
+ * also the only comparison left.
  */
 async function currentManifestFindings(deps: DigestCheckDeps, newest: ReadonlyMap<string, Newest>): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const key of await listKeys(deps, MANIFESTS_PREFIX_SLASH)) {
+  const current = await listKeys(deps, MANIFESTS_PREFIX_SLASH);
+  for (const key of current) {
     const published = newest.get(key);
     if (!published) {
       findings.push({
@@ -140,6 +143,16 @@ async function currentManifestFindings(deps: DigestCheckDeps, newest: ReadonlyMa
     if (found === published.sha256) continue;
     const recorded = published.pending ? 'its newest (pending) publication recorded' : 'the digest recorded';
     findings.push(digestFinding(key, `as it is now, its SHA-256 is ${found}; ${recorded} ${published.sha256}`));
+  }
+  const listedNow = new Set(current);
+  for (const key of newest.keys()) {
+    if (listedNow.has(key)) continue;
+    findings.push(
+      digestFinding(
+        key,
+        'a published manifest is gone: deleted, or hidden by a delete marker (the tables no longer show its report)',
+      ),
+    );
   }
   return findings;
 }

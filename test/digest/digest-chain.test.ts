@@ -202,4 +202,24 @@ describe('checkDigests over a versioned bucket', () => {
     expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
     expect(findings[0]?.detail).toMatch(/as it is now/);
   });
+
+  it('a published manifest hidden by a delete marker, though its listed version is still there', async () => {
+    const key = 'manifests/vendor=acme/report=users/dt=2026-11-21/tenant=t1/manifest.json';
+    const text = '{"manifest":"t1"}\n';
+    await put(key, text);
+    await put('versions/v1', text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => clock },
+      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    // DeleteObject without a version: S3 adds a delete marker, s3rver removes the key
+    await s3.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    const client = versionedClient();
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET });
+    client.destroy();
+    expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
+    expect(findings[0]?.detail).toMatch(/delete marker/);
+  });
 });
