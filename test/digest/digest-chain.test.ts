@@ -25,7 +25,8 @@ const deps = (settleMs = 0) => ({ s3: s3.s3, bucket: BUCKET, signer, now: () => 
 const put = (key: string, body: string | Buffer) =>
   s3.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 const digestOf = async (sequence: number) => JSON.parse((await s3.getBytes(digestKey(sequence))).toString()) as Digest;
-const check = () => checkDigests({ s3: s3.s3, bucket: BUCKET });
+// the test's clock, not the machine's: a publication dated after the check's clock is a problem
+const check = () => checkDigests({ s3: s3.s3, bucket: BUCKET, now: () => clock });
 
 /** Writes a manifest and logs its publication, as the archive step does. */
 async function publish(name: string): Promise<string> {
@@ -133,6 +134,7 @@ describe('checkDigests finds', () => {
     const { findings, summary } = await checkDigests({
       s3: s3.s3,
       bucket: BUCKET,
+      now: () => clock,
       pinnedPublicKey: await other.publicKey(),
     });
     expect(findings.map((f) => f.key)).toEqual(expect.arrayContaining([skipped, digestKey(1), digestKey(2)]));
@@ -193,11 +195,11 @@ describe('checkDigests over a versioned bucket', () => {
     clock = new Date(clock.getTime() + 1000);
     await writeNextDigest(deps());
     const client = versionedClient();
-    expect((await checkDigests({ s3: client, bucket: BUCKET })).findings).toEqual([]);
+    expect((await checkDigests({ s3: client, bucket: BUCKET, now: () => clock })).findings).toEqual([]);
 
     // a new version, written without the archiver's condition and never logged: the tables read it
     await put(key, '{"manifest":"forged"}\n');
-    const { findings } = await checkDigests({ s3: client, bucket: BUCKET });
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET, now: () => clock });
     client.destroy();
     expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
     expect(findings[0]?.detail).toMatch(/as it is now/);
@@ -217,7 +219,7 @@ describe('checkDigests over a versioned bucket', () => {
     // DeleteObject without a version: S3 adds a delete marker, s3rver removes the key
     await s3.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     const client = versionedClient();
-    const { findings } = await checkDigests({ s3: client, bucket: BUCKET });
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET, now: () => clock });
     client.destroy();
     expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
     expect(findings[0]?.detail).toMatch(/delete marker/);
