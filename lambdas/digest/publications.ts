@@ -6,7 +6,7 @@
  *   publications/<yyyy-mm-ddThh-mm-ss.sssZ>-<8 hex>.json   {manifest_key, version_id, sha256, bytes}
  */
 import { randomBytes } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
 export const PUBLICATIONS_PREFIX = 'publications/';
@@ -46,18 +46,36 @@ export interface PublicationTarget {
   readonly now: () => Date;
 }
 
-/** Logs one published manifest version; written once (If-None-Match), never replaced. */
+/**
+ * Logs one published manifest version; written once (If-None-Match), never replaced. A 412 over
+ * exactly these bytes is this call's own put, retried by the SDK after its answer was lost.
+ */
 export async function recordPublication(target: PublicationTarget, publication: Publication): Promise<string> {
   const key = publicationKey(target.now());
-  await target.s3.send(
-    new PutObjectCommand({
-      Bucket: target.bucket,
-      Key: key,
-      Body: `${JSON.stringify(PublicationSchema.parse(publication))}\n`,
-      ContentType: 'application/json',
-      IfNoneMatch: '*',
-      ...(target.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: target.kmsKeyId } : {}),
-    }),
-  );
+  const body = `${JSON.stringify(PublicationSchema.parse(publication))}\n`;
+  try {
+    await target.s3.send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+        ...(target.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: target.kmsKeyId } : {}),
+      }),
+    );
+  } catch (error) {
+    if (!(await holds(target, key, body, error))) throw error;
+  }
   return key;
+}
+
+/** Whether `error` is a 412 on a key that holds exactly `body`. */
+async function holds(target: PublicationTarget, key: string, body: string, error: unknown): Promise<boolean> {
+  if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) return false;
+  const stored = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key })).then(
+    (output) => output.Body?.transformToString('utf8'),
+    () => undefined,
+  );
+  return stored === body;
 }

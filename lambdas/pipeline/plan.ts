@@ -149,7 +149,9 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
     throw new ConfigError(`invalid run request: ${formatIssues(parsed.error)}`);
   }
   const { vendor, section, request, runId } = parsed.data;
-  if (isScheduleDelivery(request)) {
+  // Judged on the input as received: the schema drops fields it does not know, and an input
+  // with any field but `scheduledTime` was not written by the schedule.
+  if (isScheduleDelivery(rawInput.request)) {
     const claimed = await claimScheduledRun(vendor, request.scheduledTime, runId, deps);
     if (claimed.status === 'DUPLICATE') {
       return { items: [], alreadyArchived: 0, deferred: 0, atRisk: [], duplicateOf: claimed.claim };

@@ -1,14 +1,15 @@
 /**
  * Checks the signed digest chain (lambdas/digest/): every digest's signature against its public
- * key (the one pinned on the command line, or the one the archive keeps), the unbroken chain, and
- * every manifest version a digest lists against the SHA-256 it recorded. Publications the chain
- * skipped are problems; those younger than the newest digest are only pending.
+ * key (the one pinned on the command line, or the one the archive keeps), the unbroken chain,
+ * every manifest version a digest lists against the SHA-256 it recorded, and every manifest as it
+ * is now against the newest publication of its key. Publications the chain skipped are problems;
+ * those younger than the newest digest are only pending.
  */
 import { createPublicKey } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
 import { chainProblems, DIGESTS_PREFIX, type Digest, DigestSchema, sha256Hex } from '../../lambdas/digest/digest.ts';
-import { PUBLICATIONS_PREFIX, PublicationSchema } from '../../lambdas/digest/publications.ts';
+import { PUBLICATIONS_PREFIX, PublicationSchema, publicationTime } from '../../lambdas/digest/publications.ts';
 import { fingerprint, signatureValid } from '../../lambdas/digest/signer.ts';
 import type { Finding } from './check-archive.ts';
 
@@ -27,6 +28,8 @@ export interface DigestCheckDeps {
   readonly bucket: string;
   /** the public key digests must be signed with (PEM or DER); default: the key each digest names, from the archive */
   readonly pinnedPublicKey?: Buffer;
+  /** the check's clock: a publication dated after it is a problem; default the system clock */
+  readonly now?: () => Date;
 }
 
 const MANIFESTS_PREFIX_SLASH = `${MANIFESTS_PREFIX}/`;
@@ -58,7 +61,8 @@ export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: Di
   const through = loaded.at(-1)?.digest?.through ?? null;
   const logged = await listKeys(deps, PUBLICATIONS_PREFIX);
   const covered = new Set(listed.map((p) => p.log_key));
-  const digested = new Set(listed.map((p) => p.manifest_key));
+  // the newest publication of each manifest key: the digests' in chain order, then pending ones
+  const newest = new Map<string, Newest>(listed.map((p) => [p.manifest_key, { sha256: p.sha256, pending: false }]));
   let pending = 0;
   for (const key of logged) {
     if (covered.has(key)) continue;
@@ -66,18 +70,16 @@ export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: Di
       findings.push(digestFinding(key, 'a publication the digests skipped: it sorts before the newest digest’s end'));
       continue;
     }
+    if (publicationTime(key).getTime() > (deps.now?.() ?? new Date()).getTime()) {
+      // the digest writer waits for it to settle, so no digest would ever cover it
+      findings.push(digestFinding(key, 'a publication dated in the future: no digest will cover it before then'));
+      continue;
+    }
     pending++;
-    digested.add(PublicationSchema.parse(jsonOrUndefined(await getBytes(deps, key))).manifest_key);
+    const publication = PublicationSchema.parse(jsonOrUndefined(await getBytes(deps, key)));
+    newest.set(publication.manifest_key, { sha256: publication.sha256, pending: true });
   }
-  for (const key of await listKeys(deps, MANIFESTS_PREFIX_SLASH)) {
-    if (digested.has(key)) continue;
-    findings.push({
-      kind: 'undigested',
-      key,
-      detail:
-        'in no signed digest and no pending publication: archived before digests existed, or its publication record was never written',
-    });
-  }
+  findings.push(...(await currentManifestFindings(deps, newest)));
   return {
     summary: { digests: loaded.length, signedBy: [...signedBy], publications: listed.length, pending },
     findings,
@@ -109,18 +111,62 @@ async function signatureProblem(
     : 'the signature does not match';
 }
 
+/** The newest publication of a manifest key: what the manifest there now must hash to. */
+interface Newest {
+  readonly sha256: string;
+  /** logged, not yet in a digest */
+  readonly pending: boolean;
+}
+
+/**
+ * Every manifest as it is now must be the newest version published of its key. Checking only the
+ * versions the digests list would pass a later version written past the archiver (S3 keeps both,
+ * and the tables read the later one), or a delete marker over a published manifest (its versions
+ * stay, but the tables and this listing no longer see the report); without versioning this is
+ * also the only comparison left.
+ */
+async function currentManifestFindings(deps: DigestCheckDeps, newest: ReadonlyMap<string, Newest>): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const current = await listKeys(deps, MANIFESTS_PREFIX_SLASH);
+  for (const key of current) {
+    const published = newest.get(key);
+    if (!published) {
+      findings.push({
+        kind: 'undigested',
+        key,
+        detail:
+          'in no signed digest and no pending publication: archived before digests existed, or its publication record was never written',
+      });
+      continue;
+    }
+    const found = sha256Hex(await getBytes(deps, key));
+    if (found === published.sha256) continue;
+    const recorded = published.pending ? 'its newest (pending) publication recorded' : 'the digest recorded';
+    findings.push(digestFinding(key, `as it is now, its SHA-256 is ${found}; ${recorded} ${published.sha256}`));
+  }
+  const listedNow = new Set(current);
+  for (const key of newest.keys()) {
+    if (listedNow.has(key)) continue;
+    findings.push(
+      digestFinding(
+        key,
+        'a published manifest is gone: deleted, or hidden by a delete marker (the tables no longer show its report)',
+      ),
+    );
+  }
+  return findings;
+}
+
 /**
  * Each listed manifest version must still hash as recorded. Without versioning (the local S3)
- * only the newest listing of a key can be compared: a forced re-run replaced the older bytes.
+ * there are no older versions to read: the manifest as it is now is checked against its newest
+ * publication instead (currentManifestFindings).
  */
 async function manifestFindings(deps: DigestCheckDeps, listed: Digest['publications']): Promise<Finding[]> {
-  const newest = new Map(listed.map((p) => [p.manifest_key, p]));
   const findings: Finding[] = [];
   for (const publication of listed) {
-    if (!publication.version_id && newest.get(publication.manifest_key) !== publication) continue;
-    const bytes = await getBytes(deps, publication.manifest_key, publication.version_id ?? undefined).catch(
-      () => undefined,
-    );
+    if (!publication.version_id) continue;
+    const bytes = await getBytes(deps, publication.manifest_key, publication.version_id).catch(() => undefined);
     if (!bytes) {
       findings.push(digestFinding(publication.manifest_key, 'a manifest the digests list is not in the bucket'));
     } else if (sha256Hex(bytes) !== publication.sha256) {

@@ -3,6 +3,7 @@
  * written so far (version 1 has no `version_id`), and the partition filter of `npm run verify`.
  */
 import { z } from 'zod';
+import { DATA_FILE_SUFFIX, DATA_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
 import { formatIssues } from '../../lambdas/core/zod-issues.ts';
 
 /** One object a manifest names, with what it must hash to. */
@@ -21,12 +22,25 @@ const Described = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   version_id: z.string().min(1).nullish(),
 });
-const ManifestObjects = z.object({ data: Described, originals: z.array(Described).min(1) });
+const ManifestObjects = z.object({
+  /** version 2: the attempt whose keys it names */
+  attempt: z.string().min(1).optional(),
+  data: Described,
+  originals: z.array(Described).min(1),
+});
+type ManifestObjects = z.infer<typeof ManifestObjects>;
 
-/** The objects `manifest` names: its data object and every original. Throws when it names none. */
+const MANIFEST_PARTITION = /^manifests\/(vendor=[^/]+\/report=[^/]+\/dt=[^/]+\/tenant=[^/]+)\/manifest\.json$/;
+
+/**
+ * The objects `manifest` names: its data object and every original. Throws when it names none, or
+ * names one outside its own partition (or, from version 2, its own attempt): the tables would
+ * then show another report's rows, or rows of an attempt that never published, under its name.
+ */
 export function namedObjects(manifest: unknown, manifestKey: string): NamedObject[] {
   const parsed = ManifestObjects.safeParse(manifest);
   if (!parsed.success) throw new Error(`does not describe its objects: ${formatIssues(parsed.error)}`);
+  checkOwnKeys(parsed.data, manifestKey);
   return [parsed.data.data, ...parsed.data.originals].map((object) => ({
     key: object.key,
     bytes: object.bytes,
@@ -34,6 +48,24 @@ export function namedObjects(manifest: unknown, manifestKey: string): NamedObjec
     ...(object.version_id ? { versionId: object.version_id } : {}),
     manifest: manifestKey,
   }));
+}
+
+/** The layout's keys for the manifest's partition and attempt (version 1: data.jsonl.gz and originals by name). */
+function checkOwnKeys(manifest: ManifestObjects, manifestKey: string): void {
+  const partition = MANIFEST_PARTITION.exec(manifestKey)?.[1];
+  if (!partition) throw new Error(`is not at a manifest key of the layout (manifests/<partition>/manifest.json)`);
+  const { attempt } = manifest;
+  const data = attempt ? `${DATA_PREFIX}/${partition}/${attempt}${DATA_FILE_SUFFIX}` : undefined;
+  const dataOk = data ? manifest.data.key === data : manifest.data.key.startsWith(`${DATA_PREFIX}/${partition}/`);
+  if (!dataOk) {
+    throw new Error(`names data ${manifest.data.key}; expected ${data ?? `a key under ${DATA_PREFIX}/${partition}/`}`);
+  }
+  const originals = `${ORIGINALS_PREFIX}/${partition}/${attempt ? `${attempt}/` : ''}`;
+  for (const original of manifest.originals) {
+    if (!original.key.startsWith(originals)) {
+      throw new Error(`names original ${original.key}; expected a key under ${originals}`);
+    }
+  }
 }
 
 export interface PartitionFilter {

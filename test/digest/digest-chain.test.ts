@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type GetObjectCommandInput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Digest, digestKey, sha256Hex, signatureKey } from '../../lambdas/digest/digest.ts';
 import { publicationKey, recordPublication } from '../../lambdas/digest/publications.ts';
@@ -25,7 +25,8 @@ const deps = (settleMs = 0) => ({ s3: s3.s3, bucket: BUCKET, signer, now: () => 
 const put = (key: string, body: string | Buffer) =>
   s3.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 const digestOf = async (sequence: number) => JSON.parse((await s3.getBytes(digestKey(sequence))).toString()) as Digest;
-const check = () => checkDigests({ s3: s3.s3, bucket: BUCKET });
+// the test's clock, not the machine's: a publication dated after the check's clock is a problem
+const check = () => checkDigests({ s3: s3.s3, bucket: BUCKET, now: () => clock });
 
 /** Writes a manifest and logs its publication, as the archive step does. */
 async function publish(name: string): Promise<string> {
@@ -133,10 +134,94 @@ describe('checkDigests finds', () => {
     const { findings, summary } = await checkDigests({
       s3: s3.s3,
       bucket: BUCKET,
+      now: () => clock,
       pinnedPublicKey: await other.publicKey(),
     });
     expect(findings.map((f) => f.key)).toEqual(expect.arrayContaining([skipped, digestKey(1), digestKey(2)]));
     expect(findings.find((f) => f.key === digestKey(1))?.detail).toMatch(/not the pinned key/);
     expect(summary.pending).toBe(0);
+  });
+});
+
+describe('checkDigests finds a forged manifest', () => {
+  it('logged with a publication dated in the future, which no digest would ever cover', async () => {
+    await publish('t1');
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    const key = 'manifests/vendor=acme/report=users/dt=2026-12-01/tenant=t9/manifest.json';
+    const text = '{"manifest":"forged"}\n';
+    await put(key, text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => new Date('2099-01-01T00:00:00.000Z') },
+      { manifest_key: key, version_id: null, sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    // the digest writer leaves it for later, and later never comes
+    expect(await writeNextDigest(deps())).toMatchObject({ publications: 0 });
+    const { findings } = await checkDigests({ s3: s3.s3, bucket: BUCKET, now: () => clock });
+    expect(findings.filter((f) => f.kind === 'digest').map((f) => f.detail)).toEqual([
+      'a publication dated in the future: no digest will cover it before then',
+    ]);
+    expect(findings.find((f) => f.key === key)?.kind).toBe('undigested');
+  });
+});
+
+describe('checkDigests over a versioned bucket', () => {
+  /**
+   * S3 keeps every version of a manifest; s3rver keeps one. The versions a publication names are
+   * stored by the test at `versions/<id>` in s3rver, and a GetObject for a version is sent there.
+   */
+  function versionedClient() {
+    const client = s3.client();
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const { VersionId, ...input } = args.input as GetObjectCommandInput;
+        return next(VersionId ? { ...args, input: { ...input, Key: `versions/${VersionId}` } } : args);
+      },
+      { step: 'initialize', name: 'versionedGet' },
+    );
+    return client;
+  }
+
+  it('a manifest replaced by a version no publication names, though every listed version still hashes right', async () => {
+    const key = 'manifests/vendor=acme/report=users/dt=2026-11-20/tenant=t1/manifest.json';
+    const text = '{"manifest":"t1"}\n';
+    await put(key, text);
+    await put('versions/v1', text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => clock },
+      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    const client = versionedClient();
+    expect((await checkDigests({ s3: client, bucket: BUCKET, now: () => clock })).findings).toEqual([]);
+
+    // a new version, written without the archiver's condition and never logged: the tables read it
+    await put(key, '{"manifest":"forged"}\n');
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET, now: () => clock });
+    client.destroy();
+    expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
+    expect(findings[0]?.detail).toMatch(/as it is now/);
+  });
+
+  it('a published manifest hidden by a delete marker, though its listed version is still there', async () => {
+    const key = 'manifests/vendor=acme/report=users/dt=2026-11-21/tenant=t1/manifest.json';
+    const text = '{"manifest":"t1"}\n';
+    await put(key, text);
+    await put('versions/v1', text);
+    await recordPublication(
+      { s3: s3.s3, bucket: BUCKET, now: () => clock },
+      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+    );
+    clock = new Date(clock.getTime() + 1000);
+    await writeNextDigest(deps());
+    // DeleteObject without a version: S3 adds a delete marker, s3rver removes the key
+    await s3.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    const client = versionedClient();
+    const { findings } = await checkDigests({ s3: client, bucket: BUCKET, now: () => clock });
+    client.destroy();
+    expect(findings).toEqual([expect.objectContaining({ kind: 'digest', key })]);
+    expect(findings[0]?.detail).toMatch(/delete marker/);
   });
 });

@@ -193,4 +193,16 @@ describe('planRun', () => {
     expect(plan.duplicateOf).toBeNull();
     expect(seen.map((s) => s.method)).toEqual(['GET']);
   });
+
+  it('never claims for an input with more than {scheduledTime}, even a field the run does not read', async () => {
+    // Prepare: another execution holds the claim
+    puts = [412];
+    stored = JSON.stringify(OTHER);
+    // Act: an operator starts the scheduled time again by hand, saying why
+    const plan = await planRun(input({ comment: 're-run after the vendor outage' }), planDeps());
+    // Assess: it plans its dates, and neither claims nor reads a claim
+    expect(plan.duplicateOf).toBeNull();
+    expect(plan.items.length).toBeGreaterThan(0);
+    expect(seen.map((s) => s.method)).toEqual(['GET']);
+  });
 });

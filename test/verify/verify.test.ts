@@ -114,6 +114,21 @@ describe('npm run verify', () => {
     expect(result.stdout).toContain(`UNREADABLE MANIFEST ${broken}`);
   });
 
+  it('fails on a manifest that names the objects of another attempt, which the tables would then show', async () => {
+    const r = request('t1', '2026-11-20');
+    const [first] = await archive([r]);
+    await archive([r]);
+    // the published manifest, changed to name the first attempt's (now unreferenced) objects
+    const published = JSON.parse(await readFile(onDisk(manifestKey(r)), 'utf8')) as Record<string, unknown>;
+    const forged = { ...published, data: first?.data, originals: first?.originals };
+    writeFileSync(onDisk(manifestKey(r)), `${JSON.stringify(forged)}\n`);
+    const result = await verify('--tenant', 't1');
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain(`UNREADABLE MANIFEST ${manifestKey(r)}`);
+    const firstData = (first?.data as { key: string } | undefined)?.key as string;
+    expect(result.stdout).toContain(`names data ${firstData}; expected data/`);
+  });
+
   it('lists an object no manifest names, without failing', async () => {
     await archive([request('t1', '2026-11-20')]);
     const workspace = localWorkspace(root);

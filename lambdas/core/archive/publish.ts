@@ -12,6 +12,8 @@
  *    objects stay as unreferenced write-once objects (never deleted: Object Lock keeps them, and
  *    nothing reads a data object no manifest names). S3 answers 409 while another conditional
  *    write to the key is in flight: the put is retried a few times, then decided by 412 as above.
+ *    A 412 over a manifest that holds exactly this run's bytes is this run's own put, retried by
+ *    the SDK after its answer was lost: PUBLISHED, not SUPERSEDED.
  */
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { ArchiveError } from '../errors.ts';
@@ -41,6 +43,17 @@ export class ManifestConflictError extends ArchiveError {
 
 /** The manifest at `key`, or null when there is none. */
 export async function readPublished(target: S3Target, key: string): Promise<PublishedManifest | null> {
+  const current = await readCurrent(target, key);
+  if (!current) return null;
+  if (!current.etag) throw new Error(`S3 returned no ETag for ${key}; a conditional write needs one`);
+  return { etag: current.etag, runId: runIdOf(current.text) };
+}
+
+/** The object at `key` as it is now (one GET: its bytes, ETag and VersionId agree), or null. */
+async function readCurrent(
+  target: S3Target,
+  key: string,
+): Promise<{ text: string | undefined; etag?: string; versionId?: string } | null> {
   let output: GetObjectCommandOutput;
   try {
     output = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
@@ -48,10 +61,8 @@ export async function readPublished(target: S3Target, key: string): Promise<Publ
     if (httpStatusOf(error) === 404) return null;
     throw error;
   }
-  const etag = output.ETag;
-  if (!etag) throw new Error(`S3 returned no ETag for ${key}; a conditional write needs one`);
   const text = await output.Body?.transformToString('utf8');
-  return { etag, runId: runIdOf(text) };
+  return { text, etag: output.ETag, versionId: output.VersionId };
 }
 
 function runIdOf(text: string | undefined): string | null {
@@ -84,7 +95,7 @@ export async function publishManifest(
     } catch (error) {
       const status = httpStatusOf(error);
       const next = afterManifestPut(status, put);
-      if (next === 'superseded') return { outcome: 'SUPERSEDED', reason: await supersededReason(target, key) };
+      if (next === 'superseded') return await afterPreconditionFailed(target, key, text);
       if (next === 'fail' && status === 409) {
         throw new ManifestConflictError(
           `${key}: S3 answered 409 ConditionalRequestConflict ${put} times; expected another run's write to settle`,
@@ -97,9 +108,16 @@ export async function publishManifest(
   }
 }
 
-async function supersededReason(target: S3Target, key: string): Promise<string> {
+/**
+ * A 412 is this run's own write when the manifest now holds exactly its bytes (they name its
+ * attempt, so no other run writes them): the SDK retried a put whose answer was lost, and the
+ * retry's condition failed on the object the first try stored. Otherwise another run published.
+ */
+async function afterPreconditionFailed(target: S3Target, key: string, text: string): Promise<PublishOutcome> {
   const base = 'another run published this report first (manifest changed while this one ran: HTTP 412)';
   // Naming the winner is a courtesy: the outcome stands if the manifest cannot be read.
-  const winner = await readPublished(target, key).catch(() => null);
-  return winner?.runId ? `${base}; the manifest names run ${winner.runId}` : base;
+  const current = await readCurrent(target, key).catch(() => null);
+  if (current?.text === text) return { outcome: 'PUBLISHED', versionId: current.versionId ?? null };
+  const winner = current?.text === undefined ? null : runIdOf(current.text);
+  return { outcome: 'SUPERSEDED', reason: winner ? `${base}; the manifest names run ${winner}` : base };
 }

@@ -4,7 +4,7 @@
  * and, when asked, gives out VersionIds as a versioned bucket does (`conditional-s3.ts`).
  */
 import { randomBytes } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ArchiveResult,
@@ -64,6 +64,17 @@ describe('archiveReport publishing', () => {
     return manifest;
   }
 
+  /** The settings of the proxy's own client, for a client a test adds middleware to. */
+  function proxyClientConfig() {
+    return {
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    };
+  }
+
   function serveBoth(): void {
     bed.vendor.files.set('a.csv', { body: Buffer.from(CSV_A) });
     bed.vendor.files.set('b.csv', { body: Buffer.from(CSV_B) });
@@ -99,6 +110,45 @@ describe('archiveReport publishing', () => {
       expect(proxy.writes.filter((w) => w.key === manifestKey(request)).map((w) => [w.ifNoneMatch, w.status])).toEqual([
         ['*', 200],
         ['*', 412],
+      ]);
+    });
+
+    it('is PUBLISHED, and logged, when the SDK retried its own manifest put after the answer was lost', async () => {
+      // Prepare: the first manifest put reaches S3, but its answer is lost on the way back
+      const request = newRequest();
+      serveBoth();
+      const s3 = new S3Client({ ...proxyClientConfig(), maxAttempts: 3 });
+      let lost = false;
+      s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          const input = args.input as { Key?: string };
+          if (!lost && context.commandName === 'PutObjectCommand' && input.Key === manifestKey(request)) {
+            lost = true;
+            throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
+          }
+          return result;
+        },
+        { step: 'deserialize', name: 'loseFirstManifestAnswer' },
+      );
+      const deps = { ...archiveDeps(bed.s3, bed.tmpDir, capturedLogger().logger), s3, randomBytes };
+      // Act
+      const result = await archiveReport(
+        archiveInput({ ...request, runId: 'run-a' }, [httpSource(bed.vendor, 'a.csv')]),
+        deps,
+      );
+      s3.destroy();
+      // Assess: the retry's If-None-Match failed on the run's own manifest
+      expect(proxy.writes.filter((w) => w.key === manifestKey(request)).map((w) => w.status)).toEqual([200, 412]);
+      const archived = expectArchived(result);
+      const manifest = await storedManifest(request);
+      expect(manifest).toMatchObject({ run_id: 'run-a', data: { key: archived.keys.data } });
+      const logged: { manifest_key: string; sha256: string }[] = [];
+      for (const key of (await bed.s3.keys()).filter((k) => k.startsWith('publications/'))) {
+        logged.push(JSON.parse((await bed.s3.getBytes(key)).toString('utf8')));
+      }
+      expect(logged.filter((p) => p.manifest_key === manifestKey(request))).toEqual([
+        expect.objectContaining({ sha256: sha256(await bed.s3.getBytes(manifestKey(request))) }),
       ]);
     });
 
