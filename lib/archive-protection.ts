@@ -23,6 +23,9 @@ export const KEY_BREAK_GLASS_ACTIONS = ['kms:ScheduleKeyDeletion', 'kms:DisableK
 /** Bucket actions that only the deploying role and break-glass may call. */
 export const BUCKET_GUARDED_ACTIONS = [
   's3:BypassGovernanceRetention',
+  // A plain delete removes no version, but its delete marker hides the report from the tables and
+  // from listings; nothing in the stack deletes (the pipeline writes once and never removes).
+  's3:DeleteObject',
   's3:DeleteObjectVersion',
   's3:PutBucketObjectLockConfiguration',
   's3:PutLifecycleConfiguration',
