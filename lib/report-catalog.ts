@@ -238,7 +238,7 @@ export class ReportCatalog extends Construct {
       // Glue does not check a view's tables; the order only keeps a deploy's views after their tables
       for (const name of [objectsTableName(table.name), MANIFEST_TABLE_NAME]) {
         const source = byName.get(name);
-        if (source) view.addDependency(source);
+        if (source) view.node.addDependency(source);
       }
       this.views.push(view);
     }
