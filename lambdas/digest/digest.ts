@@ -100,7 +100,8 @@ export function chainProblems(links: readonly ChainLink[]): { key: string; detai
   return problems;
 }
 
-function safeJson(bytes: Buffer): unknown {
+/** The JSON in `bytes`, or undefined when it is not JSON. */
+export function safeJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {

@@ -6,8 +6,10 @@
  *   publications/<yyyy-mm-ddThh-mm-ss.sssZ>-<8 hex>.json   {manifest_key, version_id, sha256, bytes}
  */
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { httpStatusOf, putText } from '../core/archive/s3-upload.ts';
+import { readBytes } from '../core/s3-objects.ts';
 
 export const PUBLICATIONS_PREFIX = 'publications/';
 
@@ -54,16 +56,7 @@ export async function recordPublication(target: PublicationTarget, publication: 
   const key = publicationKey(target.now());
   const body = `${JSON.stringify(PublicationSchema.parse(publication))}\n`;
   try {
-    await target.s3.send(
-      new PutObjectCommand({
-        Bucket: target.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        IfNoneMatch: '*',
-        ...(target.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: target.kmsKeyId } : {}),
-      }),
-    );
+    await putText(target, key, body, 'application/json', { ifNoneMatch: '*' });
   } catch (error) {
     if (!(await holds(target, key, body, error))) throw error;
   }
@@ -72,9 +65,9 @@ export async function recordPublication(target: PublicationTarget, publication: 
 
 /** Whether `error` is a 412 on a key that holds exactly `body`. */
 async function holds(target: PublicationTarget, key: string, body: string, error: unknown): Promise<boolean> {
-  if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) return false;
-  const stored = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key })).then(
-    (output) => output.Body?.transformToString('utf8'),
+  if (httpStatusOf(error) !== 412) return false;
+  const stored = await readBytes(target, key).then(
+    (bytes) => bytes.toString('utf8'),
     () => undefined,
   );
   return stored === body;

@@ -13,6 +13,7 @@ import {
 } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { sha256Hex } from './digest.ts';
 
 export interface DigestSigner {
   /** KMS key ARN, or `local:<fingerprint>` */
@@ -23,8 +24,9 @@ export interface DigestSigner {
   sign(bytes: Buffer): Promise<Buffer>;
 }
 
+/** The SHA-256 of a public key (DER SubjectPublicKeyInfo): how digests name their key. */
 export function fingerprint(publicKeyDer: Buffer): string {
-  return createHash('sha256').update(publicKeyDer).digest('hex');
+  return sha256Hex(publicKeyDer);
 }
 
 /** True when `signature` is `publicKeyDer`'s signature of `bytes`. */

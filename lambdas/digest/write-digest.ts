@@ -11,13 +11,9 @@
  *    the chain's days accounted for), sign it, write it and its signature with If-None-Match.
  *    A second writer racing for the same sequence gets HTTP 412 and stops: nothing is replaced.
  */
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { httpStatusOf, putText } from '../core/archive/s3-upload.ts';
+import { listKeys, readBytes } from '../core/s3-objects.ts';
 import {
   DIGESTS_PREFIX,
   type Digest,
@@ -82,14 +78,14 @@ function publicKeyPem(der: Buffer): string {
 async function newestDigest(
   deps: DigestDeps,
 ): Promise<{ sequence: number; bytes: Buffer; signed: boolean } | undefined> {
-  const keys = await listAll(deps, DIGESTS_PREFIX, undefined);
+  const keys = await listKeys(deps, DIGESTS_PREFIX);
   const sequences = keys
     .map((key) => /^digests\/(\d{8})\.json$/.exec(key)?.[1])
     .filter((s): s is string => s !== undefined)
     .map(Number);
   if (sequences.length === 0) return undefined;
   const sequence = Math.max(...sequences);
-  return { sequence, bytes: await getBytes(deps, digestKey(sequence)), signed: keys.includes(signatureKey(sequence)) };
+  return { sequence, bytes: await readBytes(deps, digestKey(sequence)), signed: keys.includes(signatureKey(sequence)) };
 }
 
 async function publicationsAfter(
@@ -97,55 +93,24 @@ async function publicationsAfter(
   after: string | null,
   cutoffMs: number,
 ): Promise<LoggedPublication[]> {
-  const keys = (await listAll(deps, PUBLICATIONS_PREFIX, after ?? undefined)).filter(
+  const keys = (await listKeys(deps, PUBLICATIONS_PREFIX, after ?? undefined)).filter(
     (key) => publicationTime(key).getTime() <= cutoffMs,
   );
   const entries: LoggedPublication[] = [];
   for (const key of keys) {
-    const entry = PublicationSchema.parse(JSON.parse((await getBytes(deps, key)).toString('utf8')));
+    const entry = PublicationSchema.parse(JSON.parse((await readBytes(deps, key)).toString('utf8')));
     entries.push({ ...entry, log_key: key });
   }
   return entries;
 }
 
-async function listAll(deps: DigestDeps, prefix: string, startAfter: string | undefined): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await deps.s3.send(
-      new ListObjectsV2Command({
-        Bucket: deps.bucket,
-        Prefix: prefix,
-        ContinuationToken: token,
-        ...(token ? {} : { StartAfter: startAfter }),
-      }),
-    );
-    for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
-}
-
-async function getBytes(deps: DigestDeps, key: string): Promise<Buffer> {
-  const output = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-  return Buffer.from((await output.Body?.transformToByteArray()) ?? new Uint8Array());
-}
-
 /** Writes `key` once. False when it already exists (HTTP 412), unless that is expected. */
-async function putOnce(deps: DigestDeps, key: string, body: Buffer | string, mayExist = false): Promise<boolean> {
+async function putOnce(deps: DigestDeps, key: string, body: Uint8Array | string, mayExist = false): Promise<boolean> {
   try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.bucket,
-        Key: key,
-        Body: body,
-        IfNoneMatch: '*',
-        ...(deps.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: deps.kmsKeyId } : {}),
-      }),
-    );
+    await putText(deps, key, body, 'application/octet-stream', { ifNoneMatch: '*' });
     return true;
   } catch (error) {
-    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) return mayExist || false;
+    if (httpStatusOf(error) === 412) return mayExist;
     throw error;
   }
 }

@@ -11,10 +11,10 @@ import {
   GetObjectCommand,
   type GetObjectCommandOutput,
   GetObjectLockConfigurationCommand,
-  ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
+import { listKeys, readBytes } from '../../lambdas/core/s3-objects.ts';
 import { type NamedObject, namedObjects, type PartitionFilter, partitionOf, prefixesFor } from './manifest-objects.ts';
 import { type RetentionPolicy, retentionProblem } from './retention.ts';
 
@@ -69,7 +69,7 @@ export const PROBLEM_KINDS: ReadonlySet<FindingKind> = new Set([
 export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Promise<CheckReport> {
   const objectLock = await hasObjectLock(deps);
   const findings: Finding[] = [];
-  const manifestKeys = await listKeys(deps, MANIFESTS_PREFIX, filter);
+  const manifestKeys = await listPartitionKeys(deps, MANIFESTS_PREFIX, filter);
   const named = new Set<string>();
   const toRead: NamedObject[] = [];
   for (const key of manifestKeys) {
@@ -94,7 +94,7 @@ export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Pr
     }
   });
   for (const prefix of [DATA_PREFIX, ORIGINALS_PREFIX]) {
-    for (const key of await listKeys(deps, prefix, filter)) {
+    for (const key of await listPartitionKeys(deps, prefix, filter)) {
       if (named.has(key)) continue;
       findings.push({
         kind: 'unreferenced',
@@ -118,8 +118,7 @@ async function readManifest(deps: CheckDeps, key: string): Promise<{ objects: Na
   const unreadable = (detail: string) => ({ problem: { kind: 'unreadable-manifest' as const, key, detail } });
   let text: string;
   try {
-    const output = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    text = (await output.Body?.transformToString('utf8')) ?? '';
+    text = (await readBytes(deps, key)).toString('utf8');
   } catch (error) {
     return unreadable(`could not be read: ${(error as Error).name}: ${(error as Error).message}`);
   }
@@ -202,19 +201,10 @@ async function hasObjectLock(deps: CheckDeps): Promise<boolean> {
 }
 
 /** Every key under the narrowest prefixes for `filter`, kept when its partition matches. */
-async function listKeys(deps: CheckDeps, root: string, filter: PartitionFilter): Promise<string[]> {
+async function listPartitionKeys(deps: CheckDeps, root: string, filter: PartitionFilter): Promise<string[]> {
   const keys: string[] = [];
   for (const prefix of prefixesFor(root, filter)) {
-    let token: string | undefined;
-    do {
-      const page = await deps.s3.send(
-        new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const item of page.Contents ?? []) {
-        if (item.Key && partitionOf(item.Key)?.matches(filter)) keys.push(item.Key);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for (const key of await listKeys(deps, prefix)) if (partitionOf(key)?.matches(filter)) keys.push(key);
   }
   return keys.sort();
 }

@@ -6,9 +6,17 @@
  * those younger than the newest digest are only pending.
  */
 import { createPublicKey } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { MANIFESTS_PREFIX } from '../../lambdas/core/layout.ts';
-import { chainProblems, DIGESTS_PREFIX, type Digest, DigestSchema, sha256Hex } from '../../lambdas/digest/digest.ts';
+import { listKeys, readBytes } from '../../lambdas/core/s3-objects.ts';
+import {
+  chainProblems,
+  DIGESTS_PREFIX,
+  type Digest,
+  DigestSchema,
+  safeJson,
+  sha256Hex,
+} from '../../lambdas/digest/digest.ts';
 import { PUBLICATIONS_PREFIX, PublicationSchema, publicationTime } from '../../lambdas/digest/publications.ts';
 import { fingerprint, signatureValid } from '../../lambdas/digest/signer.ts';
 import type { Finding } from './check-archive.ts';
@@ -45,8 +53,8 @@ export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: Di
   const digestKeys = keys.filter((k) => /^digests\/\d{8}\.json$/.test(k));
   const loaded: Loaded[] = [];
   for (const key of digestKeys) {
-    const bytes = await getBytes(deps, key);
-    const parsed = DigestSchema.safeParse(jsonOrUndefined(bytes));
+    const bytes = await readBytes(deps, key);
+    const parsed = DigestSchema.safeParse(safeJson(bytes));
     loaded.push({ key, bytes, ...(parsed.success ? { digest: parsed.data } : {}) });
   }
   const findings: Finding[] = chainProblems(loaded).map((p) => digestFinding(p.key, p.detail));
@@ -76,7 +84,7 @@ export async function checkDigests(deps: DigestCheckDeps): Promise<{ summary: Di
       continue;
     }
     pending++;
-    const publication = PublicationSchema.parse(jsonOrUndefined(await getBytes(deps, key)));
+    const publication = PublicationSchema.parse(safeJson(await readBytes(deps, key)));
     newest.set(publication.manifest_key, { sha256: publication.sha256, pending: true });
   }
   findings.push(...(await currentManifestFindings(deps, newest)));
@@ -103,10 +111,10 @@ async function signatureProblem(
   } else {
     const pemKey = `${DIGESTS_PREFIX}public-keys/${expected}.pem`;
     if (!keys.includes(pemKey)) return `its public key ${pemKey} is not in the archive`;
-    publicKey = derOf(await getBytes(deps, pemKey));
+    publicKey = derOf(await readBytes(deps, pemKey));
     if (fingerprint(publicKey) !== expected) return `${pemKey} is not the key its name says`;
   }
-  return signatureValid(link.bytes, await getBytes(deps, sigKey), publicKey)
+  return signatureValid(link.bytes, await readBytes(deps, sigKey), publicKey)
     ? undefined
     : 'the signature does not match';
 }
@@ -139,7 +147,7 @@ async function currentManifestFindings(deps: DigestCheckDeps, newest: ReadonlyMa
       });
       continue;
     }
-    const found = sha256Hex(await getBytes(deps, key));
+    const found = sha256Hex(await readBytes(deps, key));
     if (found === published.sha256) continue;
     const recorded = published.pending ? 'its newest (pending) publication recorded' : 'the digest recorded';
     findings.push(digestFinding(key, `as it is now, its SHA-256 is ${found}; ${recorded} ${published.sha256}`));
@@ -166,7 +174,7 @@ async function manifestFindings(deps: DigestCheckDeps, listed: Digest['publicati
   const findings: Finding[] = [];
   for (const publication of listed) {
     if (!publication.version_id) continue;
-    const bytes = await getBytes(deps, publication.manifest_key, publication.version_id).catch(() => undefined);
+    const bytes = await readBytes(deps, publication.manifest_key, publication.version_id).catch(() => undefined);
     if (!bytes) {
       findings.push(digestFinding(publication.manifest_key, 'a manifest the digests list is not in the bucket'));
     } else if (sha256Hex(bytes) !== publication.sha256) {
@@ -192,32 +200,4 @@ export function derOf(pemOrDer: Buffer): Buffer {
     ? createPublicKey(text)
     : createPublicKey({ key: pemOrDer, format: 'der', type: 'spki' });
   return key.export({ format: 'der', type: 'spki' });
-}
-
-function jsonOrUndefined(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-async function listKeys(deps: DigestCheckDeps, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await deps.s3.send(
-      new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
-}
-
-async function getBytes(deps: DigestCheckDeps, key: string, versionId?: string): Promise<Buffer> {
-  const output = await deps.s3.send(
-    new GetObjectCommand({ Bucket: deps.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
-  );
-  return Buffer.from((await output.Body?.transformToByteArray()) ?? new Uint8Array());
 }

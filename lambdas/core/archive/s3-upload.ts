@@ -404,11 +404,11 @@ class PartUpload implements StagedUpload {
   }
 }
 
-/** A small object written under `condition`; the caller reads S3's 412 and 409 answers. */
+/** A small object (text, or bytes such as a signature) written under `condition`; the caller reads S3's 412 and 409 answers. */
 export async function putText(
   target: S3Target,
   key: string,
-  text: string,
+  text: string | Uint8Array,
   contentType: string,
   condition: WriteCondition,
 ): Promise<StoredObject> {
