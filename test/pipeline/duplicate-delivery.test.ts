@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
-import { type Connector, defineConnector, type RuntimeOf, registerConnector } from '../../lambdas/core/types.ts';
+import { type Connector, type RuntimeOf, registerConnector } from '../../lambdas/core/types.ts';
 import { claimKey } from '../../lambdas/pipeline/claim.ts';
 import type { AppConfig } from '../../lib/config.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
@@ -19,6 +17,7 @@ import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
 import { localS3Client } from '../../scripts/local/s3-client.ts';
 import { testAppConfig } from '../support/app-config.ts';
 import { startConditionalS3 } from '../support/create-once-s3.ts';
+import { thingsDefinition } from '../support/fixture-connector.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const SCHEDULED = new Date('2026-11-22T02:00:00Z');
@@ -28,27 +27,7 @@ const DATE = '2026-11-21';
 function heldConnector(files: () => Loopback, hold: { reached: () => void; released: Promise<void> }) {
   const starts: string[] = [];
   let downloads = 0;
-  const definition = defineConnector({
-    vendor: 'held',
-    displayName: 'Held',
-    sectionSchema: vendorSectionSchema({
-      tenant: TenantBaseSchema.extend({}),
-      reports: ['things'] as const,
-      defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 } },
-    }),
-    tenantSchema: TenantBaseSchema.extend({}),
-    credentialsSchema: z.object({ token: z.string() }),
-    cadence: { kind: 'event-log', historyDays: null },
-    reports: [
-      {
-        name: 'things',
-        description: 'fixture rows',
-        columns: [{ name: 'id', type: 'bigint' }],
-        toRecord: (raw) => ({ id: Number(raw.id) }),
-      },
-    ],
-    queries: [],
-  });
+  const definition = thingsDefinition('held', 'Held', 4);
   const connector: Connector = registerConnector(
     definition,
     async (): Promise<RuntimeOf<typeof definition>> => ({

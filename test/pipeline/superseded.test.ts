@@ -9,41 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { manifestKey } from '../../lambdas/core/layout.ts';
-import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
-import { type Connector, defineConnector, type RuntimeOf, registerConnector } from '../../lambdas/core/types.ts';
+import { type Connector, type RuntimeOf, registerConnector } from '../../lambdas/core/types.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
 import { testAppConfig } from '../support/app-config.ts';
 import { type ConditionalS3, startConditionalS3 } from '../support/conditional-s3.ts';
+import { thingsDefinition } from '../support/fixture-connector.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const DATE = '2026-11-21';
 const RIVAL = `${JSON.stringify({ schema_version: 2, run_id: 'run-rival' })}\n`;
 
 function raceConnector(files: () => Loopback): Connector {
-  const definition = defineConnector({
-    vendor: 'race',
-    displayName: 'Race',
-    sectionSchema: vendorSectionSchema({
-      tenant: TenantBaseSchema.extend({}),
-      reports: ['things'] as const,
-      defaults: { schedule: 'cron(0 2 * * ? *)', poll: { intervalSeconds: 5, maxAttempts: 2, deadlineMinutes: 60 } },
-    }),
-    tenantSchema: TenantBaseSchema.extend({}),
-    credentialsSchema: z.object({ token: z.string() }),
-    cadence: { kind: 'event-log', historyDays: null },
-    reports: [
-      {
-        name: 'things',
-        description: 'fixture rows',
-        columns: [{ name: 'id', type: 'bigint' }],
-        toRecord: (raw) => ({ id: Number(raw.id) }),
-      },
-    ],
-    queries: [],
-  });
+  const definition = thingsDefinition('race', 'Race', 2);
   return registerConnector(
     definition,
     async (): Promise<RuntimeOf<typeof definition>> => ({
