@@ -183,17 +183,22 @@ describe('checkDigests over a versioned bucket', () => {
     return client;
   }
 
-  it('a manifest replaced by a version no publication names, though every listed version still hashes right', async () => {
-    const key = 'manifests/vendor=acme/report=users/dt=2026-11-20/tenant=t1/manifest.json';
-    const text = '{"manifest":"t1"}\n';
+  /** Writes a manifest as S3 version `versionId` (a copy at versions/<id>), logs it and digests it. */
+  async function publishAsVersion(key: string, text: string, versionId: string): Promise<void> {
     await put(key, text);
-    await put('versions/v1', text);
+    await put(`versions/${versionId}`, text);
     await recordPublication(
       { s3: s3.s3, bucket: BUCKET, now: () => clock },
-      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
+      { manifest_key: key, version_id: versionId, sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
     );
     clock = new Date(clock.getTime() + 1000);
     await writeNextDigest(deps());
+  }
+
+  it('a manifest replaced by a version no publication names, though every listed version still hashes right', async () => {
+    const key = 'manifests/vendor=acme/report=users/dt=2026-11-20/tenant=t1/manifest.json';
+    const text = '{"manifest":"t1"}\n';
+    await publishAsVersion(key, text, 'v1');
     const client = versionedClient();
     expect((await checkDigests({ s3: client, bucket: BUCKET, now: () => clock })).findings).toEqual([]);
 
@@ -208,14 +213,7 @@ describe('checkDigests over a versioned bucket', () => {
   it('a published manifest hidden by a delete marker, though its listed version is still there', async () => {
     const key = 'manifests/vendor=acme/report=users/dt=2026-11-21/tenant=t1/manifest.json';
     const text = '{"manifest":"t1"}\n';
-    await put(key, text);
-    await put('versions/v1', text);
-    await recordPublication(
-      { s3: s3.s3, bucket: BUCKET, now: () => clock },
-      { manifest_key: key, version_id: 'v1', sha256: sha256Hex(text), bytes: Buffer.byteLength(text) },
-    );
-    clock = new Date(clock.getTime() + 1000);
-    await writeNextDigest(deps());
+    await publishAsVersion(key, text, 'v1');
     // DeleteObject without a version: S3 adds a delete marker, s3rver removes the key
     await s3.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     const client = versionedClient();
