@@ -37,17 +37,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { archiveQueries } from '../lambdas/core/archive-queries.ts';
 import {
+  expectationsTable,
   isReportTable,
-  MANIFEST_TABLE_NAME,
   manifestTable,
   objectsTableName,
+  outcomesTable,
   PROJECTION_START_DATE,
-  type ReportTableDefinition,
   reportTable,
-  reportViewColumns,
-  reportViewSql,
   type TableDefinition,
 } from '../lambdas/core/tables.ts';
+import { archiveViews, type ViewDefinition } from '../lambdas/core/views.ts';
 import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
 import { pascalCase } from './naming.ts';
 
@@ -111,6 +110,8 @@ export function catalogContents(vendors: readonly CatalogVendor[]): {
         unique(vendors.flatMap((v) => v.reports)),
         unique(vendors.flatMap((v) => v.tenants)),
       ),
+      outcomesTable(unique(vendors.map((v) => v.connector.vendor))),
+      expectationsTable(),
     );
   }
   return { tables, queries };
@@ -118,6 +119,7 @@ export function catalogContents(vendors: readonly CatalogVendor[]): {
 
 /** Glue table parameters for partition projection of one table definition. */
 export function projectionParameters(table: TableDefinition, bucketName: string): Record<string, string> {
+  if (table.partitionKeys.length === 0) return {};
   const parameters: Record<string, string> = {
     'projection.enabled': 'true',
     'storage.location.template': `s3://${bucketName}/${table.locationTemplate}`,
@@ -144,12 +146,12 @@ export function projectionParameters(table: TableDefinition, bucketName: string)
  * it. No owner is recorded: Athena checks the querying principal's own access to the tables and
  * objects under a view (a view cannot grant access to data in S3), so there is no definer to name.
  */
-export function prestoViewText(table: ReportTableDefinition, databaseName: string): string {
+export function prestoViewText(view: ViewDefinition, databaseName: string): string {
   const definition = {
-    originalSql: reportViewSql(table),
+    originalSql: view.sql,
     catalog: 'awsdatacatalog',
     schema: databaseName,
-    columns: reportViewColumns(table).map((c) => ({ name: c.name, type: c.prestoType })),
+    columns: view.columns.map((c) => ({ name: c.name, type: c.prestoType })),
   };
   return `/* Presto View: ${Buffer.from(JSON.stringify(definition), 'utf8').toString('base64')} */`;
 }
@@ -158,7 +160,7 @@ export class ReportCatalog extends Construct {
   public readonly database: glue.Database;
   /** the manifest table and every report's objects table */
   public readonly tables: glue.CfnTable[] = [];
-  /** every report's view of its published rows */
+  /** every view: each report's view of its published rows, and the views over them */
   public readonly views: glue.CfnTable[] = [];
   public readonly workgroup: athena.CfnWorkGroup;
   public readonly resultsBucket: s3.Bucket;
@@ -233,31 +235,32 @@ export class ReportCatalog extends Construct {
       byName.set(name, this.glueTable(table, name, description, bucketName));
     }
     this.tables.push(...byName.values());
-    for (const table of tables.filter(isReportTable)) {
-      const view = this.glueView(table, props.databaseName);
-      // Glue does not check a view's tables; the order only keeps a deploy's views after their tables
-      for (const name of [objectsTableName(table.name), MANIFEST_TABLE_NAME]) {
+    for (const definition of archiveViews(tables)) {
+      const view = this.glueView(definition, props.databaseName);
+      // Glue does not check a view's sources; the order only keeps a deploy's views after them
+      for (const name of definition.sources) {
         const source = byName.get(name);
         if (source) view.node.addDependency(source);
       }
+      byName.set(definition.name, view);
       this.views.push(view);
     }
   }
 
-  /** A report's view of its published rows, stored as Athena stores a CREATE VIEW. */
-  private glueView(table: ReportTableDefinition, databaseName: string): glue.CfnTable {
-    return new glue.CfnTable(this, `${pascalCase(table.name)}Table`, {
+  /** A view, stored as Athena stores a CREATE VIEW. */
+  private glueView(view: ViewDefinition, databaseName: string): glue.CfnTable {
+    return new glue.CfnTable(this, `${pascalCase(view.name)}Table`, {
       catalogId: Stack.of(this).account,
       databaseName: this.database.databaseName,
       tableInput: {
-        name: table.name,
-        description: `${table.description} Only rows of data objects a manifest names.`,
+        name: view.name,
+        description: view.description,
         tableType: 'VIRTUAL_VIEW',
         parameters: { presto_view: 'true', comment: 'Presto View' },
-        viewOriginalText: prestoViewText(table, databaseName),
+        viewOriginalText: prestoViewText(view, databaseName),
         viewExpandedText: '/* Presto View */',
         storageDescriptor: {
-          columns: reportViewColumns(table).map((c) => ({ name: c.name, type: c.glueType, comment: c.comment })),
+          columns: view.columns.map((c) => ({ name: c.name, type: c.glueType, comment: c.comment })),
         },
       },
     });

@@ -4,7 +4,7 @@
  * by column name; the manifest table reads the one-line manifests; the report's view, under the
  * name auditors query, keeps only the rows of the data objects a manifest names (reportViewSql).
  */
-import { MANIFESTS_PREFIX, tablePrefix } from './layout.ts';
+import { EXPECTATIONS_PREFIX, MANIFESTS_PREFIX, OUTCOMES_PREFIX, tablePrefix } from './layout.ts';
 import type { ColumnDefinition, ColumnType, ReportDefinition } from './types.ts';
 
 export interface TableColumn {
@@ -37,7 +37,7 @@ export interface TableDefinition {
   readonly partitionKeys: readonly PartitionKey[];
   /** the location template for partition projection, relative to the bucket, with `${key}` slots */
   readonly locationTemplate: string;
-  /** name pattern of the files DuckDB reads below a partition */
+  /** the files DuckDB reads below a partition (or the prefix): a name pattern, after any folders */
   readonly fileGlob: string;
   /** set on a report table: the vendor and report its manifests are filed under */
   readonly report?: { readonly vendor: string; readonly name: string };
@@ -119,7 +119,6 @@ export function manifestTable(
   reports: readonly string[],
   tenants: readonly string[],
 ): TableDefinition {
-  const simple = (name: string, type: ColumnType, comment: string): TableColumn => column({ name, type, comment });
   return {
     name: MANIFEST_TABLE_NAME,
     description:
@@ -179,6 +178,72 @@ export function manifestTable(
     ],
     locationTemplate: `${MANIFESTS_PREFIX}/vendor=\${vendor}/report=\${report}/dt=\${dt}/tenant=\${tenant}/`,
     fileGlob: '*.json',
+  };
+}
+
+const simple = (name: string, type: ColumnType, comment: string): TableColumn => column({ name, type, comment });
+
+export const OUTCOMES_TABLE_NAME = 'report_outcomes';
+
+/**
+ * How every planned item ended, one record per run and item (`archived`, `failed`, `skipped`),
+ * and one per date that aged out of the vendor's history unarchived (`lost`). The one source
+ * coverage, status and freshness read. Partitioned by vendor and report date only, so a tenant or
+ * report that leaves the configuration keeps its records in SQL.
+ */
+export function outcomesTable(vendors: readonly string[]): TableDefinition {
+  return {
+    name: OUTCOMES_TABLE_NAME,
+    description:
+      'How every planned report ended: archived, failed (error and reason), skipped (reason), or lost (aged out of the vendor unarchived). One record per run and item.',
+    prefix: `${OUTCOMES_PREFIX}/`,
+    columns: [
+      simple('schema_version', 'bigint', 'outcome record format version'),
+      simple('tenant', 'string', 'tenant id'),
+      simple('report', 'string', 'report name'),
+      simple('report_date', 'string', 'date the report covers (YYYY-MM-DD), as dt'),
+      simple('outcome', 'string', 'archived, failed, skipped or lost'),
+      simple('error', 'string', 'error name of a failure, else null'),
+      simple('reason', 'string', 'why it failed, was skipped or was lost (no secrets), else null'),
+      simple('run_id', 'string', 'Step Functions execution (or local run) that recorded it'),
+      simple('recorded_at', 'string', 'ISO 8601 time the outcome was recorded'),
+      simple('manifest_key', 'string', 'the manifest an archived item published, else null'),
+      simple('row_count', 'bigint', 'rows archived, else null'),
+    ],
+    partitionKeys: [
+      { name: 'vendor', comment: 'vendor id', projection: { type: 'enum', values: vendors } },
+      { name: 'dt', comment: 'date the report covers (YYYY-MM-DD, UTC)', projection: { type: 'date' } },
+    ],
+    locationTemplate: `${OUTCOMES_PREFIX}/vendor=\${vendor}/dt=\${dt}/`,
+    fileGlob: '*/*/*.json',
+  };
+}
+
+export const EXPECTATIONS_TABLE_NAME = 'expected_reports';
+
+/**
+ * Which tenant reports are due, and from when: one row per vendor, tenant and report, written by
+ * each vendor's plan step from its configuration. Coverage expands it into expected days.
+ */
+export function expectationsTable(): TableDefinition {
+  return {
+    name: EXPECTATIONS_TABLE_NAME,
+    description:
+      'Which tenant reports the configuration expects, from which date (since) to which (until, or null while active), with the vendor cadence.',
+    prefix: `${EXPECTATIONS_PREFIX}/`,
+    columns: [
+      simple('vendor', 'string', 'vendor id'),
+      simple('tenant', 'string', 'tenant id'),
+      simple('report', 'string', 'report name'),
+      simple('since', 'string', 'first date expected (YYYY-MM-DD), from the tenant config'),
+      simple('until', 'string', 'last date expected (YYYY-MM-DD), or null while the tenant is active'),
+      simple('cadence', 'string', 'event-log (a past day can be fetched while the vendor keeps it) or snapshot'),
+      simple('history_days', 'bigint', 'days back the vendor serves data; null when undocumented'),
+      simple('written_at', 'string', 'ISO 8601 time the plan step wrote this list'),
+    ],
+    partitionKeys: [],
+    locationTemplate: `${EXPECTATIONS_PREFIX}/`,
+    fileGlob: '*.jsonl',
   };
 }
 

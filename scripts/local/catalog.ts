@@ -20,15 +20,17 @@ import {
   manifestTable,
   OBJECT_PATH_COLUMN,
   objectsTableName,
+  expectationsTable,
+  outcomesTable,
   reportTable,
-  reportViewSql,
   type TableDefinition,
 } from '../../lambdas/core/tables.ts';
+import { archiveViews } from '../../lambdas/core/views.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
 
-/** The tables the catalog holds for a configuration: every enabled report, and the manifests. */
+/** The tables the catalog holds for a configuration: every enabled report, the manifests, outcomes and expectations. */
 export function catalogTables(
   config: AppConfig,
   lookup: (vendor: string) => ConnectorDefinition = definitionFor,
@@ -49,7 +51,7 @@ export function catalogTables(
       tables.push(reportTable(vendor, report, tenantIds));
     }
   }
-  tables.push(manifestTable(vendors, [...reports], [...tenants]));
+  tables.push(manifestTable(vendors, [...reports], [...tenants]), outcomesTable(vendors), expectationsTable());
   return tables;
 }
 
@@ -81,7 +83,7 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
   const keys = table.partitionKeys.map((k) => `${quoteIdent(k.name)} VARCHAR`);
   const path = isReportTable(table) ? [`${quoteIdent(OBJECT_PATH_COLUMN)} VARCHAR`] : [];
   const root = join(bucketDir, table.prefix);
-  const suffix = table.fileGlob.replace('*', '') + S3RVER_SUFFIX;
+  const suffix = table.fileGlob.slice(table.fileGlob.lastIndexOf('*') + 1) + S3RVER_SUFFIX;
   if (!hasFiles(root, suffix)) {
     const nulls = [...columns, ...keys, ...path].map((c) => {
       const [ident, ...type] = c.split(' ');
@@ -101,7 +103,11 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
   ];
   // the file each row came from, under the one name no report column may take
   const file = isReportTable(table) ? `, filename = ${quoteString(OBJECT_PATH_COLUMN)}` : '';
-  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false${file})`;
+  const hive =
+    table.partitionKeys.length > 0
+      ? `hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false`
+      : 'hive_partitioning = false';
+  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, ${hive}${file})`;
 }
 
 /** Athena's `"$path"` from the file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
@@ -121,10 +127,9 @@ export function catalogStatements(tables: readonly TableDefinition[], bucket: st
   const withManifests = tables.some((t) => t.name === MANIFEST_TABLE_NAME)
     ? tables
     : [...tables, manifestTable([], [], [])];
-  const reports = withManifests.filter(isReportTable);
   return [
     ...withManifests.map((t) => viewSql(t, isReportTable(t) ? objectsTableName(t.name) : t.name, bucket, bucketDir)),
-    ...reports.map((t) => `CREATE OR REPLACE VIEW ${quoteIdent(t.name)} AS ${reportViewSql(t)}`),
+    ...archiveViews(withManifests).map((v) => `CREATE OR REPLACE VIEW ${quoteIdent(v.name)} AS ${v.sql}`),
   ];
 }
 

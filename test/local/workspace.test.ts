@@ -22,8 +22,10 @@ describe('mergeCatalog', () => {
     // Assess
     expect(merged.map((t) => t.name).sort()).toEqual([
       'csp_mfa_audit',
+      'expected_reports',
       'openathens_raw_statistics',
       'report_manifests',
+      'report_outcomes',
     ]);
     const oa = merged.find((t) => t.name === 'openathens_raw_statistics');
     expect(oa?.partitionKeys.find((k) => k.name === 'tenant')?.projection).toEqual({
