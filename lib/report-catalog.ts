@@ -46,8 +46,8 @@ import {
   reportTable,
   type TableDefinition,
 } from '../lambdas/core/tables.ts';
-import { archiveViews, type ViewDefinition } from '../lambdas/core/views.ts';
 import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
+import { archiveViews, type ViewDefinition } from '../lambdas/core/views.ts';
 import { pascalCase } from './naming.ts';
 
 /** One enabled vendor, as the catalog sees it. */

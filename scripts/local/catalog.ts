@@ -15,18 +15,18 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
 import {
+  expectationsTable,
   isReportTable,
   MANIFEST_TABLE_NAME,
   manifestTable,
   OBJECT_PATH_COLUMN,
   objectsTableName,
-  expectationsTable,
   outcomesTable,
   reportTable,
   type TableDefinition,
 } from '../../lambdas/core/tables.ts';
-import { archiveViews } from '../../lambdas/core/views.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
+import { archiveViews } from '../../lambdas/core/views.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
 
