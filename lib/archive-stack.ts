@@ -10,7 +10,7 @@
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { definitionFor } from '../lambdas/connectors/registry.ts';
+import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
@@ -79,11 +79,7 @@ export class ArchiveStack extends Stack {
       databaseName: config.catalog.databaseName,
       workgroupName: config.catalog.workgroupName,
       accessLogsBucket: this.archive.accessLogsBucket,
-      vendors: vendors.map(({ connector, section }) => ({
-        connector,
-        reports: section.reports,
-        tenants: section.tenants.map((tenant) => tenant.id),
-      })),
+      connectors: definitions,
     });
 
     for (const { vendor, section } of vendors) {

@@ -8,8 +8,9 @@
  *    report's table is `<vendor>_<report>_objects` (every data object, including unpublished
  *    ones); `<vendor>_<report>`, the name auditors and saved queries use, is an Athena view that
  *    keeps only rows of the data objects a manifest names (`reportViewSql`, the text DuckDB runs).
- * 2. Partitions are projected (`dt` by date, tenants/vendors/reports by enum): no crawler, no
- *    MSCK REPAIR, a new day is queryable as soon as its files land.
+ * 2. Partitions are projected (`dt` by date; vendors and reports of the registry by enum; never
+ *    tenants, which are columns): no crawler, no MSCK REPAIR, a new day is queryable as soon as
+ *    its files land, and a retired tenant's history stays. See `tables.ts` for the limits.
  * 3. Rows are read with the OpenX JSON SerDe by column name, with malformed JSON surfacing as a
  *    query error rather than silently skipped rows.
  * 4. The workgroup enforces its result location (a dedicated, KMS-encrypted bucket whose results
@@ -50,21 +51,16 @@ import type { ConnectorDefinition, SavedQuery } from '../lambdas/core/types.ts';
 import { archiveViews, type ViewDefinition } from '../lambdas/core/views.ts';
 import { pascalCase } from './naming.ts';
 
-/** One enabled vendor, as the catalog sees it. */
-export interface CatalogVendor {
-  readonly connector: ConnectorDefinition;
-  /** the report names enabled for this vendor in the configuration */
-  readonly reports: readonly string[];
-  /** the configured tenant ids (the enum projection of `tenant`) */
-  readonly tenants: readonly string[];
-}
-
 export interface ReportCatalogProps {
   /** the archive bucket the tables read */
   readonly archiveBucket: s3.IBucket;
   readonly databaseName: string;
   readonly workgroupName: string;
-  readonly vendors: readonly CatalogVendor[];
+  /**
+   * Every registered connector, whatever the configuration enables: a vendor, report or tenant
+   * that leaves the configuration keeps its tables, so its archived history stays in SQL.
+   */
+  readonly connectors: readonly ConnectorDefinition[];
   /**
    * Bucket that receives the server access logs of the query results bucket.
    * @default - no access logs for the results bucket
@@ -82,38 +78,23 @@ export interface ReportCatalogProps {
   readonly resultsExpiration?: Duration;
 }
 
-/** The tables and saved queries of a set of vendors. */
-export function catalogContents(vendors: readonly CatalogVendor[]): {
+/** The tables and saved queries of a set of connectors. */
+export function catalogContents(connectors: readonly ConnectorDefinition[]): {
   tables: TableDefinition[];
   queries: { vendor: string; query: SavedQuery }[];
 } {
-  const tables: TableDefinition[] = [];
-  const queries: { vendor: string; query: SavedQuery }[] = [];
-  for (const { connector, reports, tenants } of vendors) {
-    for (const name of reports) {
-      const report = connector.reports.find((r) => r.name === name);
-      if (!report) {
-        throw new Error(
-          `vendor ${connector.vendor} has no report "${name}"; expected one of: ${connector.reports.map((r) => r.name).join(', ')}`,
-        );
-      }
-      tables.push(reportTable(connector.vendor, report, tenants));
-    }
-    for (const query of connector.queries) queries.push({ vendor: connector.vendor, query });
-  }
-  if (vendors.length > 0) {
-    for (const query of archiveQueries) queries.push({ vendor: 'archive', query });
-    const unique = (values: Iterable<string>) => [...new Set(values)].sort();
-    tables.push(
-      manifestTable(
-        unique(vendors.map((v) => v.connector.vendor)),
-        unique(vendors.flatMap((v) => v.reports)),
-        unique(vendors.flatMap((v) => v.tenants)),
-      ),
-      outcomesTable(unique(vendors.map((v) => v.connector.vendor))),
-      expectationsTable(),
-    );
-  }
+  const vendors = connectors.map((c) => c.vendor);
+  const reports = [...new Set(connectors.flatMap((c) => c.reports.map((r) => r.name)))].sort();
+  const tables: TableDefinition[] = [
+    ...connectors.flatMap((c) => c.reports.map((report) => reportTable(c.vendor, report))),
+    manifestTable(vendors, reports),
+    outcomesTable(vendors),
+    expectationsTable(),
+  ];
+  const queries = [
+    ...connectors.flatMap((c) => c.queries.map((query) => ({ vendor: c.vendor, query }))),
+    ...archiveQueries.map((query) => ({ vendor: 'archive', query })),
+  ];
   return { tables, queries };
 }
 
@@ -176,7 +157,7 @@ export class ReportCatalog extends Construct {
       description: 'Identity and MFA reports archived from SaaS vendors',
     });
 
-    const { tables, queries } = catalogContents(props.vendors);
+    const { tables, queries } = catalogContents(props.connectors);
     this.addTables(tables, props);
 
     this.resultsKey = new kms.Key(this, 'ResultsKey', {

@@ -65,12 +65,14 @@ function column(definition: ColumnDefinition): TableColumn {
   return { name: definition.name, glueType: types.glue, duckdbType: types.duckdb, comment: definition.comment };
 }
 
-/** Partition keys of every report table: date first, then tenant, as in the S3 keys. */
-function reportPartitionKeys(tenants: readonly string[]): PartitionKey[] {
-  return [
-    { name: 'dt', comment: 'date the report covers (YYYY-MM-DD, UTC)', projection: { type: 'date' } },
-    { name: 'tenant', comment: 'tenant id from the configuration', projection: { type: 'enum', values: tenants } },
-  ];
+/**
+ * The one partition key of every report table: the report date. The tenant is not a partition
+ * key: an enum projection would follow the configured tenants, so a retired tenant's history
+ * would vanish from Athena, and 1,000 tenants × every day would pass the projection limit. It is a
+ * column of each report's view, taken from the manifest that publishes the row.
+ */
+function reportPartitionKeys(): PartitionKey[] {
+  return [{ name: 'dt', comment: 'date the report covers (YYYY-MM-DD, UTC)', projection: { type: 'date' } }];
 }
 
 export function reportTableName(vendor: string, report: string): string {
@@ -82,11 +84,7 @@ export function objectsTableName(reportTableName: string): string {
   return `${reportTableName}_objects`;
 }
 
-export function reportTable(
-  vendor: string,
-  report: ReportDefinition,
-  tenants: readonly string[],
-): ReportTableDefinition {
+export function reportTable(vendor: string, report: ReportDefinition): ReportTableDefinition {
   const prefix = tablePrefix(vendor, report.name);
   const names = new Set<string>();
   for (const c of report.columns) {
@@ -101,9 +99,10 @@ export function reportTable(
     description: report.description,
     prefix,
     columns: report.columns.map(column),
-    partitionKeys: reportPartitionKeys(tenants),
-    locationTemplate: `${prefix}dt=\${dt}/tenant=\${tenant}/`,
-    fileGlob: '*.jsonl.gz',
+    partitionKeys: reportPartitionKeys(),
+    // each tenant's objects are in a `tenant=<t>/` folder below the date: Athena reads them all
+    locationTemplate: `${prefix}dt=\${dt}/`,
+    fileGlob: '*/*.jsonl.gz',
     report: { vendor, name: report.name },
   };
 }
@@ -113,12 +112,12 @@ const FILE_STRUCT_GLUE =
 const FILE_STRUCT_DUCKDB =
   'STRUCT(file_name VARCHAR, key VARCHAR, role VARCHAR, bytes BIGINT, sha256 VARCHAR, format VARCHAR, content_type VARCHAR, entries STRUCT(name VARCHAR, bytes BIGINT, sha256 VARCHAR, encryption VARCHAR)[], version_id VARCHAR)[]';
 
-/** What was collected when: one row per archived report, from its manifest. */
-export function manifestTable(
-  vendors: readonly string[],
-  reports: readonly string[],
-  tenants: readonly string[],
-): TableDefinition {
+/**
+ * What was collected when: one row per archived report, from its manifest. Partitioned by vendor,
+ * report (enums of every registered connector, not of the configuration) and date; the tenant is
+ * a column of the manifest, for the reason given at `reportPartitionKeys`.
+ */
+export function manifestTable(vendors: readonly string[], reports: readonly string[]): TableDefinition {
   return {
     name: MANIFEST_TABLE_NAME,
     description:
@@ -130,6 +129,7 @@ export function manifestTable(
         'bigint',
         'manifest format version (1: before attempt keys; null in the fields it lacks)',
       ),
+      simple('tenant', 'string', 'tenant id'),
       simple('attempt', 'string', 'attempt id in the data and original keys (version 2)'),
       simple('report_date', 'string', 'date the report covers'),
       simple('run_id', 'string', 'Step Functions execution (or local run) that archived it'),
@@ -174,10 +174,9 @@ export function manifestTable(
       { name: 'vendor', comment: 'vendor id', projection: { type: 'enum', values: vendors } },
       { name: 'report', comment: 'report name', projection: { type: 'enum', values: reports } },
       { name: 'dt', comment: 'date the report covers (YYYY-MM-DD, UTC)', projection: { type: 'date' } },
-      { name: 'tenant', comment: 'tenant id', projection: { type: 'enum', values: tenants } },
     ],
-    locationTemplate: `${MANIFESTS_PREFIX}/vendor=\${vendor}/report=\${report}/dt=\${dt}/tenant=\${tenant}/`,
-    fileGlob: '*.json',
+    locationTemplate: `${MANIFESTS_PREFIX}/vendor=\${vendor}/report=\${report}/dt=\${dt}/`,
+    fileGlob: '*/*.json',
   };
 }
 
@@ -268,7 +267,7 @@ export interface ViewColumn {
   readonly comment?: string;
 }
 
-/** The view's columns: the report's, then its partition keys (strings, as in the S3 keys). */
+/** The view's columns: the report's, then `dt` and `tenant` (strings, as in the S3 keys). */
 export function reportViewColumns(table: ReportTableDefinition): ViewColumn[] {
   return [
     ...table.columns.map((c) => ({
@@ -277,14 +276,14 @@ export function reportViewColumns(table: ReportTableDefinition): ViewColumn[] {
       prestoType: prestoType(c.glueType),
       comment: c.comment,
     })),
-    ...table.partitionKeys.map((k) => ({
-      name: k.name,
-      glueType: 'string',
-      prestoType: 'varchar',
-      comment: k.comment,
-    })),
+    ...REPORT_VIEW_KEYS.map(({ name, comment }) => ({ name, glueType: 'string', prestoType: 'varchar', comment })),
   ];
 }
+
+const REPORT_VIEW_KEYS = [
+  { name: 'dt', comment: 'date the report covers (YYYY-MM-DD, UTC)' },
+  { name: 'tenant', comment: 'tenant id from the configuration, as the manifest records it' },
+] as const;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -294,9 +293,9 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
  * object no manifest describes (a crash between the data upload and the manifest, the loser of a
  * race, a superseded forced run) is never counted. One text for Athena and DuckDB, valid Trino SQL.
  *
- * - Rows are joined to `report_manifests` on the vendor and report literals and on `dt` and
- *   `tenant`, so a `dt` or `tenant` filter on the view reaches both sides (partition pruning by
- *   equality inference in both engines).
+ * - Rows are joined to `report_manifests` on the vendor and report literals and on `dt`, so a
+ *   `dt` filter on the view reaches both sides (partition pruning by equality inference in both
+ *   engines). The tenant is the manifest's (the object's key holds the same, below `tenant=`).
  * - The object is matched by key: the manifest's `data.key` against the key part of `"$path"`
  *   (`split_part(.., '/', 3)` is the bucket; `s3://` and the `/` after the bucket are 6
  *   characters, so the key starts at the bucket's length + 7). Athena documents `"$path"`
@@ -306,14 +305,14 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
  *   the Glue view) and still holds for a copy of the archive in another bucket.
  */
 export function reportViewSql(table: ReportTableDefinition): string {
-  const select = [...table.columns.map((c) => c.name), ...table.partitionKeys.map((k) => k.name)];
+  const select = [...table.columns.map((c) => `o.${ident(c.name)}`), 'o."dt"', 'm."tenant"'];
   const path = `o.${ident(OBJECT_PATH_COLUMN)}`;
   return [
-    `SELECT ${select.map((name) => `o.${ident(name)}`).join(', ')}`,
+    `SELECT ${select.join(', ')}`,
     `FROM ${ident(objectsTableName(table.name))} AS o`,
     `JOIN ${ident(MANIFEST_TABLE_NAME)} AS m`,
     `ON m."vendor" = ${literal(table.report.vendor)} AND m."report" = ${literal(table.report.name)}`,
-    ...table.partitionKeys.map((k) => `AND m.${ident(k.name)} = o.${ident(k.name)}`),
+    'AND m."dt" = o."dt"',
     `AND m."data"."key" = substr(${path}, length(split_part(${path}, '/', 3)) + 7)`,
   ].join('\n');
 }

@@ -2,18 +2,18 @@
  * The local query engine: DuckDB over the archive files s3rver keeps on disk, with one view per
  * table built from the same definitions as the Glue tables (lambdas/core/tables.ts).
  *
- * 1. Each table becomes a DuckDB view over its files (`read_json` with Hive partitioning); a
- *    report's table is registered as `<name>_objects`, with Athena's `"$path"` computed from
- *    DuckDB's `filename` (the s3rver directory and `._S3rver_object` cut off, `s3://<bucket>/`
- *    put in front).
- * 2. Each report's name is then the view of its published rows, the same SELECT text the Glue
- *    view holds (`reportViewSql`), over those objects and `report_manifests`, which is therefore
- *    always opened.
+ * 1. Each table becomes a DuckDB view over its files (`read_json`, partition values read from
+ *    the key as the Glue projection reads them); a report's table is registered as
+ *    `<name>_objects`, with Athena's `"$path"` computed from DuckDB's `filename` (the s3rver
+ *    directory and `._S3rver_object` cut off, `s3://<bucket>/` put in front).
+ * 2. Then every view (`archiveViews`), with the same SELECT text the Glue views hold: each
+ *    report's view of its published rows over its objects and `report_manifests` (therefore
+ *    always opened), and the views over those.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { definitionFor } from '../../lambdas/connectors/registry.ts';
+import { definitions } from '../../lambdas/connectors/registry.ts';
 import {
   expectationsTable,
   isReportTable,
@@ -27,32 +27,22 @@ import {
 } from '../../lambdas/core/tables.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import { archiveViews } from '../../lambdas/core/views.ts';
-import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { S3RVER_SUFFIX } from './s3.ts';
 
-/** The tables the catalog holds for a configuration: every enabled report, the manifests, outcomes and expectations. */
-export function catalogTables(
-  config: AppConfig,
-  lookup: (vendor: string) => ConnectorDefinition = definitionFor,
-): TableDefinition[] {
-  const tables: TableDefinition[] = [];
-  const vendors: string[] = [];
-  const reports = new Set<string>();
-  const tenants = new Set<string>();
-  for (const [vendor, section] of enabledVendors(config)) {
-    const connector = lookup(vendor);
-    const tenantIds = section.tenants.map((t) => t.id);
-    vendors.push(vendor);
-    for (const id of tenantIds) tenants.add(id);
-    for (const name of section.reports as string[]) {
-      const report = connector.reports.find((r) => r.name === name);
-      if (!report) throw new Error(`${vendor} has no report "${name}"`);
-      reports.add(name);
-      tables.push(reportTable(vendor, report, tenantIds));
-    }
-  }
-  tables.push(manifestTable(vendors, [...reports], [...tenants]), outcomesTable(vendors), expectationsTable());
-  return tables;
+/**
+ * The tables the catalog holds: every report of every registered connector (whatever the
+ * configuration enables, so a vendor, report or tenant that leaves it keeps its history in SQL),
+ * the manifests, the outcomes and the expectations.
+ */
+export function catalogTables(connectors: readonly ConnectorDefinition[] = definitions): TableDefinition[] {
+  const vendors = connectors.map((c) => c.vendor);
+  const reports = [...new Set(connectors.flatMap((c) => c.reports.map((r) => r.name)))];
+  return [
+    ...connectors.flatMap((c) => c.reports.map((report) => reportTable(c.vendor, report))),
+    manifestTable(vendors, reports),
+    outcomesTable(vendors),
+    expectationsTable(),
+  ];
 }
 
 export interface QueryResult {
@@ -94,29 +84,34 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
   // one directory level per partition key below the table prefix
   const glob = join(root, ...table.partitionKeys.map(() => '*'), table.fileGlob + S3RVER_SUFFIX);
   const spec = table.columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.duckdbType)}`).join(', ');
-  const hiveTypes = table.partitionKeys.map((k) => `${quoteString(k.name)}: 'VARCHAR'`).join(', ');
   const compression = table.fileGlob.endsWith('.gz') ? 'gzip' : 'uncompressed';
+  const key = objectKey(bucketDir);
   const select = [
     ...table.columns.map((c) => quoteIdent(c.name)),
-    ...table.partitionKeys.map((k) => quoteIdent(k.name)),
-    ...(isReportTable(table) ? [`${objectPath(bucket, bucketDir)} AS ${quoteIdent(OBJECT_PATH_COLUMN)}`] : []),
+    ...table.partitionKeys.map((k, i) => `${partitionValue(table, i, key)} AS ${quoteIdent(k.name)}`),
+    ...(isReportTable(table)
+      ? [`concat(${quoteString(`s3://${bucket}/`)}, ${key}) AS ${quoteIdent(OBJECT_PATH_COLUMN)}`]
+      : []),
   ];
-  // the file each row came from, under the one name no report column may take
-  const file = isReportTable(table) ? `, filename = ${quoteString(OBJECT_PATH_COLUMN)}` : '';
-  const hive =
-    table.partitionKeys.length > 0
-      ? `hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false`
-      : 'hive_partitioning = false';
-  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, ${hive}${file})`;
+  // Partition values are read from the key, as Athena's projection reads them from the location,
+  // not with DuckDB's Hive partitioning: that would also take `tenant=` folders below the
+  // partitions and put their value over the `tenant` a manifest holds.
+  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = false, filename = ${quoteString(OBJECT_PATH_COLUMN)})`;
 }
 
-/** Athena's `"$path"` from the file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
-function objectPath(bucket: string, bucketDir: string): string {
+/** The value of the table's `index`-th partition key in an object key (its `k=v` folder below the prefix). */
+function partitionValue(table: TableDefinition, index: number, key: string): string {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const folders = table.partitionKeys.map((k) => `${escape(k.name)}=([^/]*)/`).join('');
+  return `regexp_extract(${key}, ${quoteString(`^${escape(table.prefix)}${folders}`)}, ${index + 1})`;
+}
+
+/** The object key of the file s3rver keeps at `<bucketDir>/<key>._S3rver_object` (DuckDB's `filename`). */
+function objectKey(bucketDir: string): string {
   const file = quoteIdent(OBJECT_PATH_COLUMN);
   // lengths counted by DuckDB, as substr counts them, whatever characters the directory holds
   const dir = `length(${quoteString(`${bucketDir}/`)})`;
-  const key = `substr(${file}, ${dir} + 1, length(${file}) - ${dir} - length(${quoteString(S3RVER_SUFFIX)}))`;
-  return `concat(${quoteString(`s3://${bucket}/`)}, ${key})`;
+  return `substr(${file}, ${dir} + 1, length(${file}) - ${dir} - length(${quoteString(S3RVER_SUFFIX)}))`;
 }
 
 /**
@@ -126,7 +121,7 @@ function objectPath(bucket: string, bucketDir: string): string {
 export function catalogStatements(tables: readonly TableDefinition[], bucket: string, bucketDir: string): string[] {
   const withManifests = tables.some((t) => t.name === MANIFEST_TABLE_NAME)
     ? tables
-    : [...tables, manifestTable([], [], [])];
+    : [...tables, manifestTable([], [])];
   return [
     ...withManifests.map((t) => viewSql(t, isReportTable(t) ? objectsTableName(t.name) : t.name, bucket, bucketDir)),
     ...archiveViews(withManifests).map((v) => `CREATE OR REPLACE VIEW ${quoteIdent(v.name)} AS ${v.sql}`),

@@ -20,14 +20,7 @@ import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { printSummary } from './summary.ts';
-import {
-  type LocalWorkspace,
-  localWorkspace,
-  mergeCatalog,
-  prepareWorkspace,
-  readCatalogIfAny,
-  writeCatalog,
-} from './workspace.ts';
+import { type LocalWorkspace, localWorkspace, prepareWorkspace, writeCatalog } from './workspace.ts';
 
 const USAGE = `usage: npm start -- [options]
 
@@ -92,7 +85,7 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
     const results = await runVendors(options, source, s3, workspace, out);
     printSummary(results, Date.now() - started, out);
     await writeLocalDigest(s3, workspace, out);
-    const queriesFailed = await answerQueries(results, source.config, workspace, out);
+    const queriesFailed = await answerQueries(results, workspace, out);
     out.print(`\nArchive: ${workspace.s3Directory}/${workspace.bucket}`);
     out.print('More: npm run query -- "SHOW TABLES"');
     return queriesFailed || results.some((r) => r.status === 'FAILED') ? 1 : 0;
@@ -205,16 +198,16 @@ async function runVendors(
 }
 
 /**
- * Records this run's tables in the workspace (keeping those of earlier runs: their files are still
- * in the archive) and prints a few auditor queries over the archive. True when one failed.
+ * Records the catalog's tables in the workspace (every registered report, so what earlier runs
+ * archived under another config stays queryable) and prints a few auditor queries over the
+ * archive. True when one failed.
  */
 async function answerQueries(
   results: readonly VendorRunResult[],
-  config: AppConfig,
   workspace: LocalWorkspace,
   out: CommandOutput,
 ): Promise<boolean> {
-  const tables = mergeCatalog(readCatalogIfAny(workspace), catalogTables(config));
+  const tables = catalogTables();
   writeCatalog(workspace, tables);
   const catalog = await openArchiveCatalog({ s3Directory: workspace.s3Directory, bucket: workspace.bucket, tables });
   let failed = false;

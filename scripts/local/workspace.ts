@@ -47,35 +47,3 @@ export function readCatalog(workspace: LocalWorkspace): TableDefinition[] {
   }
   return JSON.parse(readFileSync(workspace.catalogFile, 'utf8')) as TableDefinition[];
 }
-
-/** The catalog of the last run, or none. */
-export function readCatalogIfAny(workspace: LocalWorkspace): TableDefinition[] {
-  return existsSync(workspace.catalogFile) ? readCatalog(workspace) : [];
-}
-
-/**
- * The tables of this run plus those of earlier runs in the same workspace, whose files are still
- * in the archive (a run with `--config` would otherwise hide the simulators' reports from
- * `npm run query`). A table in both keeps this run's definition, with the partition values of both.
- */
-export function mergeCatalog(
-  previous: readonly TableDefinition[],
-  current: readonly TableDefinition[],
-): TableDefinition[] {
-  const merged = new Map(previous.map((t) => [t.name, t]));
-  for (const table of current) {
-    const before = merged.get(table.name);
-    if (!before) {
-      merged.set(table.name, table);
-      continue;
-    }
-    const partitionKeys = table.partitionKeys.map((key) => {
-      const old = before.partitionKeys.find((k) => k.name === key.name);
-      if (key.projection.type !== 'enum' || old?.projection.type !== 'enum') return key;
-      const values = [...new Set([...old.projection.values, ...key.projection.values])];
-      return { ...key, projection: { type: 'enum' as const, values } };
-    });
-    merged.set(table.name, { ...table, partitionKeys });
-  }
-  return [...merged.values()];
-}

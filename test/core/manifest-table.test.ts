@@ -91,7 +91,7 @@ describe('report_manifests over version 1 and version 2 manifests', () => {
     catalog = await openArchiveCatalog({
       s3Directory: dir,
       bucket: BUCKET,
-      tables: [manifestTable(['acme'], ['users'], ['old', 'new'])],
+      tables: [manifestTable(['acme'], ['users'])],
     });
   });
 

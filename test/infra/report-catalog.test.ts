@@ -4,7 +4,7 @@
  * columns carry the report definition's types in both spellings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definitionFor } from '../../lambdas/connectors/registry.ts';
+import { definitions } from '../../lambdas/connectors/registry.ts';
 import {
   MANIFEST_TABLE_NAME,
   objectsTableName,
@@ -13,7 +13,6 @@ import {
   reportViewColumns,
   reportViewSql,
 } from '../../lambdas/core/tables.ts';
-import { enabledVendors } from '../../lib/config.ts';
 import { pascalCase } from '../../lib/naming.ts';
 import { catalogStatements } from '../../scripts/local/catalog.ts';
 import {
@@ -54,17 +53,7 @@ beforeAll(() => {
 afterAll(() => removeOutdir(synth.app));
 
 function enabledReports(): ReportTableDefinition[] {
-  return enabledVendors(synth.config).flatMap(([vendor, section]) =>
-    (section.reports as string[]).map((name) => {
-      const report = definitionFor(vendor).reports.find((r) => r.name === name);
-      if (!report) throw new Error(`${vendor} has no report ${name}`);
-      return reportTable(
-        vendor,
-        report,
-        section.tenants.map((t) => t.id),
-      );
-    }),
-  );
+  return definitions.flatMap((d) => d.reports.map((report) => reportTable(d.vendor, report)));
 }
 
 function named(name: string): [string, Resource & { DependsOn?: string[] }] {
@@ -122,7 +111,7 @@ describe('report views', () => {
       const input = view.Properties.TableInput as ViewInput;
       const presto = decode(input.ViewOriginalText).columns;
       // Assess
-      const expected = [...definition.columns.map((c) => c.name), ...definition.partitionKeys.map((k) => k.name)];
+      const expected = [...definition.columns.map((c) => c.name), 'dt', 'tenant'];
       expect(presto.map((c) => c.name)).toEqual(expected);
       expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(expected);
       expect(presto.map((c) => c.type)).toEqual(reportViewColumns(definition).map((c) => c.prestoType));

@@ -2,46 +2,28 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definitionFor } from '../../lambdas/connectors/registry.ts';
-import { parseConfig } from '../../lib/config.ts';
+import { definitions } from '../../lambdas/connectors/registry.ts';
 import { catalogTables } from '../../scripts/local/catalog.ts';
-import { localWorkspace, mergeCatalog, prepareWorkspace } from '../../scripts/local/workspace.ts';
+import { localWorkspace, prepareWorkspace } from '../../scripts/local/workspace.ts';
 
-const tenant = (id: string) => ({ id, apiName: `${id}.example`, credentials: { apiKey: 'k' } });
-const config = (vendors: Record<string, unknown>) =>
-  parseConfig({ alerts: { topicName: 'local' }, vendors }, 'test', 'local');
-const csp = { baseUrl: 'http://127.0.0.1:1', tenants: [{ id: 'alice', label: 'a', credentials: { apiToken: 't' } }] };
-
-describe('mergeCatalog', () => {
-  it('keeps the tables of an earlier run whose vendor this run does not configure', () => {
-    // Prepare: the simulators' run archived csp and openathens; a --config run has openathens only
-    const earlier = catalogTables(config({ csp, openathens: { tenants: [tenant('org-a')] } }), definitionFor);
-    const now = catalogTables(config({ openathens: { tenants: [tenant('org-b')] } }), definitionFor);
+describe('catalogTables', () => {
+  it('holds every registered report, the manifests, outcomes and expectations, whatever a config enables', () => {
     // Act
-    const merged = mergeCatalog(earlier, now);
+    const names = catalogTables().map((t) => t.name);
     // Assess
-    expect(merged.map((t) => t.name).sort()).toEqual([
-      'csp_mfa_audit',
-      'expected_reports',
-      'openathens_raw_statistics',
-      'report_manifests',
-      'report_outcomes',
-    ]);
-    const oa = merged.find((t) => t.name === 'openathens_raw_statistics');
-    expect(oa?.partitionKeys.find((k) => k.name === 'tenant')?.projection).toEqual({
-      type: 'enum',
-      values: ['org-a', 'org-b'],
-    });
-    const manifests = merged.find((t) => t.name === 'report_manifests');
-    expect(manifests?.partitionKeys.find((k) => k.name === 'vendor')?.projection).toEqual({
-      type: 'enum',
-      values: ['csp', 'openathens'],
-    });
+    const reports = definitions.flatMap((d) => d.reports.map((r) => `${d.vendor}_${r.name}`));
+    expect(names.sort()).toEqual([...reports, 'expected_reports', 'report_manifests', 'report_outcomes'].sort());
   });
 
-  it("is this run's catalog when there was none", () => {
-    const now = catalogTables(config({ csp }), definitionFor);
-    expect(mergeCatalog([], now)).toEqual(now);
+  it('partitions by no tenant, so a tenant that leaves the config keeps its history', () => {
+    for (const table of catalogTables()) {
+      expect(table.partitionKeys.map((k) => k.name)).not.toContain('tenant');
+    }
+    const manifests = catalogTables().find((t) => t.name === 'report_manifests');
+    expect(manifests?.partitionKeys.find((k) => k.name === 'vendor')?.projection).toEqual({
+      type: 'enum',
+      values: definitions.map((d) => d.vendor),
+    });
   });
 });
 

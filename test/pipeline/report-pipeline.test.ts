@@ -283,11 +283,10 @@ describe('report pipeline (local run of the deployed definition)', () => {
     });
 
     it('answers a query over every archived row through the table definitions', async () => {
-      const cfg = config(files.host);
       const catalog = await openArchiveCatalog({
         s3Directory: join(dir, 's3'),
         bucket: s3.bucket,
-        tables: catalogTables(cfg, () => connector.definition),
+        tables: catalogTables([connector.definition]),
       });
       try {
         const rows = await catalog.query(

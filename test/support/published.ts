@@ -16,6 +16,11 @@ export function publishDataObject(
 ): void {
   const path = join(bucketDir, `${manifestKey(partition)}${S3RVER_SUFFIX}`);
   mkdirSync(dirname(path), { recursive: true });
-  const manifest = { schema_version: 1, report_date: partition.date, data: { key: dataKey, format: 'jsonl.gz' } };
+  const manifest = {
+    schema_version: 1,
+    tenant: partition.tenant,
+    report_date: partition.date,
+    data: { key: dataKey, format: 'jsonl.gz' },
+  };
   writeFileSync(path, `${JSON.stringify(manifest)}\n`);
 }

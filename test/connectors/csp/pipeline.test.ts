@@ -97,7 +97,7 @@ async function scenario(options: Scenario = {}) {
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
       // only the table asked for: the queries below need nothing else
-      tables: catalogTables(config, () => cspDefinition).filter((t) => t.name === table),
+      tables: catalogTables([cspDefinition]).filter((t) => t.name === table),
     });
     try {
       return (await catalog.query(sql)).rows;

@@ -100,7 +100,7 @@ async function query(h: Harness, sql: string): Promise<Record<string, unknown>[]
   const catalog = await openArchiveCatalog({
     s3Directory: join(h.dir, 's3'),
     bucket: h.s3.bucket,
-    tables: catalogTables(h.config, () => openAthensDefinition),
+    tables: catalogTables([openAthensDefinition]),
   });
   try {
     return (await catalog.query(sql)).rows;

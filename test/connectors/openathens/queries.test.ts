@@ -98,7 +98,7 @@ beforeAll(async () => {
   catalog = await openArchiveCatalog({
     s3Directory: dir,
     bucket: BUCKET,
-    tables: [reportTable('openathens', report, ['uni', 'med'])],
+    tables: [reportTable('openathens', report)],
   });
 });
 

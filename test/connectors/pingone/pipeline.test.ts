@@ -161,7 +161,7 @@ describe('pingone end to end through the state machine', () => {
       s3Directory: join(dir, 's3'),
       bucket: s3.bucket,
       // Only the report table: the shared manifest view does not open in this DuckDB (compression 'none').
-      tables: [reportTable('pingone', report, [TENANT_A, TENANT_B])],
+      tables: [reportTable('pingone', report)],
     });
     try {
       const counts = await catalog.query(

@@ -67,7 +67,7 @@ beforeAll(async () => {
   catalog = await openArchiveCatalog({
     s3Directory: dir,
     bucket: BUCKET,
-    tables: [reportTable('pingone', report, [TENANT_A, TENANT_B])],
+    tables: [reportTable('pingone', report)],
   });
 });
 

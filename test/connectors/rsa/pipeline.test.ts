@@ -105,7 +105,7 @@ async function scenario(options: Scenario = {}) {
       s3Directory: join(dir, 's3'),
       bucket: store.bucket,
       // report tables only: the manifest view is another engineer's (and not needed here)
-      tables: catalogTables(config, () => rsaDefinition).filter((table) => table.name.startsWith('rsa_')),
+      tables: catalogTables([rsaDefinition]).filter((table) => table.name.startsWith('rsa_')),
     });
     try {
       return (await catalog.query(sql)).rows;

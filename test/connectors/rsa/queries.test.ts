@@ -69,7 +69,7 @@ describe('rsa auditor queries (DuckDB)', () => {
     catalog = await openArchiveCatalog({
       s3Directory: dir,
       bucket: BUCKET,
-      tables: rsaDefinition.reports.map((r) => reportTable('rsa', r, TENANTS)),
+      tables: rsaDefinition.reports.map((r) => reportTable('rsa', r)),
     });
   });
 
