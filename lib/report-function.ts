@@ -25,7 +25,13 @@ import { FUNCTION_V8_FLAGS } from './node-options.ts';
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The handlers under `lambdas/handlers/`: one per pipeline step, and the digest writer. */
-export type ReportHandlerName = 'plan-run' | 'start-job' | 'check-job' | 'archive-report' | 'write-digest';
+export type ReportHandlerName =
+  | 'plan-run'
+  | 'start-job'
+  | 'check-job'
+  | 'archive-report'
+  | 'record-outcome'
+  | 'write-digest';
 
 export interface ReportFunctionProps {
   /** the handler file under `lambdas/handlers/` (without `.ts`) */

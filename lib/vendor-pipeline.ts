@@ -1,8 +1,8 @@
 /**
  * One vendor's report pipeline, composed of one construct per concern.
  *
- * 1. `Functions` (`pipeline/pipeline-functions.ts`): plan, start, check and archive, sized from
- *    the section's `functions` block, each with only the grants its step needs.
+ * 1. `Functions` (`pipeline/pipeline-functions.ts`): plan, start, check, archive and record,
+ *    sized from the section's `functions` block, each with only the grants its step needs.
  * 2. `StateMachine` (`pipeline/pipeline-state-machine.ts`): the shared definition that drives
  *    them, with its log group and role.
  * 3. `Schedule` (`pipeline/pipeline-schedule.ts`): starts the state machine on the vendor's
@@ -75,6 +75,7 @@ export class VendorPipeline extends Construct {
   public readonly startJob: ReportFunction;
   public readonly checkJob: ReportFunction;
   public readonly archiveReport: ReportFunction;
+  public readonly recordOutcome: ReportFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogGroup: logs.LogGroup;
   public readonly schedule: scheduler.Schedule;
@@ -102,6 +103,7 @@ export class VendorPipeline extends Construct {
     this.startJob = functions.startJob;
     this.checkJob = functions.checkJob;
     this.archiveReport = functions.archiveReport;
+    this.recordOutcome = functions.recordOutcome;
 
     const workflow = new PipelineStateMachine(this, 'StateMachine', {
       vendor,
@@ -124,9 +126,9 @@ export class VendorPipeline extends Construct {
     this.scheduleDeadLetterQueue = trigger.deadLetterQueue;
   }
 
-  /** The four functions, in pipeline order. */
+  /** The functions, in pipeline order. */
   public get functions(): readonly ReportFunction[] {
-    return [this.planRun, this.startJob, this.checkJob, this.archiveReport];
+    return [this.planRun, this.startJob, this.checkJob, this.archiveReport, this.recordOutcome];
   }
 
   /** Alarms on the state machine, each function, the vendor's metrics and the schedule's dead letters. */

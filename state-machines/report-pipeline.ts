@@ -14,7 +14,10 @@
  *    window not passed, a snapshot not available for that date) with a `Report Skipped` event
  *    and its reason; each failure (caught from any Task, or returned by the connector) with a
  *    `Report Failed` event. One item's failure never stops the others.
- * 5. The run fails at the end if any item failed, so the execution alarms fire.
+ * 5. Every path of an item then ends in the one `RecordOutcome` Task, which writes the item's
+ *    outcome record to the archive (archived, skipped or failed, with the reason). A record that
+ *    cannot be written after its retries fails the item as `OutcomeNotRecorded`.
+ * 6. The run fails at the end if any item failed, so the execution alarms fire.
  *
  * JSONPath only: the local runner executes this exact definition (aws-local-stepfunctions does
  * not run JSONata). Handlers always return every field of a step result, so the selectors below
@@ -22,7 +25,7 @@
  */
 import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors.ts';
 
-export type PipelineFunction = 'PlanRun' | 'StartJob' | 'CheckJob' | 'ArchiveReport';
+export type PipelineFunction = 'PlanRun' | 'StartJob' | 'CheckJob' | 'ArchiveReport' | 'RecordOutcome';
 
 export interface ReportPipelineOptions {
   readonly vendor: string;
@@ -52,8 +55,16 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
+const LAMBDA_SERVICE_RETRY = {
+  ErrorEquals: LAMBDA_SERVICE_ERRORS,
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
 const RETRY = [
-  { ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
+  LAMBDA_SERVICE_RETRY,
   {
     ErrorEquals: ['VendorThrottledError'],
     IntervalSeconds: 30,
@@ -92,6 +103,15 @@ const POLL_STEP_RETRY = [
 for (const name of RETRYABLE_ERROR_NAMES) {
   if (!RETRY.some((r) => r.ErrorEquals.includes(name))) throw new Error(`no Retry for ${name}`);
 }
+
+/**
+ * Recording retries whatever failed: the write is idempotent (a retry finds its own record and
+ * leaves it), so nothing is lost by trying again, and a record not written fails the item.
+ */
+const RECORD_RETRY = [
+  LAMBDA_SERVICE_RETRY,
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' },
+];
 
 /** Payload every item step receives. */
 const STEP_PAYLOAD = {
@@ -227,39 +247,51 @@ function pollLoopStates(arns: ReportPipelineOptions['functionArns']): Record<str
   };
 }
 
-/** The item's end: archived and announced, skipped, or failed with a named error. */
-function outcomeStates(eventSource: string, eventBusName: string): Record<string, State> {
+/**
+ * How an item ended, in two parts (`$.ending`): `result`, the item's small entry in the Map's
+ * output, and `record`, what RecordOutcome writes to the archive. The two differ only for a report
+ * archived but not announced: the record says archived (it is), the result says failed.
+ */
+function ending(result: State, record: State): State {
+  return { Type: 'Pass', Parameters: { result, record }, ResultPath: '$.ending', Next: 'RecordOutcome' };
+}
+
+/** An archived item's record: the manifest it published and its rows. */
+const ARCHIVED_RECORD = {
+  outcome: 'archived',
+  'manifestKey.$': '$.step.archived.keys.manifest',
+  'rowCount.$': '$.step.archived.rowCount',
+};
+
+/** The item's end: archived and announced, skipped, or failed with a named error; then recorded. */
+function outcomeStates(options: ReportPipelineOptions): Record<string, State> {
+  const { eventSource, eventBusName } = options;
   return {
     AnnounceReport: {
       ...putEvent(REPORT_ARCHIVED, '$.step.archived', eventSource, eventBusName),
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReportArchivedUnannounced' }],
       Next: 'ReportArchived',
     },
-    // Outcomes are small (see PlanItem): keys, hashes and causes are in the events, and every
-    // step's input and output in the execution history.
-    ReportArchived: {
-      Type: 'Pass',
-      Parameters: { outcome: 'ARCHIVED', request: OUTCOME_REQUEST },
-      End: true,
-    },
-    // No event carries this one's cause, so the outcome does.
-    ReportArchivedUnannounced: {
-      Type: 'Pass',
-      Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
-      End: true,
-    },
+    // Results are small (see PlanItem): keys, hashes and causes are in the events and the
+    // outcome records, and every step's input and output in the execution history.
+    ReportArchived: ending({ outcome: 'ARCHIVED', request: OUTCOME_REQUEST }, ARCHIVED_RECORD),
+    // No event carries this one's cause, so the result does.
+    ReportArchivedUnannounced: ending(
+      { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error' },
+      ARCHIVED_RECORD,
+    ),
     // A skip is never silent: subscribers and the alerts see it with its reason.
     AnnounceSkip: {
       ...putEvent(REPORT_SKIPPED, { ...ITEM_DETAIL, 'reason.$': '$.step.reason' }, eventSource, eventBusName),
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportSkipped' }],
       Next: 'ReportSkipped',
     },
-    ReportSkipped: {
-      Type: 'Pass',
-      Parameters: { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
-      End: true,
-    },
+    ReportSkipped: ending(
+      { outcome: 'SKIPPED', request: OUTCOME_REQUEST, 'reason.$': '$.step.reason' },
+      { outcome: 'skipped', 'reason.$': '$.step.reason' },
+    ),
     ...failureStates(eventSource, eventBusName),
+    ...recordStates(options),
   };
 }
 
@@ -293,9 +325,43 @@ function failureStates(eventSource: string, eventBusName: string): Record<string
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportFailed' }],
       Next: 'ReportFailed',
     },
-    ReportFailed: {
+    ReportFailed: ending(
+      { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error.Error' },
+      { outcome: 'failed', 'error.$': '$.error' },
+    ),
+  };
+}
+
+/**
+ * The one Task every item ends in: it writes `$.ending.record` and leaves `$.ending.result` as the
+ * item's result. The run's id is the execution's own, the vendor a constant: neither comes from
+ * the input.
+ */
+function recordStates(options: ReportPipelineOptions): Record<string, State> {
+  return {
+    RecordOutcome: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: options.functionArns.RecordOutcome,
+        Payload: {
+          vendor: options.vendor,
+          'runId.$': '$$.Execution.Id',
+          request: OUTCOME_REQUEST,
+          'ending.$': '$.ending.record',
+        },
+      },
+      ResultPath: null,
+      OutputPath: '$.ending.result',
+      TimeoutSeconds: 60,
+      Retry: RECORD_RETRY,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'OutcomeNotRecorded' }],
+      End: true,
+    },
+    // Never a silent success: the item fails, so the run does (its cause is in the history).
+    OutcomeNotRecorded: {
       Type: 'Pass',
-      Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, 'error.$': '$.error.Error' },
+      Parameters: { outcome: 'FAILED', request: OUTCOME_REQUEST, error: 'OutcomeNotRecorded' },
       End: true,
     },
   };
@@ -307,7 +373,7 @@ function itemProcessor(options: ReportPipelineOptions): State {
     StartAt: 'InitItem',
     States: {
       ...pollLoopStates(options.functionArns),
-      ...outcomeStates(options.eventSource, options.eventBusName),
+      ...outcomeStates(options),
     },
   };
 }
@@ -443,7 +509,8 @@ function summaryStates(): Record<string, State> {
     ReportsFailed: {
       Type: 'Fail',
       Error: 'ReportsFailed',
-      Cause: 'one or more reports failed; each has a Report Failed event',
+      Cause:
+        'one or more reports failed; each has a Report Failed event, or an OutcomeNotRecorded result if its outcome record could not be written',
     },
     AllReportsDone: { Type: 'Succeed' },
   };

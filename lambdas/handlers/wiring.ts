@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretSource } from '../core/secrets.ts';
 import type { Connector } from '../core/types.ts';
+import type { RecordOutcomeDeps } from '../pipeline/record-outcome.ts';
 import type { ArchiveStepDeps } from '../pipeline/steps.ts';
 import { archiveLimits, type ParsedHandlerEnvironment } from './env.ts';
 
@@ -37,5 +38,17 @@ export function stepDependencies(wiring: StepWiring): ArchiveStepDeps {
     tmpDir: wiring.tmpDir,
     limits: archiveLimits(environment),
     softwareVersion: environment.SOFTWARE_VERSION,
+  };
+}
+
+/** What RecordOutcome uses of the step dependencies: the archive target, its vendor, logger and clock. */
+export function outcomeDependencies(deps: ArchiveStepDeps): RecordOutcomeDeps {
+  return {
+    vendor: deps.connector.definition.vendor,
+    s3: deps.s3,
+    bucket: deps.bucket,
+    kmsKeyId: deps.kmsKeyId,
+    logger: deps.logger,
+    now: deps.now,
   };
 }

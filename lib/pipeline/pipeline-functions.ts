@@ -1,5 +1,5 @@
 /**
- * The four functions of one vendor's pipeline, sized from its config, and every grant they need.
+ * The five functions of one vendor's pipeline, sized from its config, and every grant they need.
  *
  * 1. `plan-run` lists which tenant × report × date items a run covers; it may only list the
  *    vendor's manifests, and write and read the vendor's run claims (one per scheduled time).
@@ -8,11 +8,13 @@
  * 3. `archive-report` streams the report into the archive (sized by the `functions` config
  *    block); it may read the same secrets and write only under the vendor's three archive
  *    prefixes.
- * 4. All four get the one handler environment (`handlerEnvironment`, as the local runner does).
- * 5. Each timeout stays below its Task's TimeoutSeconds in `state-machines/report-pipeline.ts`
- *    (plan 120 s, start/check 300 s, archive 960 s), so a function that runs out of time fails as
- *    a Lambda error the Task can retry or catch: plan and start/check keep fixed timeouts, and the
- *    archive step's configured one is capped at 15 minutes by its schema.
+ * 4. `record-outcome` writes how each item ended; it may only create objects under the vendor's
+ *    outcomes prefix, encrypted with the archive key, and reads nothing.
+ * 5. All five get the one handler environment (`handlerEnvironment`, as the local runner does).
+ * 6. Each timeout stays below its Task's TimeoutSeconds in `state-machines/report-pipeline.ts`
+ *    (plan 120 s, start/check 300 s, archive 960 s, record 60 s), so a function that runs out of
+ *    time fails as a Lambda error the Task can retry or catch: plan, start/check and record keep
+ *    fixed timeouts, and the archive step's configured one is capped at 15 minutes by its schema.
  */
 import { ArnFormat, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,7 +24,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveLimits } from '../../lambdas/core/archive/limits.ts';
-import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
+import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX, OUTCOMES_PREFIX } from '../../lambdas/core/layout.ts';
 import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
 import { PUBLICATIONS_PREFIX } from '../../lambdas/digest/publications.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
@@ -67,6 +69,7 @@ export class PipelineFunctions extends Construct {
   public readonly startJob: ReportFunction;
   public readonly checkJob: ReportFunction;
   public readonly archiveReport: ReportFunction;
+  public readonly recordOutcome: ReportFunction;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
@@ -107,6 +110,14 @@ export class PipelineFunctions extends Construct {
       ephemeralStorageSize: Size.mebibytes(sizing.archive.ephemeralStorageMb),
       logRetention,
     });
+    this.recordOutcome = new ReportFunction(this, 'RecordOutcome', {
+      handler: 'record-outcome',
+      description: `${vendor}: records how each item of a run ended`,
+      environment,
+      memorySize: sizing.poll.memoryMb,
+      timeout: Duration.seconds(30),
+      logRetention,
+    });
 
     grantManifestListing(this.planRun, props.archiveBucket, vendor);
     grantRunClaims(this.planRun, props.archiveBucket, props.archiveKey, vendor);
@@ -114,11 +125,12 @@ export class PipelineFunctions extends Construct {
     for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
     grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
     grantManifestReads(this.archiveReport, props.archiveBucket, vendor);
+    grantOutcomeWrites(this.recordOutcome, props.archiveBucket, props.archiveKey, vendor);
   }
 
-  /** The four functions, in pipeline order. */
+  /** The five functions, in pipeline order. */
   public get all(): readonly ReportFunction[] {
-    return [this.planRun, this.startJob, this.checkJob, this.archiveReport];
+    return [this.planRun, this.startJob, this.checkJob, this.archiveReport, this.recordOutcome];
   }
 
   /** Each function by the state that invokes it. */
@@ -128,6 +140,7 @@ export class PipelineFunctions extends Construct {
       StartJob: this.startJob.function,
       CheckJob: this.checkJob.function,
       ArchiveReport: this.archiveReport.function,
+      RecordOutcome: this.recordOutcome.function,
     };
   }
 }
@@ -213,6 +226,35 @@ function grantRunClaims(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, v
     `a claim's key holds the scheduled time, only known at run time; scoped to ${pattern} with put and get only`,
   );
   grantKeyViaS3(fn, key, 'EncryptVendorRunClaims');
+}
+
+/**
+ * Outcome records: created once (If-None-Match) in a single PUT, never read back, so no read and
+ * no decrypt. S3 answers an existing key with 412 on the write itself.
+ */
+function grantOutcomeWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string): void {
+  const pattern = `${OUTCOMES_PREFIX}/vendor=${vendor}/*`;
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'RecordVendorOutcomes',
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(pattern)],
+    }),
+  );
+  acknowledge(
+    fn.role,
+    wildcardResourceFinding(fn, bucket.arnForObjects(pattern)),
+    `a record's key holds the date, report, tenant and run, only known at run time; scoped to ${pattern} with put only`,
+  );
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'EncryptVendorOutcomes',
+      // S3 asks KMS for a data key on a single PutObject; it never calls kms:Encrypt for SSE-KMS.
+      actions: ['kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
 }
 
 /** SSE-KMS through S3 only: a data key to write, a decrypt to read (or to complete a multipart upload). */

@@ -4,7 +4,7 @@
  * 1. Runs the definition from `state-machines/report-pipeline.ts` (the one the local runner
  *    executes), with the function ARNs and the event bus substituted in.
  * 2. A string definition gives CDK nothing to infer grants from, so every grant here is explicit:
- *    invoke exactly the four functions, put events on the bus.
+ *    invoke exactly the five functions, put events on the bus.
  * 3. STANDARD, traced, bounded by the definition's own TimeoutSeconds, logging ALL events with
  *    execution data to its own log group. Its alarms are `Alerts.watchStateMachine`'s.
  */
@@ -88,7 +88,7 @@ export class PipelineStateMachine extends Construct {
   }
 }
 
-const STATES: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'];
+const STATES: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport', 'RecordOutcome'];
 
 // Definition substitutions: Step Functions replaces `${Name}` when the state machine is created.
 const EVENT_BUS_VARIABLE = 'EventBusName';
@@ -117,6 +117,7 @@ function boundedDefinition(props: PipelineStateMachineProps): Record<string, unk
       StartJob: placeholder(arnVariable('StartJob')),
       CheckJob: placeholder(arnVariable('CheckJob')),
       ArchiveReport: placeholder(arnVariable('ArchiveReport')),
+      RecordOutcome: placeholder(arnVariable('RecordOutcome')),
     },
   });
   const timeoutSeconds = executionTimeoutSeconds(props.section);

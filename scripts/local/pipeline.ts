@@ -21,8 +21,9 @@ import { createArchiveReportHandler } from '../../lambdas/handlers/archive-repor
 import { createCheckJobHandler } from '../../lambdas/handlers/check-job.ts';
 import { handlerEnvironment, parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
 import { createPlanRunHandler } from '../../lambdas/handlers/plan-run.ts';
+import { createRecordOutcomeHandler } from '../../lambdas/handlers/record-outcome.ts';
 import { createStartJobHandler } from '../../lambdas/handlers/start-job.ts';
-import { stepDependencies } from '../../lambdas/handlers/wiring.ts';
+import { outcomeDependencies, stepDependencies } from '../../lambdas/handlers/wiring.ts';
 import type { PlanResult } from '../../lambdas/pipeline/plan.ts';
 import type { ArchiveStepDeps } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
@@ -75,7 +76,7 @@ export interface VendorRunResult {
   readonly durationMs: number;
 }
 
-const LAMBDA_TASKS: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'];
+const LAMBDA_TASKS: readonly PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport', 'RecordOutcome'];
 const EVENT_TASKS = ['AnnounceReport', 'AnnounceSkip', 'AnnounceFailure', 'AnnouncePlanFailure'] as const;
 const WAIT_STATES = ['WaitBeforeNextCheck'] as const;
 
@@ -186,6 +187,7 @@ function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalT
     StartJob: lambda(createStartJobHandler(deps)),
     CheckJob: lambda(createCheckJobHandler(deps)),
     ArchiveReport: lambda(createArchiveReportHandler(deps)),
+    RecordOutcome: lambda(createRecordOutcomeHandler(outcomeDependencies(deps))),
     ...Object.fromEntries(EVENT_TASKS.map((name) => [name, recordEvents])),
   };
 }

@@ -11,6 +11,7 @@ import { vi } from 'vitest';
 import type { OpenAthensSection } from '../../lambdas/connectors/openathens/settings.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
 import type { PlanInput, PlanItem, PlanResult } from '../../lambdas/pipeline/plan.ts';
+import type { RecordOutcomeInput, RecordOutcomeResult } from '../../lambdas/pipeline/record-outcome.ts';
 import type { StepInput, StepResult } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
@@ -26,12 +27,13 @@ export const SOFTWARE_VERSION = '1.2.3-handler-test';
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000';
 export const RUN_ID = 'arn:aws:states:us-east-1:000000000000:execution:openathens:handler-test';
 
-/** The four deployed handlers, each called as Lambda calls it: a JSON event in, a JSON result out. */
+/** The five deployed handlers, each called as Lambda calls it: a JSON event in, a JSON result out. */
 export interface DeployedHandlers {
   planRun(event: PlanInput): Promise<PlanResult>;
   startJob(event: StepInput): Promise<StepResult>;
   checkJob(event: StepInput): Promise<StepResult>;
   archiveReport(event: StepInput): Promise<StepResult>;
+  recordOutcome(event: RecordOutcomeInput): Promise<RecordOutcomeResult>;
 }
 
 export interface DeployedFunction {
@@ -105,17 +107,19 @@ function lambdaInvoke<I, O>(handler: (event: I) => Promise<O>): (event: I) => Pr
 
 async function importHandlers(): Promise<DeployedHandlers> {
   vi.resetModules();
-  const [plan, start, check, archive] = await Promise.all([
+  const [plan, start, check, archive, record] = await Promise.all([
     import('../../lambdas/handlers/plan-run.ts'),
     import('../../lambdas/handlers/start-job.ts'),
     import('../../lambdas/handlers/check-job.ts'),
     import('../../lambdas/handlers/archive-report.ts'),
+    import('../../lambdas/handlers/record-outcome.ts'),
   ]);
   return {
     planRun: lambdaInvoke(plan.handler),
     startJob: lambdaInvoke(start.handler),
     checkJob: lambdaInvoke(check.handler),
     archiveReport: lambdaInvoke(archive.handler),
+    recordOutcome: lambdaInvoke(record.handler),
   };
 }
 

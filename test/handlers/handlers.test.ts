@@ -1,5 +1,6 @@
 /**
- * The four deployed handlers (`handler` of plan-run, start-job, check-job, archive-report), each
+ * The five deployed handlers (`handler` of plan-run, start-job, check-job, archive-report,
+ * record-outcome), each
  * called as Lambda calls it: `process.env` as the CDK side fills it, a cold start that builds the
  * runtime from it, its own SDK clients pointed at a local S3 and a Secrets Manager stub, and the
  * OpenAthens simulator as the vendor, all on loopback.
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDate } from '../../lambdas/core/dates.ts';
-import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
+import { dataKey, manifestKey, originalKey, outcomeKey } from '../../lambdas/core/layout.ts';
 import { SPOOL_DIR_NAME } from '../../lambdas/handlers/runtime.ts';
 import type { PlanItem } from '../../lambdas/pipeline/plan.ts';
 import type { StepResult } from '../../lambdas/pipeline/steps.ts';
@@ -146,6 +147,42 @@ describe('the deployed handlers', () => {
 
     // Assert
     await expect(archiving).rejects.toMatchObject({ name: 'SizeLimitError', message: expect.stringContaining('64') });
+  });
+
+  it("record an item's outcome once, in the bucket of their environment, keeping a Lambda error's message only", async () => {
+    // Prepare: the failure as a Catch hands it on, its Cause the Lambda error's JSON
+    const handlers = await coldStart();
+    const date = yesterday();
+    const request = { vendor: VENDOR, tenant: ORGANISATION.tenantId, report: 'raw_statistics', date };
+    const cause = JSON.stringify({
+      errorType: 'SizeLimitError',
+      errorMessage: 'the download exceeded 64 bytes',
+      trace: ['SizeLimitError: the download exceeded 64 bytes', '    at download (/var/task/index.mjs:1:1)'],
+    });
+    const event = {
+      vendor: VENDOR,
+      runId: RUN_ID,
+      request: { tenant: request.tenant, report: request.report, date },
+      ending: { outcome: 'failed' as const, error: { Error: 'SizeLimitError', Cause: cause } },
+    };
+
+    // Act
+    const first = await handlers.recordOutcome(event);
+    const retried = await (await coldStart()).recordOutcome(event);
+
+    // Assert
+    const key = outcomeKey(request, RUN_ID);
+    expect(first).toEqual({ recorded: 'RECORDED', key });
+    expect(retried).toEqual({ recorded: 'ALREADY_RECORDED', key });
+    expect(JSON.parse(await objectText(key))).toMatchObject({
+      vendor: VENDOR,
+      tenant: ORGANISATION.tenantId,
+      report_date: date,
+      outcome: 'failed',
+      error: 'SizeLimitError',
+      reason: 'the download exceeded 64 bytes',
+      run_id: RUN_ID,
+    });
   });
 
   it('refuse to start when a variable the CDK side sets is missing, naming it', async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { connectorFor } from '../../lambdas/connectors/registry.ts';
 import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { parseHandlerEnvironment } from '../../lambdas/handlers/env.ts';
-import { stepDependencies } from '../../lambdas/handlers/wiring.ts';
+import { outcomeDependencies, stepDependencies } from '../../lambdas/handlers/wiring.ts';
 
 const environment = parseHandlerEnvironment({
   VENDOR: 'openathens',
@@ -57,5 +57,22 @@ describe('stepDependencies', () => {
   it('gives credentialsEnv tenants no variables unless handed some (a deployment refuses them)', () => {
     expect(stepDependencies(wiring).env).toEqual({});
     expect(stepDependencies({ ...wiring, credentialsEnv: { OA_KEY: 'x' } }).env).toEqual({ OA_KEY: 'x' });
+  });
+});
+
+describe('outcomeDependencies', () => {
+  it("records in the step's bucket with its key, for the connector's vendor", () => {
+    // Act
+    const deps = outcomeDependencies(stepDependencies(wiring));
+
+    // Assert
+    expect(deps).toEqual({
+      vendor: 'openathens',
+      s3: wiring.s3,
+      bucket: 'archive-bucket',
+      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
+      logger: wiring.logger,
+      now: wiring.now,
+    });
   });
 });

@@ -120,7 +120,7 @@ describe('functions', () => {
         expect(props(roleId).ManagedPolicyArns).toBeUndefined();
       }
     }
-    expect(roles.size).toBe(pipelines().length * 4);
+    expect(roles.size).toBe(pipelines().length * 5);
   });
 });
 
@@ -139,6 +139,7 @@ describe('state machines', () => {
           StartJob: variable('StartJobFunctionArn'),
           CheckJob: variable('CheckJobFunctionArn'),
           ArchiveReport: variable('ArchiveReportFunctionArn'),
+          RecordOutcome: variable('RecordOutcomeFunctionArn'),
         },
       });
       expect(JSON.parse(p.DefinitionString as string)).toEqual(expected);
@@ -147,6 +148,7 @@ describe('state machines', () => {
         StartJobFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack, pipeline.startJob.function), 'Arn'] },
         CheckJobFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack, pipeline.checkJob.function), 'Arn'] },
         ArchiveReportFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack, pipeline.archiveReport.function), 'Arn'] },
+        RecordOutcomeFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack, pipeline.recordOutcome.function), 'Arn'] },
         EventBusName: 'default',
       });
     }
@@ -184,7 +186,7 @@ describe('state machines', () => {
       const lambdaTasks = tasks(JSON.parse(p.DefinitionString as string).States).filter(
         (t) => t.Resource === 'arn:aws:states:::lambda:invoke',
       );
-      expect(lambdaTasks.length).toBeGreaterThanOrEqual(4);
+      expect(lambdaTasks.length).toBeGreaterThanOrEqual(5);
       for (const task of lambdaTasks) {
         const variable = String((task.Parameters as { FunctionName: string }).FunctionName).replace(
           /^\$\{(.*)\}$/,
@@ -197,7 +199,7 @@ describe('state machines', () => {
     }
   });
 
-  it('may invoke exactly their four functions and put events on the default bus', () => {
+  it('may invoke exactly their five functions and put events on the default bus', () => {
     for (const pipeline of pipelines()) {
       const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.stateMachine.role));
       const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
@@ -367,6 +369,24 @@ describe('least privilege', () => {
           expect(granted.some((arn) => arn.includes(`:secret:${other}-`))).toBe(false);
         }
       }
+    }
+  });
+
+  it('lets the record step create objects under its vendor outcomes prefix only, encrypted through S3, and read nothing', () => {
+    const bucketArn = `<${logicalId(synth.stack, synth.stack.archive.bucket)}.Arn>`;
+    const keyArn = `<${logicalId(synth.stack, synth.stack.archive.key)}.Arn>`;
+    for (const pipeline of pipelines()) {
+      const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.recordOutcome.role));
+      const s3Statements = statementsFor(statements, 's3');
+      expect(actionsOf(s3Statements)).toEqual(['s3:PutObject']);
+      expect(renderedResources(s3Statements)).toEqual([`${bucketArn}/outcomes/vendor=${pipeline.vendor}/*`]);
+      const kmsStatements = statementsFor(statements, 'kms');
+      expect(actionsOf(kmsStatements)).toEqual(['kms:GenerateDataKey']);
+      expect(renderedResources(kmsStatements)).toEqual([keyArn]);
+      for (const statement of kmsStatements) {
+        expect(render(statement.Condition?.StringEquals?.['kms:ViaService'])).toBe('s3.<AWS::Region>.amazonaws.com');
+      }
+      expect(statementsFor(statements, 'secretsmanager')).toEqual([]);
     }
   });
 

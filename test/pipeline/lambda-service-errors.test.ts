@@ -8,7 +8,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { describe, expect, it } from 'vitest';
 import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 
-const FUNCTIONS: PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'];
+const FUNCTIONS: PipelineFunction[] = ['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport', 'RecordOutcome'];
 const REQUEST = { vendor: 'demo', tenant: 'a', report: 'things', date: '2026-11-21', runId: 'run' };
 const SETTINGS = {
   baseUrl: 'https://vendor.example',
@@ -67,7 +67,11 @@ async function runWithServiceError(state: PipelineFunction, errorName: string) {
           }),
           StartJob: answer('StartJob', step('PENDING')),
           CheckJob: answer('CheckJob', step('READY')),
-          ArchiveReport: answer('ArchiveReport', step('ARCHIVED', { archived: { ...REQUEST, rowCount: 1 } })),
+          ArchiveReport: answer(
+            'ArchiveReport',
+            step('ARCHIVED', { archived: { ...REQUEST, rowCount: 1, keys: { manifest: 'manifests/m.json' } } }),
+          ),
+          RecordOutcome: answer('RecordOutcome', { recorded: 'RECORDED', key: 'outcomes/o.json' }),
           AnnounceReport: record,
           AnnounceFailure: record,
           AnnouncePlanFailure: record,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseStoredManifest } from '../../lambdas/core/archive/index.ts';
 import { VendorAuthError, VendorThrottledError } from '../../lambdas/core/errors.ts';
-import { dataKey, manifestKey, originalKey } from '../../lambdas/core/layout.ts';
+import { dataKey, manifestKey, originalKey, outcomeKey } from '../../lambdas/core/layout.ts';
 import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
 import {
   type Connector,
@@ -258,6 +258,66 @@ describe('report pipeline (local run of the deployed definition)', () => {
 
     it('waits out throttling in the state machine instead of failing', () => {
       expect(calls.filter((c) => c.tenant === 'throttled' && c.step === 'check').length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('the outcome records', () => {
+    const outcomeKeys = async () => {
+      const prefix = `outcomes/vendor=demo/dt=${DATE}/`;
+      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
+      return (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
+    };
+    const recordOf = async (tenant: string) => JSON.parse(await text(outcomeKey(request(tenant), first.executionId)));
+
+    it('are one per item, at the key of the run and the item', async () => {
+      expect(await outcomeKeys()).toEqual(TENANTS.map((t) => outcomeKey(request(t), first.executionId)).sort());
+    });
+
+    it('name the manifest and row count of each archived report', async () => {
+      for (const tenant of ['ok', 'lost', 'throttled']) {
+        expect(await recordOf(tenant)).toEqual({
+          schema_version: 1,
+          vendor: 'demo',
+          tenant,
+          report: 'things',
+          report_date: DATE,
+          outcome: 'archived',
+          error: null,
+          reason: null,
+          run_id: first.executionId,
+          recorded_at: expect.any(String),
+          manifest_key: manifestKey(request(tenant)),
+          row_count: 3,
+        });
+      }
+    });
+
+    it('give the reason of a skip', async () => {
+      expect(await recordOf('skip')).toMatchObject({
+        outcome: 'skipped',
+        error: null,
+        reason: 'nothing new for this date',
+        manifest_key: null,
+        row_count: null,
+      });
+    });
+
+    it('give the error name and message of each failure, whichever state caught or built it', async () => {
+      expect(await recordOf('slow')).toMatchObject({
+        outcome: 'failed',
+        error: 'DeadlineExceededError',
+        reason: 'the job was not ready after 4 checks',
+      });
+      expect(await recordOf('denied')).toMatchObject({
+        outcome: 'failed',
+        error: 'VendorAuthError',
+        reason: 'vendor refused the credentials of tenant denied',
+      });
+      expect(await recordOf('html')).toMatchObject({
+        outcome: 'failed',
+        error: 'UnsupportedFormatError',
+        reason: expect.stringContaining('looks like an HTML page'),
+      });
     });
   });
 

@@ -42,7 +42,7 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
     eventSource: 'identity-report-archive',
     eventBusName: 'default',
     functionArns: Object.fromEntries(
-      (['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport'] as const).map((fn) => [
+      (['PlanRun', 'StartJob', 'CheckJob', 'ArchiveReport', 'RecordOutcome'] as const).map((fn) => [
         fn,
         `arn:aws:lambda:eu-west-1:123456789012:function:${fn}`,
       ]),
@@ -93,6 +93,7 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
               }),
             };
           },
+          RecordOutcome: async () => ({ Payload: { recorded: 'RECORDED', key: 'outcomes/o.json' } }),
           AnnounceReport: announced,
           AnnounceFailure: announced,
           AnnouncePlanFailure: announced,
