@@ -27,3 +27,6 @@ export const LATEST_LOOKBACK_DAYS = 14;
 
 /** The view of a snapshot report's newest day per tenant (lambdas/core/views/latest.ts). */
 export const latestViewName = (reportView: string): string => `${reportView}_latest`;
+
+/** How many days back a saved query over an event log reads, today included. */
+export const RECENT_DAYS = 30;
