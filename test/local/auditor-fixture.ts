@@ -9,7 +9,7 @@
  *   only (outside the 14-day look-back).
  * - RSA: acme users and hardware tokens on day 1; globex users on day 1 without a token report.
  * - CSP (tenant alice, user alice@example.com): MFA disabled then enabled on day 2; enabled and
- *   deactivated in the same millisecond on day 4; failures on day 1 and day 9.
+ *   deactivated in the same millisecond on day 4; failures on day 1, day 7 and day 9.
  * - OpenAthens (tenant uni): on day 1, acc-x fails 6 bad passwords (from 192.0.2.7), acc-y 2;
  *   on day 40, acc-z fails 7.
  */
@@ -119,6 +119,7 @@ function partitions(): Partition[] {
       cspEvent('e6', 'MFA_ENABLE', `${day(4)}T09:00:00Z`),
       cspEvent('e7', 'MFA_DEACTIVATION', `${day(4)}T09:00:00Z`),
     ]),
+    p('csp', 'mfa_audit', 'alice', day(7), [cspEvent('e9', 'MFA_AUTHENTICATION_FAILURE', `${day(7)}T23:00:00Z`)]),
     p('csp', 'mfa_audit', 'alice', day(9), [cspEvent('e8', 'MFA_AUTHENTICATION_FAILURE', `${day(9)}T09:00:00Z`)]),
     p('openathens', 'raw_statistics', 'uni', day(1), [
       ...badPasswords(day(1), 'acc-x', 6, '192.0.2.7'),

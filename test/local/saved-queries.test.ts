@@ -53,6 +53,7 @@ describe('saved queries on the fixture archive', () => {
     const csp = await rows(saved('csp', 'csp-mfa-authentication-failures-per-day'));
     expect(csp.map((r) => [r.day, r.mfa_failures, r.recovery_code_failures])).toEqual([
       [day(9), '1', '0'],
+      [day(7), '1', '0'],
       [day(1), '1', '1'],
     ]);
   });

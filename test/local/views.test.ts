@@ -194,6 +194,7 @@ describe('authentication_failures', () => {
     });
     expect(got).toEqual([
       csp(day(9), 'MFA_AUTHENTICATION_FAILURE', null, '09:00:00'),
+      csp(day(7), 'MFA_AUTHENTICATION_FAILURE', null, '23:00:00'),
       csp(day(1), 'MFA_AUTHENTICATION_FAILURE', '198.51.100.4', '09:00:00'),
       csp(day(1), 'MFA_RECOVERY_CODE_AUTHENTICATION_FAILURE', null, '10:00:00'),
       oa(day(40), 'acc-z', '192.0.2.9', '7'),
