@@ -74,23 +74,27 @@ const PINGONE_SQL = `SELECT 'pingone' AS vendor, d.tenant, d.dt, d.user_id AS id
 FROM ${PINGONE} d
 GROUP BY d.tenant, d.dt, d.user_id`;
 
-const flag = (expression: string) => `COALESCE(${expression}, false)`;
-const RSA_FLAGS = [
-  ['authenticator_app', flag('u.device_registered')],
-  ['fido', flag('u.fido_registered')],
-  ['hardware_token', 'COALESCE(t.tokens, 0) > 0'],
-  ['sms', flag('u.sms_registered')],
-  ['voice', flag('u.voice_registered')],
+/** RSA's registration flags, by factor kind; hardware tokens are counted apart (a user may hold several). */
+const RSA_REGISTRATIONS = [
+  ['authenticator_app', 'u.device_registered'],
+  ['fido', 'u.fido_registered'],
+  ['sms', 'u.sms_registered'],
+  ['voice', 'u.voice_registered'],
 ] as const;
+const registered = (column: string) => `COALESCE(${column}, false)`;
+/** Every RSA factor kind and when a user has it, in name order, so `factor_kinds` comes out sorted. */
+const RSA_KINDS = [
+  ...RSA_REGISTRATIONS.map(([kind, column]) => [kind, registered(column)] as const),
+  ['hardware_token', 'COALESCE(t.tokens, 0) > 0'] as const,
+].sort(([a], [b]) => a.localeCompare(b));
 
 const RSA_SQL = `SELECT 'rsa' AS vendor, r.tenant, r.dt, r.identity_key, r.username, r.email,
   r.factor_count > 0 AS mfa_enabled, r.factor_count, r.factor_kinds
 FROM (
   SELECT u.tenant, u.dt, lower(trim(u.username)) AS identity_key, u.username, NULLIF(trim(u.email), '') AS email,
-    CAST(COALESCE(t.tokens, 0)${RSA_FLAGS.filter(([kind]) => kind !== 'hardware_token')
-      .map(([, condition]) => ` + CASE WHEN ${condition} THEN 1 ELSE 0 END`)
-      .join('')} AS BIGINT) AS factor_count,
-    ${RSA_FLAGS.map(([kind, condition]) => `CASE WHEN ${condition} THEN ARRAY['${kind}'] ELSE ARRAY[] END`).join('\n      || ')} AS factor_kinds
+    CAST(COALESCE(t.tokens, 0)
+      ${RSA_REGISTRATIONS.map(([, column]) => `+ CASE WHEN ${registered(column)} THEN 1 ELSE 0 END`).join('\n      ')} AS BIGINT) AS factor_count,
+    ${RSA_KINDS.map(([kind, condition]) => `CASE WHEN ${condition} THEN ARRAY['${kind}'] ELSE ARRAY[] END`).join('\n      || ')} AS factor_kinds
   FROM ${RSA_USERS} u
   JOIN ${MANIFEST_TABLE_NAME} m
     ON m.vendor = 'rsa' AND m.report = 'hardware_tokens' AND m.tenant = u.tenant AND m.dt = u.dt
