@@ -28,8 +28,12 @@ import { publishDataObject } from '../support/published.ts';
 const BUCKET = 'archive';
 const ATTEMPT = '20261201T020000Z-00000001';
 
-/** The UTC date `n` days before today. */
-export const day = (n: number): string => addDays(utcDate(new Date()), -n);
+/**
+ * The UTC date `n` days before today, today read once, so the fixture and the assertions agree on
+ * it (a run across midnight UTC may still see the SQL's `current_date` move on).
+ */
+const TODAY = utcDate(new Date());
+export const day = (n: number): string => addDays(TODAY, -n);
 
 type Raw = Record<string, unknown>;
 
