@@ -13,6 +13,9 @@ import {
   type TableDefinition,
   type ViewColumn,
 } from './tables.ts';
+import { authenticationFailuresView } from './views/authentication-failures.ts';
+import { latestViews } from './views/latest.ts';
+import { mfaPostureLatestView, mfaPostureView } from './views/mfa-posture.ts';
 
 export interface ViewDefinition {
   /** the name auditors query */
@@ -42,7 +45,14 @@ export function reportView(table: ReportTableDefinition): ViewDefinition {
  * sources are not all there (a report the catalog does not hold) is left out.
  */
 export function archiveViews(tables: readonly TableDefinition[]): ViewDefinition[] {
-  const candidates: ViewDefinition[] = [...tables.filter(isReportTable).map(reportView)];
+  const reports = tables.filter(isReportTable);
+  const candidates: ViewDefinition[] = [
+    ...reports.map(reportView),
+    ...latestViews(reports),
+    mfaPostureView(),
+    mfaPostureLatestView(),
+    authenticationFailuresView(),
+  ];
   const known = new Set(tables.map((t) => (isReportTable(t) ? objectsTableName(t.name) : t.name)));
   const ordered: ViewDefinition[] = [];
   let pending = candidates;

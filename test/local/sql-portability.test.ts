@@ -56,6 +56,20 @@ describe('Local SQL vs Athena: what DuckDB does with each trap', () => {
     expect(await value("'true' = true")).toBe(true);
   });
 
+  it('lacks array_join and an ordered listagg; array_sort(array_agg(DISTINCT x)) is the shared form', async () => {
+    const letters = "(VALUES ('b'), ('a'), ('b')) AS t(x)";
+    await expect(value(`(SELECT array_join(array_agg(x), ',') FROM ${letters})`)).rejects.toThrow(/array_join/);
+    await expect(value(`(SELECT listagg(x, ',') WITHIN GROUP (ORDER BY x) FROM ${letters})`)).rejects.toThrow(
+      /listagg/,
+    );
+    expect(await value(`(SELECT array_sort(array_agg(DISTINCT x)) FROM ${letters})`)).toEqual(['a', 'b']);
+  });
+
+  it('sums integers as HUGEINT (Trino: bigint); a cast gives both the same type', async () => {
+    expect(await value('typeof(SUM(CAST(1 AS BIGINT)))')).toBe('HUGEINT');
+    expect(await value('typeof(CAST(SUM(CAST(1 AS BIGINT)) AS BIGINT))')).toBe('BIGINT');
+  });
+
   it('the README table is the one these tests check, and its "write instead" forms parse as Trino SQL', async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.split('### Local SQL vs Athena')[1]?.split('\n### ')[0] ?? '';
@@ -63,6 +77,8 @@ describe('Local SQL vs Athena: what DuckDB does with each trap', () => {
     for (const portable of [
       "SELECT CAST(CAST(current_date - INTERVAL '7' DAY AS DATE) AS VARCHAR)",
       "SELECT CASE WHEN contains(map_keys(details), 'ipAddress') THEN details['ipAddress'] END FROM csp_mfa_audit",
+      'SELECT array_sort(array_agg(DISTINCT x)) FROM t',
+      'SELECT CAST(SUM(n) AS BIGINT) FROM t',
     ]) {
       expect(section.replace(/`/g, '')).toContain(portable.replace(/^SELECT /, '').split(' FROM ')[0]);
       expect(await trinoSyntaxProblems(portable), portable).toEqual([]);

@@ -1,14 +1,16 @@
 /**
  * Every SQL text the project ships for auditors parses as Trino SQL (Athena's engine): the
  * archive's and each connector's saved queries (Athena named queries, run locally by `npm start`), and every SQL
- * block and `npm run query` example in the README. The checker itself must refuse DuckDB-only
- * syntax, or the test would pass on anything.
+ * block and `npm run query` example in the README, and the body of every view both catalogs
+ * create. The checker itself must refuse DuckDB-only syntax, or the test would pass on anything.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { definitions } from '../../lambdas/connectors/registry.ts';
 import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
+import { archiveViews } from '../../lambdas/core/views.ts';
 import { trinoSyntaxProblems } from '../../scripts/local/trino-syntax.ts';
+import { allTables } from './auditor-fixture.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -42,6 +44,12 @@ describe('SQL the project ships is Trino SQL', () => {
     ];
     expect(queries.length).toBeGreaterThan(10);
     for (const { where, sql } of queries) expect(await trinoSyntaxProblems(sql), where).toEqual([]);
+  });
+
+  it('parses the body of every view (report views, _latest, mfa_posture, authentication_failures)', async () => {
+    const views = archiveViews(allTables());
+    expect(views.length).toBeGreaterThan(10);
+    for (const view of views) expect(await trinoSyntaxProblems(view.sql), view.name).toEqual([]);
   });
 
   it('parses every SQL block and query example in the README', async () => {

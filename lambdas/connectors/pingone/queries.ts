@@ -1,15 +1,13 @@
 /**
  * Auditor queries over `pingone_mfa_devices` (Athena saved queries; DuckDB locally). Each one
- * reads the latest snapshot of every environment (tenant): the report is a point-in-time list,
- * so adding snapshots of different days would count devices twice.
+ * reads the latest snapshot of every environment (tenant), through the `_latest` view (newest day
+ * of the last `LATEST_LOOKBACK_DAYS`): the report is a point-in-time list, so adding snapshots of
+ * different days would count devices twice, and the look-back keeps the cost off the history.
  */
 import type { SavedQuery } from '../../core/types.ts';
+import { latestViewName } from '../../core/views/sql-text.ts';
 
-const TABLE = 'pingone_mfa_devices';
-
-/** The latest archived snapshot (dt) of each tenant, joined as `latest`. */
-const LATEST = `JOIN (SELECT tenant, MAX(dt) AS dt FROM ${TABLE} GROUP BY tenant) latest
-  ON d.tenant = latest.tenant AND d.dt = latest.dt`;
+const TABLE = latestViewName('pingone_mfa_devices');
 
 /** ITU-T E.164 country codes of one or two digits; every other code has three. */
 const TWO_DIGIT_CODES = [
@@ -33,7 +31,6 @@ export const pingOneQueries: readonly SavedQuery[] = [
     sql: `SELECT d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.given_name, d.family_name,
   MAX(d.email) AS email, COUNT(d.device_id) AS devices
 FROM ${TABLE} d
-${LATEST}
 WHERE d.mfa_enabled = false
 GROUP BY d.tenant, d.dt, d.environment_id, d.user_id, d.username, d.given_name, d.family_name
 ORDER BY d.tenant, d.username`,
@@ -45,7 +42,6 @@ ORDER BY d.tenant, d.username`,
     sql: `SELECT d.tenant, d.dt, d.environment_id, d.device_type, d.device_status,
   COUNT(*) AS devices, COUNT(DISTINCT d.user_id) AS users
 FROM ${TABLE} d
-${LATEST}
 WHERE d.device_id IS NOT NULL
 GROUP BY d.tenant, d.dt, d.environment_id, d.device_type, d.device_status
 ORDER BY d.tenant, devices DESC, d.device_type, d.device_status`,
@@ -58,7 +54,6 @@ ORDER BY d.tenant, devices DESC, d.device_type, d.device_status`,
   d.device_integrity_state_reason, d.device_integrity_state_timestamp, d.device_integrity_state_advice,
   d.manufacturer, d.model_name, d.os_type, d.os_version, d.app_version
 FROM ${TABLE} d
-${LATEST}
 WHERE d.device_integrity_state_compromised = true
 ORDER BY d.tenant, d.device_integrity_state_timestamp DESC, d.username`,
   },
@@ -69,7 +64,6 @@ ORDER BY d.tenant, d.device_integrity_state_timestamp DESC, d.username`,
   COALESCE(d.device_blocked, false) AS blocked, d.blocked_at,
   COALESCE(d.device_locked, false) AS locked, d.lock_expiration
 FROM ${TABLE} d
-${LATEST}
 WHERE d.device_blocked = true OR d.device_locked = true
 ORDER BY d.tenant, d.username, d.device_id`,
   },
@@ -81,7 +75,6 @@ ORDER BY d.tenant, d.username, d.device_id`,
   ${COUNTRY_PREFIX_SQL} AS country_prefix,
   COUNT(*) AS devices, COUNT(DISTINCT d.user_id) AS users
 FROM ${TABLE} d
-${LATEST}
 WHERE d.phone IS NOT NULL
 GROUP BY d.tenant, d.dt, d.environment_id, ${COUNTRY_PREFIX_SQL}
 ORDER BY d.tenant, devices DESC, country_prefix`,

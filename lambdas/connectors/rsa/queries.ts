@@ -1,15 +1,15 @@
 /**
- * Auditor queries over the RSA tables. Each reads the latest snapshot per tenant (the reports
- * are point-in-time lists, so older partitions are history, not more rows). Plain SQL that both
+ * Auditor queries over the RSA tables. Each reads the latest snapshot per tenant, through the
+ * report's `_latest` view (newest day of the last `LATEST_LOOKBACK_DAYS`): the reports are
+ * point-in-time lists, so older partitions are history, not more rows. Plain SQL that both
  * Athena (Trino) and DuckDB accept.
  */
 import type { SavedQuery } from '../../core/types.ts';
+import { dtDaysAgo, LATEST_LOOKBACK_DAYS, latestViewName } from '../../core/views/sql-text.ts';
 
 /** `<alias>` rows of `<table>` from each tenant's latest partition. */
 function latest(table: string, alias: string): string {
-  return `FROM ${table} ${alias}
-JOIN (SELECT tenant, MAX(dt) AS dt FROM ${table} GROUP BY tenant) latest
-  ON ${alias}.tenant = latest.tenant AND ${alias}.dt = latest.dt`;
+  return `FROM ${latestViewName(table)} ${alias}`;
 }
 
 const blankAs = (expression: string, label: string) =>
@@ -27,6 +27,8 @@ ${latest('rsa_users', 'u')}
 GROUP BY u.tenant, u.dt, ${blankAs('u.identity_source_name', '(none)')}, ${blankAs('u.status', '(none)')}
 ORDER BY u.tenant, identity_source, user_status`,
   },
+  // The `t.dt` bound repeats what `t.dt = u.dt` implies: Athena prunes partitions by constants,
+  // not by a correlated column.
   {
     name: 'rsa-users-without-registered-authenticator',
     description:
@@ -40,7 +42,7 @@ WHERE COALESCE(u.device_registered, FALSE) = FALSE
   AND TRIM(COALESCE(u.registered_credential, '')) = ''
   AND NOT EXISTS (
     SELECT 1 FROM rsa_hardware_tokens t
-    WHERE t.tenant = u.tenant AND t.dt = u.dt
+    WHERE t.tenant = u.tenant AND t.dt = u.dt AND t.dt >= ${dtDaysAgo(LATEST_LOOKBACK_DAYS)}
       AND TRIM(COALESCE(t.username, '')) <> ''
       AND LOWER(TRIM(t.username)) = LOWER(TRIM(u.username))
   )

@@ -29,6 +29,7 @@ import {
   startCspSimulator,
 } from '../../../simulators/csp/server.ts';
 import { testAppConfig } from '../../support/app-config.ts';
+import { sqlAsOf } from '../../support/sql-as-of.ts';
 import { ANCHOR, DATE, DAY_END, DAY_START, NOW, simClock } from './helpers.ts';
 
 let root: string;
@@ -155,7 +156,7 @@ describe('csp through the state machine', () => {
     // the saved auditor queries run on the local engine and count what the simulator holds
     const all = s.users.filter((u) => u.tenant).flatMap((u) => expected(u.username));
     const count = (...actions: string[]) => all.filter((e) => actions.includes(e.action)).length;
-    const saved = Object.fromEntries(cspDefinition.queries.map((q) => [q.name, q.sql]));
+    const saved = Object.fromEntries(cspDefinition.queries.map((q) => [q.name, sqlAsOf(q.sql, NOW)]));
     const sum = (rows: Record<string, unknown>[], column: string) => rows.reduce((n, r) => n + Number(r[column]), 0);
     expect(sum(await query(saved['csp-mfa-deactivations-and-disables-per-user']!), 'events')).toBe(
       count('MFA_DEACTIVATION', 'MFA_DISABLE'),

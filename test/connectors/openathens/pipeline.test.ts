@@ -25,6 +25,7 @@ import {
   startOpenAthensSimulator,
 } from '../../../simulators/openathens/server.ts';
 import { testAppConfig } from '../../support/app-config.ts';
+import { sqlAsOf } from '../../support/sql-as-of.ts';
 
 // A fixed clock for the run, the plan and the simulator's window: no midnight surprises.
 const NOW = new Date('2026-11-22T01:30:00Z');
@@ -112,7 +113,7 @@ async function query(h: Harness, sql: string): Promise<Record<string, unknown>[]
 function savedQuery(name: string): string {
   const found = openAthensDefinition.queries.find((q) => q.name === name);
   if (!found) throw new Error(`no saved query ${name}`);
-  return found.sql;
+  return sqlAsOf(found.sql, NOW);
 }
 
 const failuresOf = (result: VendorRunResult): Record<string, { error: unknown; cause: string }> =>
@@ -321,7 +322,7 @@ describe('openathens pipeline: one organisation per switch, one run', () => {
 
   it('runs every saved query', async () => {
     for (const saved of openAthensDefinition.queries) {
-      await expect(query(h, saved.sql)).resolves.toBeInstanceOf(Array);
+      await expect(query(h, sqlAsOf(saved.sql, NOW))).resolves.toBeInstanceOf(Array);
     }
     const repeated = await query(h, savedQuery('openathens-repeated-bad-passwords'));
     // every simulated day has one account with 3–5 bad passwords

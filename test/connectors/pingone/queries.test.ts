@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingOneDefinition } from '../../../lambdas/connectors/pingone/definition.ts';
+import { addDays, utcDate } from '../../../lambdas/core/dates.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import { type ArchiveCatalog, openArchiveCatalog } from '../../../scripts/local/catalog.ts';
@@ -19,7 +20,9 @@ import { publishDataObject } from '../../support/published.ts';
 import { contextFor, dataRows, runFlow, startSim, TENANT_A, TENANT_B } from './helpers.ts';
 
 const BUCKET = 'archive';
-const TODAY = '2026-11-22';
+/** today (UTC): the saved queries read the `_latest` view, which looks back from today */
+const TODAY = utcDate(new Date());
+const YESTERDAY = addDays(TODAY, -1);
 const report = pingOneDefinition.reports[0]!;
 /** data objects written by hand take the key of one archive attempt */
 const FIXTURE_ATTEMPT = '20261122T020000Z-00000001';
@@ -51,7 +54,7 @@ beforeAll(async () => {
     truth.set(tenantId, sim.dataset(ctx.tenant.environmentId));
   }
   // An older snapshot of A that the "latest snapshot" queries must ignore.
-  await writePartition(TENANT_A, '2026-11-21', [
+  await writePartition(TENANT_A, YESTERDAY, [
     report.toRecord({
       userId: 'old-user',
       username: 'old',

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rsaDefinition } from '../../../lambdas/connectors/rsa/definition.ts';
 import { RSA_REPORTS } from '../../../lambdas/connectors/rsa/records.ts';
 import { createRsaRuntime } from '../../../lambdas/connectors/rsa/runtime.ts';
+import { addDays, utcDate } from '../../../lambdas/core/dates.ts';
 import { dataKey } from '../../../lambdas/core/layout.ts';
 import { reportTable } from '../../../lambdas/core/tables.ts';
 import type { JsonObject } from '../../../lambdas/core/types.ts';
@@ -24,8 +25,9 @@ const rsaRuntime = createRsaRuntime();
 
 const BUCKET = 'archive';
 const TENANTS = ['acme', 'globex'];
-const DT = '2026-05-14';
-const OLDER_DT = '2026-05-13';
+/** today (UTC): the saved queries read the `_latest` views, which look back from today */
+const DT = utcDate(new Date());
+const OLDER_DT = addDays(DT, -1);
 /** data objects written by hand take the key of one archive attempt */
 const FIXTURE_ATTEMPT = '20260515T020000Z-00000001';
 
