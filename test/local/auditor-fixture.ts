@@ -20,8 +20,8 @@ import { gzipSync } from 'node:zlib';
 import { definitions } from '../../lambdas/connectors/registry.ts';
 import { addDays, utcDate } from '../../lambdas/core/dates.ts';
 import { dataKey } from '../../lambdas/core/layout.ts';
-import { manifestTable, reportTable, type TableDefinition } from '../../lambdas/core/tables.ts';
-import { type ArchiveCatalog, openArchiveCatalog } from '../../scripts/local/catalog.ts';
+import type { TableDefinition } from '../../lambdas/core/tables.ts';
+import { type ArchiveCatalog, catalogTables, openArchiveCatalog } from '../../scripts/local/catalog.ts';
 import { S3RVER_SUFFIX } from '../../scripts/local/s3.ts';
 import { publishDataObject } from '../support/published.ts';
 
@@ -135,18 +135,9 @@ function partitions(): Partition[] {
   ];
 }
 
-/** Every registered report's table and the manifests: what the views read. */
+/** Every registered report's table, the manifests, outcomes and expectations: what the views read. */
 export function allTables(): TableDefinition[] {
-  const tenants = ['env-a', 'env-b', 'env-c', 'acme', 'globex', 'alice', 'uni'];
-  const reports = definitions.flatMap((d) => d.reports.map((r) => reportTable(d.vendor, r, tenants)));
-  return [
-    ...reports,
-    manifestTable(
-      definitions.map((d) => d.vendor),
-      definitions.flatMap((d) => d.reports.map((r) => r.name)),
-      tenants,
-    ),
-  ];
+  return catalogTables();
 }
 
 function write(bucketDir: string, partition: Partition): void {
