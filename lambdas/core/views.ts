@@ -13,6 +13,7 @@ import {
   type TableDefinition,
   type ViewColumn,
 } from './tables.ts';
+import { coverageView } from './views/coverage.ts';
 
 export interface ViewDefinition {
   /** the name auditors query */
@@ -42,7 +43,7 @@ export function reportView(table: ReportTableDefinition): ViewDefinition {
  * sources are not all there (a report the catalog does not hold) is left out.
  */
 export function archiveViews(tables: readonly TableDefinition[]): ViewDefinition[] {
-  const candidates: ViewDefinition[] = [...tables.filter(isReportTable).map(reportView)];
+  const candidates: ViewDefinition[] = [...tables.filter(isReportTable).map(reportView), coverageView()];
   const known = new Set(tables.map((t) => (isReportTable(t) ? objectsTableName(t.name) : t.name)));
   const ordered: ViewDefinition[] = [];
   let pending = candidates;
