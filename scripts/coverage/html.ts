@@ -97,7 +97,7 @@ function cell(date: string, day: CoverageDay | null): string {
 function runItem(run: DayRun): string {
   const when = run.days === 1 ? run.first : `${run.first} to ${run.last} (${run.days} days)`;
   const why = [run.error ? `<code>${escapeHtml(run.error)}</code>` : '', run.reason ? escapeHtml(run.reason) : ''];
-  return `<li>${escapeHtml(run.report)}, ${when}: <b>${LEGEND[run.state].label}</b>${why.some(Boolean) ? `: ${why.filter(Boolean).join(' ')}` : ''}</li>`;
+  return `<li>${escapeHtml(run.report)}, ${when}: <b>${LEGEND[run.state].label}</b>${why.some(Boolean) ? `: ${why.filter(Boolean).join(': ')}` : ''}</li>`;
 }
 
 function tenantSection(vendor: string, tenant: TenantCalendar, calendar: Calendar): string {

@@ -5,7 +5,7 @@
  * retention_unknown, the latest record decides and keeps its own fields, and a `dt` filter
  * returns the same days as the whole view. Its text is Trino SQL, and both catalogs create it.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey, outcomeKey } from '../../lambdas/core/layout.ts';
@@ -190,6 +190,22 @@ describe('coverage view: filters and catalogs', () => {
 
   it('is Trino SQL', async () => {
     expect(await trinoSyntaxProblems(COVERAGE_SQL)).toEqual([]);
+  });
+
+  it("answers the README's example: the days of the last 30 that are neither archived nor skipped", async () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split('### Coverage: `npm run coverage`')[1] ?? '';
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    // Act
+    const { rows: answer } = await catalog.query(sql);
+    // Assess
+    const all = await rows();
+    const wanted = all.filter((r) => r.dt >= ago(30) && r.state !== 'archived' && r.state !== 'skipped');
+    expect(answer.map((r) => `${r.vendor} ${r.tenant} ${r.dt} ${r.state}`)).toEqual(
+      wanted.map((r) => `${r.vendor} ${r.tenant} ${r.dt} ${r.state}`),
+    );
+    expect(answer.length).toBeGreaterThan(20);
   });
 
   it('is created by both catalogs after its sources, and left out when one is missing', () => {
