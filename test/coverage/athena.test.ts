@@ -18,6 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_OUTPUT, WORKGROUP_OUTPUT } from '../../lib/outputs.ts';
+import { queryAthena } from '../../scripts/coverage/athena.ts';
 import { coverageCommand } from '../../scripts/coverage/command.ts';
 import { coverageSql } from '../../scripts/coverage/query.ts';
 import type { CommandOutput } from '../../scripts/local/command.ts';
@@ -197,5 +198,22 @@ describe('npm run coverage -- --deployed', () => {
     const result = await deployed();
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`has no output ${WORKGROUP_OUTPUT}`);
+  });
+
+  it('gives up on a query still running at the deadline, naming it', async () => {
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
+    const waiting = queryAthena(
+      'SELECT 1',
+      { workgroup: 'wg', database: 'db' },
+      {
+        athena: new AthenaClient({ region: 'eu-west-1' }),
+        timeoutMs: 2_000,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      },
+    );
+    await expect(waiting).rejects.toThrow('Athena query q-1 is still RUNNING after 2 s');
+    expect(sleeps).toEqual([500, 1000, 2000]);
   });
 });
