@@ -55,6 +55,7 @@ th{font-weight:normal;font-size:11px;color:#616161;text-align:center;min-width:1
 th[scope=row],.corner{text-align:left;padding-right:8px;font-size:13px;color:#212121;white-space:nowrap;min-width:10em}
 .cell{width:18px;height:18px;text-align:center;font:11px/18px ui-monospace,monospace;border-radius:3px;padding:0}
 .s-none{outline:1px solid #e0e0e0;outline-offset:-1px}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .runs{margin:6px 0 0;padding-left:18px;font-size:13px}.runs code{font-size:12px}
 ${cells}`;
 }
@@ -81,7 +82,9 @@ function headRows(dates: readonly string[]): string {
     else months.push({ label, span: 1 });
   }
   const monthCells = months.map((m) => `<th scope="colgroup" colspan="${m.span}">${m.label}</th>`).join('');
-  const dayCells = dates.map((d) => `<th scope="col" title="${d}">${Number(d.slice(8, 10))}</th>`).join('');
+  const dayCells = dates
+    .map((d) => `<th scope="col" title="${d}" aria-label="${d}">${Number(d.slice(8, 10))}</th>`)
+    .join('');
   return `<tr><td class="corner"></td>${monthCells}</tr><tr><th scope="col" class="corner">report</th>${dayCells}</tr>`;
 }
 
@@ -91,7 +94,8 @@ function cell(date: string, day: CoverageDay | null): string {
   const why = [day.error, day.reason].filter(Boolean).join(': ');
   const extra = [why, day.runId ? `run ${day.runId}` : '', day.expected ? '' : 'not expected by the configuration'];
   const title = [`${date}: ${LEGEND[day.state].label}`, ...extra.filter(Boolean)].join('\n');
-  return `<td class="cell ${cls(day.state)}" data-date="${date}" data-state="${day.state}" title="${escapeHtml(title)}">${escapeHtml(LEGEND[day.state].symbol)}</td>`;
+  // a screen reader reads the state's name, not its symbol
+  return `<td class="cell ${cls(day.state)}" data-date="${date}" data-state="${day.state}" title="${escapeHtml(title)}" aria-label="${LEGEND[day.state].label}">${escapeHtml(LEGEND[day.state].symbol)}</td>`;
 }
 
 function runItem(run: DayRun): string {
@@ -109,7 +113,7 @@ function tenantSection(vendor: string, tenant: TenantCalendar, calendar: Calenda
   const runs = dayRuns(only, ATTENTION_STATES);
   const list = runs.length > 0 ? `<ul class="runs">${runs.map(runItem).join('')}</ul>` : '';
   return `<article><h3>${escapeHtml(tenant.tenant)} <span class="counts">${escapeHtml(countsText(tenant.counts))}</span></h3>
-<div class="scroll"><table><caption hidden>${escapeHtml(`${vendor} ${tenant.tenant}`)}</caption><thead>${headRows(calendar.dates)}</thead><tbody>${rows.join('')}</tbody></table></div>${list}</article>`;
+<div class="scroll"><table><caption class="sr-only">${escapeHtml(`${vendor} ${tenant.tenant}`)}</caption><thead>${headRows(calendar.dates)}</thead><tbody>${rows.join('')}</tbody></table></div>${list}</article>`;
 }
 
 export function coveragePage(calendar: Calendar, info: PageInfo): string {
