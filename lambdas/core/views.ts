@@ -14,6 +14,7 @@ import {
   type ViewColumn,
 } from './tables.ts';
 import { authenticationFailuresView } from './views/authentication-failures.ts';
+import { coverageView } from './views/coverage.ts';
 import { latestViews } from './views/latest.ts';
 import { mfaPostureLatestView, mfaPostureView } from './views/mfa-posture.ts';
 
@@ -52,6 +53,7 @@ export function archiveViews(tables: readonly TableDefinition[]): ViewDefinition
     mfaPostureView(),
     mfaPostureLatestView(),
     authenticationFailuresView(),
+    coverageView(),
   ];
   const known = new Set(tables.map((t) => (isReportTable(t) ? objectsTableName(t.name) : t.name)));
   const ordered: ViewDefinition[] = [];

@@ -1,0 +1,125 @@
+/**
+ * The `npm run coverage` command line: its usage text, and argv read into `CoverageOptions` (a
+ * UsageError when it is wrong). The target flags are those of `npm run verify`: the local
+ * workspace by default (`--workspace`), the deployed stack with `--deployed [--config] [--region]`.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
+import { argsErrorMessage, UsageError } from '../local/command.ts';
+import type { CoverageFilter } from './query.ts';
+
+export const DEFAULT_DAYS = 30;
+/** Longest range drawn: ten years of days. */
+export const MAX_DAYS = 3660;
+
+export const USAGE = `usage: npm run coverage -- [filters] [range] [--workspace <dir> | --deployed [--config <file>] [--region <r>]] [--out <file.html>]
+
+Draws which days of every vendor, tenant and report the archive holds, and why the others are
+not there (the \`coverage\` view): a table of day cells here, and a calendar page in HTML.
+
+filters:
+  --vendor <id>  --report <name>  --tenant <id>
+range (UTC):
+  --to <YYYY-MM-DD>    last day (default: today)
+  --from <YYYY-MM-DD>  first day (default: --days before --to)
+  --days <n>           days up to --to (default ${DEFAULT_DAYS}); not with --from
+where:
+  --workspace <dir>    the local archive of npm start (default .local)
+  --deployed           the deployed archive, queried with Athena in the stack's workgroup (AWS
+                       credentials from the environment); --config names the file it was deployed
+                       with (default config/example.json), --region its region
+output:
+  --out <file.html>    the page (default: coverage.html in the workspace, .local unless --workspace)
+
+exit status: 0 every day in the range is archived, skipped or not expected; 1 a day is failed,
+missing, at risk, lost or of unknown retention; 2 invalid arguments, configuration or stack, or a
+query that failed.`;
+
+export interface CoverageOptions {
+  readonly filter: CoverageFilter;
+  readonly workspace?: string;
+  readonly deployed: boolean;
+  readonly config: string;
+  readonly region?: string;
+  readonly out: string;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      vendor: { type: 'string' },
+      report: { type: 'string' },
+      tenant: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      days: { type: 'string' },
+      workspace: { type: 'string' },
+      deployed: { type: 'boolean' },
+      config: { type: 'string' },
+      region: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+/** The range: `--from`..`--to`, or the `--days` days up to `--to` (today by default). */
+function rangeOf(values: Values, now: Date): { from: string; to: string } {
+  for (const name of ['from', 'to'] as const) {
+    const value = values[name];
+    if (value !== undefined && !isCalendarDate(value)) {
+      throw new UsageError(`--${name} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
+    }
+  }
+  if (values.from !== undefined && values.days !== undefined) {
+    throw new UsageError('--from and --days both set where the range starts: choose one');
+  }
+  const days = values.days === undefined ? DEFAULT_DAYS : Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
+    throw new UsageError(
+      `--days must be a whole number from 1 to ${MAX_DAYS}; received ${JSON.stringify(values.days)}`,
+    );
+  }
+  const to = values.to ?? utcDate(now);
+  const from = values.from ?? addDays(to, -(days - 1));
+  if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  if (Date.parse(to) - Date.parse(from) >= MAX_DAYS * 86_400_000) {
+    throw new UsageError(`the range ${from} to ${to} is longer than ${MAX_DAYS} days`);
+  }
+  return { from, to };
+}
+
+/** The options, 'help' for --help; a UsageError names what is wrong. */
+export function parseCoverageArgs(argv: readonly string[], now: Date): CoverageOptions | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(argsErrorMessage(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.report && !values.vendor) throw new UsageError('--report needs --vendor (report names are per vendor)');
+  if (values.deployed && values.workspace) {
+    throw new UsageError('--workspace is the local archive: not with --deployed');
+  }
+  if (!values.deployed && (values.config || values.region)) {
+    throw new UsageError('--config and --region are for the deployed archive: add --deployed');
+  }
+  const { vendor, tenant, report } = values;
+  return {
+    filter: { ...rangeOf(values, now), vendor, tenant, report },
+    workspace: values.workspace,
+    deployed: values.deployed ?? false,
+    config: values.config ?? 'config/example.json',
+    region: values.region,
+    out: values.out ?? join(values.workspace ?? '.local', 'coverage.html'),
+  };
+}
