@@ -156,7 +156,7 @@ export async function scenarioWorkspace(): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'coverage-'));
   const workspace = localWorkspace(root);
   prepareWorkspace(workspace);
-  writeCatalog(workspace, catalogTables(testAppConfig({})));
+  writeCatalog(workspace, catalogTables());
   const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
   const put = (key: string, body: string) =>
     s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentType: 'application/json' }));

@@ -209,7 +209,7 @@ describe('coverage view: filters and catalogs', () => {
   });
 
   it('is created by both catalogs after its sources, and left out when one is missing', () => {
-    const tables = catalogTables(testAppConfig({}));
+    const tables = catalogTables();
     const views = archiveViews(tables);
     expect(views.map((v) => v.name)).toContain(COVERAGE_VIEW_NAME);
     expect(coverageView().sources).toEqual([MANIFEST_TABLE_NAME, OUTCOMES_TABLE_NAME, EXPECTATIONS_TABLE_NAME]);
