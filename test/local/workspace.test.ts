@@ -7,10 +7,13 @@ import { parseConfig } from '../../lib/config.ts';
 import { catalogTables } from '../../scripts/local/catalog.ts';
 import { localWorkspace, mergeCatalog, prepareWorkspace } from '../../scripts/local/workspace.ts';
 
-const tenant = (id: string) => ({ id, apiName: `${id}.example`, credentials: { apiKey: 'k' } });
+const tenant = (id: string) => ({ id, since: '2026-01-01', apiName: `${id}.example`, credentials: { apiKey: 'k' } });
 const config = (vendors: Record<string, unknown>) =>
   parseConfig({ alerts: { topicName: 'local' }, vendors }, 'test', 'local');
-const csp = { baseUrl: 'http://127.0.0.1:1', tenants: [{ id: 'alice', label: 'a', credentials: { apiToken: 't' } }] };
+const csp = {
+  baseUrl: 'http://127.0.0.1:1',
+  tenants: [{ id: 'alice', since: '2026-01-01', label: 'a', credentials: { apiToken: 't' } }],
+};
 
 describe('mergeCatalog', () => {
   it('keeps the tables of an earlier run whose vendor this run does not configure', () => {
