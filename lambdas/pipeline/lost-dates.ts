@@ -9,11 +9,23 @@
  * 2. Where the vendor does not document its history (`historyDays` null, CSP) nothing is ever
  *    lost: coverage says "retention unknown" instead.
  * 3. The record's key is one per date (`lostOutcomeKey`), written with `If-None-Match: *`: the
- *    first plan to see the loss records it, later plans get 412 and leave it as it is.
+ *    first plan to see the loss records it, and a plan racing it gets 412 and leaves it as it is.
+ *    Later plans list the vendor's outcome keys over the lost dates' span first (one listing, a
+ *    page per 1,000 keys) and write only the dates not recorded yet: otherwise every plan would
+ *    send one refused write per lost date of its look-back, tenant and report, every day.
  */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { addDays, dayNumber, fromDayNumber } from '../core/dates.ts';
+import { LOST_OUTCOME_NAME, OUTCOMES_PREFIX } from '../core/layout.ts';
+import type { BucketReader } from '../core/s3-objects.ts';
 import type { Cadence, ConnectorDefinition } from '../core/types.ts';
-import { clipReason, type OutcomeRecord, type RecordDeps, writeOutcomeRecord } from './outcome-record.ts';
+import {
+  clipReason,
+  type OutcomeRecord,
+  outcomeRecordKey,
+  type RecordDeps,
+  writeOutcomeRecord,
+} from './outcome-record.ts';
 
 /** Record writes in flight at once: enough to hide S3's latency, few enough to stay polite. */
 const WRITES_IN_FLIGHT = 8;
@@ -85,16 +97,47 @@ export function lostRecord(
   };
 }
 
-/** Writes each record once (an earlier plan's record of the same date stays); returns how many this call wrote. */
+/**
+ * Records each date not recorded yet (an earlier plan's record of the same date stays); returns
+ * how many this call wrote.
+ */
 export async function recordLostDates(records: readonly OutcomeRecord[], deps: RecordDeps): Promise<number> {
+  if (records.length === 0) return 0;
+  const recorded = await recordedLostKeys(deps, records);
+  const missing = records.filter((record) => !recorded.has(outcomeRecordKey(record)));
   let written = 0;
   let next = 0;
   const worker = async () => {
-    while (next < records.length) {
-      const record = records[next++] as OutcomeRecord;
+    while (next < missing.length) {
+      const record = missing[next++] as OutcomeRecord;
       if ((await writeOutcomeRecord(record, deps)) === 'RECORDED') written++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, records.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, missing.length) }, worker));
   return written;
+}
+
+/** The `lost` keys already under the vendor's outcomes, from the oldest record's date to the newest's. */
+async function recordedLostKeys(reader: BucketReader, records: readonly OutcomeRecord[]): Promise<Set<string>> {
+  const vendor = (records[0] as OutcomeRecord).vendor;
+  const dates = records.map((record) => record.report_date).sort();
+  const prefix = `${OUTCOMES_PREFIX}/vendor=${vendor}/`;
+  // keys sort by date: start just before the oldest, stop past the newest
+  const end = `${prefix}dt=${dates[dates.length - 1]}/~`;
+  const found = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await reader.s3.send(
+      new ListObjectsV2Command({
+        Bucket: reader.bucket,
+        Prefix: prefix,
+        StartAfter: token ? undefined : `${prefix}dt=${addDays(dates[0] as string, -1)}/~`,
+        ContinuationToken: token,
+      }),
+    );
+    const keys = (page.Contents ?? []).map((object) => object.Key ?? '');
+    for (const key of keys) if (key.endsWith(`/${LOST_OUTCOME_NAME}.json`)) found.add(key);
+    token = page.IsTruncated && !keys.some((key) => key > end) ? page.NextContinuationToken : undefined;
+  } while (token);
+  return found;
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lostOutcomeKey } from '../../lambdas/core/layout.ts';
 import { OutcomeRecordSchema } from '../../lambdas/pipeline/outcome-record.ts';
+import { localS3Client } from '../../scripts/local/s3-client.ts';
 import { type PlanArchive, startPlanArchive } from './plan-archive.ts';
 
 const SCHEDULED = '2026-11-22T01:30:00Z';
@@ -22,6 +23,21 @@ afterAll(async () => {
 async function lostRecords(vendor: string) {
   const keys = (await archive.keys(`outcomes/vendor=${vendor}/`)).filter((key) => key.endsWith('/lost.json'));
   return Promise.all(keys.map(async (key) => OutcomeRecordSchema.parse(JSON.parse(await archive.read(key)))));
+}
+
+/** A client of the same archive that counts the lost records it is asked to write. */
+function countingClient() {
+  const client = localS3Client(archive.s3.endpoint);
+  const written: string[] = [];
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const { Key, Body } = args.input as { Key?: string; Body?: unknown };
+      if (Key?.endsWith('/lost.json') && Body !== undefined) written.push(Key);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countLostWrites' },
+  );
+  return { client, written };
 }
 
 function days(from: string, to: string): string[] {
@@ -69,29 +85,45 @@ describe('OpenAthens (30 days of history)', () => {
     expect(records.map((r) => r.report_date).filter((date) => date >= '2026-10-23')).toEqual([]);
   });
 
-  it('finds them recorded on a second plan, and leaves the first record as it is', async () => {
-    // Prepare
-    const before = await archive.read(
-      lostOutcomeKey({ vendor: 'openathens', report: 'raw_statistics', tenant: 'org', date: '2026-10-22' }),
-    );
+  const key22 = lostOutcomeKey({ vendor: 'openathens', report: 'raw_statistics', tenant: 'org', date: '2026-10-22' });
 
-    // Act: the next night's plan, another run
+  it('finds them recorded on a second plan: writes none again, and leaves the first records as they are', async () => {
+    // Prepare
+    const before = await archive.read(key22);
+    const { client, written } = countingClient();
+
+    // Act: a later plan, another run
     const plan = await archive.plan(
       'openathens',
       section,
       { scheduledTime: SCHEDULED, force: true },
-      { runId: 'run-2', now: new Date('2026-11-22T05:00:00Z') },
+      { runId: 'run-2', now: new Date('2026-11-22T05:00:00Z'), deps: { s3: client } },
     );
 
     // Assess
     const records = await lostRecords('openathens');
     expect(plan.lost).toBe(records.length);
+    expect(written).toEqual([]);
     expect(new Set(records.map((r) => r.run_id))).toEqual(new Set(['run-1']));
-    expect(
-      await archive.read(
-        lostOutcomeKey({ vendor: 'openathens', report: 'raw_statistics', tenant: 'org', date: '2026-10-22' }),
-      ),
-    ).toBe(before);
+    expect(await archive.read(key22)).toBe(before);
+  });
+
+  it('writes only the record that is not there', async () => {
+    // Prepare: a record gone (an archive copied without it, say)
+    await archive.remove(key22);
+    const { client, written } = countingClient();
+
+    // Act
+    await archive.plan(
+      'openathens',
+      section,
+      { scheduledTime: SCHEDULED, force: true },
+      { runId: 'run-3', deps: { s3: client } },
+    );
+
+    // Assess
+    expect(written).toEqual([key22]);
+    expect(JSON.parse(await archive.read(key22)).run_id).toBe('run-3');
   });
 });
 
