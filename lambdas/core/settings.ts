@@ -3,6 +3,7 @@
  * so every vendor has the same shape: settings, reports, schedule, tenants.
  */
 import { z } from 'zod';
+import { isCalendarDate } from './dates.ts';
 
 export const SlugSchema = z
   .string()
@@ -44,13 +45,26 @@ export const PollSchema = z
   })
   .strict();
 
+/** A tenant's `since` or `until`: a calendar day, UTC. */
+function tenantDateSchema(field: 'since' | 'until', meaning: string) {
+  return z.string({ error: `expected ${field}: ${meaning}, as YYYY-MM-DD` }).refine(isCalendarDate, {
+    error: (issue) => `expected ${field} as a calendar date YYYY-MM-DD; received ${JSON.stringify(issue.input)}`,
+  });
+}
+
 /**
- * Fields every tenant has. Exactly one credential source: `secretName` (Secrets Manager, the
- * only one a deployment accepts), or for local runs `credentials` inline or `credentialsEnv`
- * (the name of an environment variable holding the credentials JSON).
+ * Fields every tenant has. `since` and `until` bound the days its reports are expected (the plan
+ * step plans no other day, and coverage counts no other day as due). Exactly one credential
+ * source: `secretName` (Secrets Manager, the only one a deployment accepts), or for local runs
+ * `credentials` inline or `credentialsEnv` (the name of an environment variable holding the
+ * credentials JSON).
  */
 export const TenantBaseSchema = z.object({
   id: SlugSchema,
+  /** the first day (UTC) this tenant's reports are expected */
+  since: tenantDateSchema('since', "the first day (UTC) this tenant's reports are expected"),
+  /** the last day (UTC) they are expected (a retired tenant); absent: still expected */
+  until: tenantDateSchema('until', "the last day (UTC) this tenant's reports are expected").optional(),
   /** overrides the vendor's baseUrl for this tenant (regional or tenant-specific hosts) */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   secretName: z.string().min(1).optional(),
@@ -72,6 +86,17 @@ export function checkOneCredentialSource(
       message: `expected exactly one of secretName, credentials or credentialsEnv; received ${given.length}`,
     });
   }
+}
+
+/** `until`, when given, is not before `since` (ISO dates compare as text). */
+export function checkTenantDates(tenant: { since?: string; until?: string }, ctx: z.core.$RefinementCtx): void {
+  const { since, until } = tenant;
+  if (since === undefined || until === undefined || until >= since) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['until'],
+    message: `expected until on or after since (${since}); received ${until}`,
+  });
 }
 
 /**
@@ -169,7 +194,7 @@ export function vendorSectionSchema<
         .default(options.defaults.maxConcurrency ?? 2),
       functions: functionSizingSchema(options.defaults.functions),
       tenants: z
-        .array(options.tenant.superRefine(checkOneCredentialSource))
+        .array(options.tenant.superRefine(checkOneCredentialSource).superRefine(checkTenantDates))
         .min(1, 'expected at least one tenant')
         .superRefine((tenants, ctx) => {
           const seen = new Set<string>();

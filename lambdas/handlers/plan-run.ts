@@ -1,4 +1,7 @@
-/** The PlanRun function: plans a run, logs its size and publishes the DatesAtRisk metric. */
+/**
+ * The PlanRun function: plans a run (recording the vendor's expectations and its lost dates), logs
+ * its size and what it left out, and publishes the DatesAtRisk metric.
+ */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MetricsSink, publishDatesAtRisk } from '../pipeline/metrics.ts';
 import { type PlanDeps, type PlanInput, type PlanResult, planRun } from '../pipeline/plan.ts';
@@ -30,7 +33,14 @@ export const createPlanRunHandler =
       items: plan.items.length,
       alreadyArchived: plan.alreadyArchived,
       atRisk: plan.atRisk,
+      lost: plan.lost,
     });
+    if (plan.outsideTenantRange > 0) {
+      deps.logger.warn("dates outside the tenant's since..until were not planned", {
+        vendor: event.vendor,
+        outsideTenantRange: plan.outsideTenantRange,
+      });
+    }
     if (plan.deferred > 0) {
       deps.logger.warn('run deferred items to the next run: the plan would not fit the state machine state', {
         vendor: event.vendor,

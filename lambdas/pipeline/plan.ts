@@ -8,8 +8,13 @@
  * 2. For each selected tenant and report, list the dates already archived (from the manifests,
  *    which are written last and so mark complete reports).
  * 3. Ask the connector's definition for the dates to fetch (default: the requested date, else
- *    yesterday UTC); drop the ones already archived unless `force`.
- * 4. Report dates about to age out of the vendor's history so an alarm can fire in time.
+ *    yesterday UTC); keep those within the tenant's `since`..`until` (the others are counted, so a
+ *    `--date` outside it is reported, not silently dropped); drop the ones already archived
+ *    unless `force`.
+ * 4. Report dates about to age out of the vendor's history so an alarm can fire in time, and
+ *    record once each date that did age out unarchived (lost-dates.ts).
+ * 5. Keep the vendor's expectations (every tenant × report of its section, expectations.ts) in
+ *    the archive for coverage, writing them only when the config changed them.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
@@ -19,6 +24,9 @@ import { MANIFEST_FILE_NAME, manifestReportPrefix } from '../core/layout.ts';
 import type { ConnectorDefinition } from '../core/types.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 import { claimScheduledRun, isScheduleDelivery, type RunClaim } from './claim.ts';
+import { expectationRows, writeExpectations } from './expectations.ts';
+import { inTenantRange, lostDates, lostRecord, recordLostDates } from './lost-dates.ts';
+import type { OutcomeRecord } from './outcome-record.ts';
 
 const IsoDate = z.string().refine(isCalendarDate, 'expected a calendar date as YYYY-MM-DD');
 
@@ -34,7 +42,7 @@ export const PlanInputSchema = z.object({
   vendor: z.string(),
   section: z
     .object({
-      tenants: z.array(z.object({ id: z.string() }).passthrough()).min(1),
+      tenants: z.array(z.object({ id: z.string(), since: IsoDate, until: IsoDate.optional() }).passthrough()).min(1),
       reports: z.array(z.string()).min(1),
     })
     .passthrough(),
@@ -42,6 +50,7 @@ export const PlanInputSchema = z.object({
   runId: z.string().min(1),
 });
 export type PlanInput = z.input<typeof PlanInputSchema>;
+type PlanTenant = z.infer<typeof PlanInputSchema>['section']['tenants'][number];
 
 /**
  * One report to fetch. Kept small: a run's items, and the Map's outcomes of them, must fit the
@@ -68,6 +77,13 @@ export interface PlanResult {
   readonly deferred: number;
   /** `tenant/report/date` about to age out of the vendor's history unarchived */
   readonly atRisk: string[];
+  /**
+   * How many tenant × report × date were not planned because the date is outside the tenant's
+   * `since`..`until`: a requested date, or one the connector would have caught up
+   */
+  readonly outsideTenantRange: number;
+  /** how many dates of the look-back aged out of the vendor's history unarchived (each recorded as `lost`) */
+  readonly lost: number;
   /** the claim of the run that already took this scheduled time: this run is a duplicate delivery */
   readonly duplicateOf: RunClaim | null;
 }
@@ -154,42 +170,109 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
   if (isScheduleDelivery(rawInput.request)) {
     const claimed = await claimScheduledRun(vendor, request.scheduledTime, runId, deps);
     if (claimed.status === 'DUPLICATE') {
-      return { items: [], alreadyArchived: 0, deferred: 0, atRisk: [], duplicateOf: claimed.claim };
+      return { ...NOTHING_PLANNED, duplicateOf: claimed.claim };
     }
   }
   const { definition } = deps;
   const scheduledTime = new Date(request.scheduledTime);
   const tenants = pick(section.tenants, request.tenants, 'tenant');
   const reports = pick(section.reports, request.reports, 'report');
-  const lookbackDays = deps.lookbackDays ?? 60;
-  const horizonDays = deps.riskHorizonDays ?? 3;
-  const startDate = request.date ?? addDays(utcDate(scheduledTime), -lookbackDays);
+  const now = (deps.now ?? (() => new Date()))();
+  const target = { s3: deps.s3, bucket: deps.bucket, kmsKeyId: deps.kmsKeyId };
+  await writeExpectations(vendor, expectationRows(vendor, section, definition.cadence, now), target);
+
+  const lookbackStart = addDays(utcDate(scheduledTime), -(deps.lookbackDays ?? 60));
+  const startDate = request.date ?? lookbackStart;
+  const context: TenantReportContext = {
+    definition,
+    scheduledTime,
+    request,
+    horizonDays: deps.riskHorizonDays ?? 3,
+    lostFrom: startDate > lookbackStart ? startDate : lookbackStart,
+  };
 
   const items: PlanItem[] = [];
-  let alreadyArchived = 0;
   const atRisk: string[] = [];
+  const lost: OutcomeRecord[] = [];
+  let alreadyArchived = 0;
+  let outsideTenantRange = 0;
   for (const report of reports) {
     const archived = await archivedDates(deps.s3, deps.bucket, vendor, report, startDate);
     for (const tenant of tenants) {
-      const done = archived.get(tenant.id) ?? new Set<string>();
-      const dates = definition.planDates
-        ? definition.planDates({ scheduledTime, requestedDate: request.date, archived: done })
-        : [request.date ?? addDays(utcDate(scheduledTime), -1)];
-      for (const date of dates) {
-        if (done.has(date) && !request.force) {
-          alreadyArchived++;
-          continue;
-        }
-        items.push({ tenant, report, date });
-      }
-      for (const date of definition.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays }) ?? []) {
-        // the ones this run is about to fetch still count: they are at risk until archived
-        atRisk.push(`${tenant.id}/${report}/${date}`);
-      }
+      const plan = planTenantReport(context, tenant, report, archived.get(tenant.id) ?? new Set());
+      items.push(...plan.items);
+      atRisk.push(...plan.atRisk.map((date) => `${tenant.id}/${report}/${date}`));
+      alreadyArchived += plan.alreadyArchived;
+      outsideTenantRange += plan.outsideTenantRange;
+      const item = { vendor, tenant: tenant.id, report, runId, recordedAt: now };
+      lost.push(...plan.lost.map((date) => lostRecord(definition, { ...item, date })));
     }
   }
+  await recordLostDates(lost, target);
   const planned = withinBudget(items);
-  return { items: planned, alreadyArchived, deferred: items.length - planned.length, atRisk, duplicateOf: null };
+  return {
+    items: planned,
+    alreadyArchived,
+    deferred: items.length - planned.length,
+    atRisk,
+    outsideTenantRange,
+    lost: lost.length,
+    duplicateOf: null,
+  };
+}
+
+/** What a duplicate delivery returns: it looked at nothing. */
+const NOTHING_PLANNED = { items: [], alreadyArchived: 0, deferred: 0, atRisk: [], outsideTenantRange: 0, lost: 0 };
+
+/** What every tenant and report of one run share. */
+interface TenantReportContext {
+  readonly definition: ConnectorDefinition;
+  readonly scheduledTime: Date;
+  readonly request: z.infer<typeof RunRequestSchema>;
+  readonly horizonDays: number;
+  /** the oldest date a lost record may be written for: the listing saw every manifest from it on */
+  readonly lostFrom: string;
+}
+
+/**
+ * One tenant's report: the connector's dates within the tenant's `since`..`until` (a requested
+ * date outside it is not even offered to the connector, which may refuse it), less the archived
+ * ones unless `force`; the unarchived ones about to age out; and the ones that did.
+ */
+function planTenantReport(context: TenantReportContext, tenant: PlanTenant, report: string, done: Set<string>) {
+  const { definition, scheduledTime, request } = context;
+  const range = { since: tenant.since, until: tenant.until };
+  let outsideTenantRange = 0;
+  let dates: string[];
+  if (request.date !== undefined && !inTenantRange(range, request.date)) {
+    outsideTenantRange++;
+    dates = [];
+  } else {
+    const offered = definition.planDates
+      ? definition.planDates({ scheduledTime, requestedDate: request.date, archived: done })
+      : [request.date ?? addDays(utcDate(scheduledTime), -1)];
+    dates = offered.filter((date) => inTenantRange(range, date));
+    outsideTenantRange += offered.length - dates.length;
+  }
+  const items: PlanItem[] = [];
+  let alreadyArchived = 0;
+  for (const date of dates) {
+    if (done.has(date) && !request.force) alreadyArchived++;
+    else items.push({ tenant, report, date });
+  }
+  // the ones this run is about to fetch still count: they are at risk until archived
+  const atRisk = (
+    definition.datesAtRisk?.({ now: scheduledTime, archived: done, horizonDays: context.horizonDays }) ?? []
+  ).filter((date) => inTenantRange(range, date));
+  const lost = lostDates({
+    cadence: definition.cadence,
+    today: utcDate(scheduledTime),
+    from: context.lostFrom,
+    range,
+    archived: done,
+    planned: new Set(dates),
+  });
+  return { items, alreadyArchived, outsideTenantRange, atRisk, lost };
 }
 
 /**

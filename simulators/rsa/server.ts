@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+import { LOCAL_SINCE } from '../local-since.ts';
 import {
   type DateStyle,
   generateTenantData,
@@ -553,7 +554,7 @@ export function localVendorSection(sim: RsaSimulator): {
   downloadHosts: string[];
   poll: { intervalSeconds: number; maxAttempts: number; deadlineMinutes: number };
   initialWaitSeconds: number;
-  tenants: { id: string; baseUrl?: string; credentials: Record<string, unknown> }[];
+  tenants: { id: string; since: string; baseUrl?: string; credentials: Record<string, unknown> }[];
 } {
   return {
     baseUrl: sim.baseUrl,
@@ -562,6 +563,7 @@ export function localVendorSection(sim: RsaSimulator): {
     initialWaitSeconds: 1,
     tenants: sim.tenants.map((t) => ({
       id: t.id,
+      since: LOCAL_SINCE,
       ...(t.needsBaseUrl ? { baseUrl: sim.baseUrl } : {}),
       credentials: { ...t.keyFile },
     })),

@@ -15,6 +15,7 @@ import type { RecordOutcomeInput, RecordOutcomeResult } from '../../lambdas/pipe
 import type { StepInput, StepResult } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, parseConfig } from '../../lib/config.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
+import { LOCAL_SINCE } from '../../simulators/local-since.ts';
 import {
   type OpenAthensSimulator,
   type SimulatedOrganisation,
@@ -61,6 +62,7 @@ export const secretNameOf = (tenantId: string) => `identity-report-archive/${VEN
 function deployConfig(sim: OpenAthensSimulator, archive: Record<string, unknown>): AppConfig {
   const tenants = sim.organisations.map((o) => ({
     id: o.tenantId,
+    since: LOCAL_SINCE,
     apiName: o.apiName,
     secretName: secretNameOf(o.tenantId),
   }));

@@ -422,7 +422,7 @@ const guardSection = (tenant: Record<string, unknown>, fields: Record<string, un
     scheduleTimezone: 'UTC',
     poll: { intervalSeconds: 1, maxAttempts: 1, deadlineMinutes: 1 },
     reports: ['raw_statistics'],
-    tenants: [{ id: 'a', ...tenant }],
+    tenants: [{ id: 'a', since: '2026-01-01', ...tenant }],
     ...fields,
   });
 const buildGuard = (pipelineSection: PipelineSection) => {
@@ -504,7 +504,7 @@ describe('function sizing', () => {
         functions: vendorDefaults,
       },
     });
-    const tenants = [{ id: 'a', secretName: 'a' }];
+    const tenants = [{ id: 'a', since: '2026-01-01', secretName: 'a' }];
     // Act
     const unsized = schema.parse({ baseUrl: 'https://vendor.example', tenants });
     const partly = schema.parse({

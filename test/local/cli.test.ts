@@ -41,7 +41,7 @@ describe('npm start -- --config, then npm run query', { timeout: 120_000 }, () =
           openathens: {
             baseUrl: sim.baseUrl,
             poll: { intervalSeconds: 1, maxAttempts: 20, deadlineMinutes: 5 },
-            tenants: [{ id: org.tenantId, apiName: org.apiName, credentialsEnv: 'OA_TEST_KEY' }],
+            tenants: [{ id: org.tenantId, since: '2026-11-01', apiName: org.apiName, credentialsEnv: 'OA_TEST_KEY' }],
           },
         },
       }),

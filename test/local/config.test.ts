@@ -23,7 +23,9 @@ describe('parseConfig: unknown keys', () => {
       vendors: {
         openathens: {
           baseURL: 'http://127.0.0.1:1',
-          tenants: [{ id: 'org', apiName: 'org.example', credentials: { apiKey: 'k' }, secret: 'x' }],
+          tenants: [
+            { id: 'org', since: '2026-01-01', apiName: 'org.example', credentials: { apiKey: 'k' }, secret: 'x' },
+          ],
         },
       },
     });
@@ -39,7 +41,7 @@ describe('parseConfig: unknown keys', () => {
 
 describe('parseConfig: values', () => {
   it("refuses a download limit that does not fit the archive function's ephemeral storage", () => {
-    const csp = { tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }] };
+    const csp = { tenants: [{ id: 'u', since: '2026-01-01', label: 'u@example.com', credentials: { apiToken: 't' } }] };
     const tooBig = problems({
       alerts: { topicName: 'a' },
       archive: { maxDownloadBytes: 2 * 1024 ** 3 },
@@ -59,7 +61,7 @@ describe('parseConfig: values', () => {
       vendors: {
         csp: {
           scheduleTimezone: 'Europe/Londn',
-          tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }],
+          tenants: [{ id: 'u', since: '2026-01-01', label: 'u@example.com', credentials: { apiToken: 't' } }],
         },
       },
     });
@@ -75,7 +77,7 @@ describe('parseConfig: values', () => {
         vendors: {
           csp: {
             scheduleTimezone: 'Europe/London',
-            tenants: [{ id: 'u', label: 'u@example.com', credentials: { apiToken: 't' } }],
+            tenants: [{ id: 'u', since: '2026-01-01', label: 'u@example.com', credentials: { apiToken: 't' } }],
           },
         },
       },

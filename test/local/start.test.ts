@@ -54,7 +54,9 @@ describe('npm start -- --config', () => {
           vendors: {
             csp: {
               baseUrl: csp.baseUrl,
-              tenants: [{ id: user.id, label: user.username, credentials: { apiToken: user.apiToken } }],
+              tenants: [
+                { id: user.id, since: '2026-11-01', label: user.username, credentials: { apiToken: user.apiToken } },
+              ],
             },
           },
         }),
@@ -80,7 +82,10 @@ describe('npm start -- --config', () => {
       JSON.stringify({
         alerts: { topicName: 'local' },
         vendors: {
-          openathens: { baseUrl: 'ftp://nowhere', tenants: [{ id: 'Bad Id', apiName: 'x', credentials: {} }] },
+          openathens: {
+            baseUrl: 'ftp://nowhere',
+            tenants: [{ id: 'Bad Id', since: '2026-11-01', apiName: 'x', credentials: {} }],
+          },
         },
       }),
     );

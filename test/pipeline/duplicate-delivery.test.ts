@@ -73,7 +73,7 @@ function config(files: Loopback): AppConfig {
       downloadHosts: [],
       poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 },
       maxConcurrency: 1,
-      tenants: [{ id: 'a', credentials: { token: 'secret-a' } }],
+      tenants: [{ id: 'a', since: '2026-01-01', credentials: { token: 'secret-a' } }],
     },
   });
 }

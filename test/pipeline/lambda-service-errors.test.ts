@@ -18,7 +18,12 @@ const SETTINGS = {
 function definition(): StateMachineDefinition {
   return reportPipelineDefinition({
     vendor: 'demo',
-    section: { ...SETTINGS, reports: ['things'], tenants: [{ id: 'a', secretName: 's' }], maxConcurrency: 1 },
+    section: {
+      ...SETTINGS,
+      reports: ['things'],
+      tenants: [{ id: 'a', since: '2026-01-01', secretName: 's' }],
+      maxConcurrency: 1,
+    },
     eventSource: 'test',
     eventBusName: 'default',
     functionArns: Object.fromEntries(

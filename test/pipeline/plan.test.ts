@@ -2,7 +2,7 @@
  * The plan step reads which dates are archived from the manifests' keys: only a manifest marks a
  * report complete, so any other object under the manifests prefix must not count.
  */
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definitionFor } from '../../lambdas/connectors/registry.ts';
@@ -25,12 +25,15 @@ describe('planRun', () => {
         { Key: `${manifestReportPrefix('csp', 'mfa_audit')}dt=2026-11-20/tenant=alice/manifest.json.tmp` },
       ],
     });
+    // the vendor's expectations: none yet, written once
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+    s3.on(PutObjectCommand).resolves({});
 
     // Act
     const plan = await planRun(
       {
         vendor: 'csp',
-        section: { tenants: [{ id: 'alice' }], reports: ['mfa_audit'] },
+        section: { tenants: [{ id: 'alice', since: '2026-01-01' }], reports: ['mfa_audit'] },
         request: { scheduledTime: '2026-11-22T01:30:00Z' },
         runId: 'run-1',
       },

@@ -137,7 +137,7 @@ function config(fileHost: string): AppConfig {
         downloadHosts: [],
         poll: { intervalSeconds: 5, maxAttempts: 4, deadlineMinutes: 60 },
         maxConcurrency: 3,
-        tenants: TENANTS.map((id) => ({ id, credentials: { token: `secret-${id}` } })),
+        tenants: TENANTS.map((id) => ({ id, since: '2026-01-01', credentials: { token: `secret-${id}` } })),
       },
     },
     { maxDownloadBytes: 10_000_000, maxExtractedBytes: 10_000_000, maxCompressionRatio: 100 },

@@ -22,6 +22,7 @@ const RUN_ID =
 async function backlogRunOutput(organisations: number): Promise<unknown> {
   const tenants = Array.from({ length: organisations }, (_, i) => ({
     id: `org-${i + 1}`,
+    since: '2026-01-01',
     apiName: `org${i + 1}.example.ac.uk`,
     secretName: `identity-report-archive/openathens/org-${i + 1}`,
   }));

@@ -66,11 +66,17 @@ describe('startJob', () => {
     const { seen, run } = harness();
 
     // Act
-    const step = await run({ request, tenant: { id: 'acme', credentials: { token: 't' } }, settings });
+    const step = await run({
+      request,
+      tenant: { id: 'acme', since: '2026-01-01', credentials: { token: 't' } },
+      settings,
+    });
 
     // Assess
     expect(step.job).toEqual({ pageLimit: 100, region: 'eu' });
-    expect(seen[0]?.settings.tenants).toEqual([{ id: 'acme', credentials: { token: 't' }, region: 'eu' }]);
+    expect(seen[0]?.settings.tenants).toEqual([
+      { id: 'acme', since: '2026-01-01', credentials: { token: 't' }, region: 'eu' },
+    ]);
   });
 
   it('stops a tenant its definition refuses before the runtime runs, naming the vendor', async () => {
@@ -80,7 +86,7 @@ describe('startJob', () => {
     // Act
     const error = await run({
       request,
-      tenant: { id: 'acme', credentials: { token: 't' }, region: 'mars' },
+      tenant: { id: 'acme', since: '2026-01-01', credentials: { token: 't' }, region: 'mars' },
       settings,
     }).catch((e: unknown) => e);
 
@@ -101,7 +107,11 @@ describe('startJob for a snapshot report', () => {
   }));
   const start = (date: string, now: string) =>
     startJob(
-      { request: { ...request, date }, tenant: { id: 'acme', credentials: { token: 't' } }, settings },
+      {
+        request: { ...request, date },
+        tenant: { id: 'acme', since: '2026-01-01', credentials: { token: 't' } },
+        settings,
+      },
       {
         connector: snapshot,
         secrets: staticSecretSource(new Map()),

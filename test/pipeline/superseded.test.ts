@@ -77,7 +77,7 @@ describe('a run another run published before (local run of the deployed definiti
           downloadHosts: [],
           poll: { intervalSeconds: 5, maxAttempts: 2, deadlineMinutes: 60 },
           maxConcurrency: 1,
-          tenants: [{ id: 'acme', credentials: { token: 'secret-acme' } }],
+          tenants: [{ id: 'acme', since: '2026-01-01', credentials: { token: 'secret-acme' } }],
         },
       },
       { maxDownloadBytes: 1_000_000, maxExtractedBytes: 1_000_000, maxCompressionRatio: 100 },

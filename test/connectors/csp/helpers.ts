@@ -12,6 +12,7 @@ import type { ManifestEntry } from '../../../lambdas/core/archive/manifest.ts';
 import { createHttpClient } from '../../../lambdas/core/http/index.ts';
 import type { ConnectorContext, ReportRequest } from '../../../lambdas/core/types.ts';
 import { type CspSimulator, localVendorSection } from '../../../simulators/csp/server.ts';
+import { LOCAL_SINCE } from '../../../simulators/local-since.ts';
 
 export type CspTestContext = ConnectorContext<CspTenant, CspCredentials, CspSection>;
 
@@ -45,7 +46,12 @@ export interface ContextOptions {
 export function sectionFor(sim: CspSimulator, options: ContextOptions = {}): CspSection {
   const raw = localVendorSection(sim, options.section ?? {});
   if (options.includeAllUsers) {
-    raw.tenants = sim.users.map((u) => ({ id: u.id, label: u.username, credentials: { apiToken: u.apiToken } }));
+    raw.tenants = sim.users.map((u) => ({
+      id: u.id,
+      since: LOCAL_SINCE,
+      label: u.username,
+      credentials: { apiToken: u.apiToken },
+    }));
   }
   return CspSectionSchema.parse(raw);
 }

@@ -28,6 +28,7 @@ import {
   makeEvent,
   startCspSimulator,
 } from '../../../simulators/csp/server.ts';
+import { LOCAL_SINCE } from '../../../simulators/local-since.ts';
 import { testAppConfig } from '../../support/app-config.ts';
 import { sqlAsOf } from '../../support/sql-as-of.ts';
 import { ANCHOR, DATE, DAY_END, DAY_START, NOW, simClock } from './helpers.ts';
@@ -286,8 +287,13 @@ describe('csp through the state machine', () => {
   it('ends only the refused tenants: invalid token, service account, deleted user', async () => {
     const { run, query, expected } = await scenario({
       tenants: (s) => [
-        ...s.users.map((u) => ({ id: u.id, label: u.username, credentials: { apiToken: u.apiToken } })),
-        { id: 'expired', label: 'dana@example.com', credentials: { apiToken: 'z'.repeat(65) } },
+        ...s.users.map((u) => ({
+          id: u.id,
+          since: LOCAL_SINCE,
+          label: u.username,
+          credentials: { apiToken: u.apiToken },
+        })),
+        { id: 'expired', since: LOCAL_SINCE, label: 'dana@example.com', credentials: { apiToken: 'z'.repeat(65) } },
       ],
     });
     const result = await run();

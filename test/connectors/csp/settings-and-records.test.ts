@@ -5,7 +5,7 @@ import { CspCredentialsSchema, CspSectionSchema } from '../../../lambdas/connect
 import { MalformedJsonError } from '../../../lambdas/core/errors.ts';
 import { localVendorSection, startCspSimulator } from '../../../simulators/csp/server.ts';
 
-const tenant = { id: 'alice', label: 'alice@example.com', secretName: 'csp/alice' };
+const tenant = { id: 'alice', since: '2026-01-01', label: 'alice@example.com', secretName: 'csp/alice' };
 
 describe('config section', () => {
   it('applies the documented defaults', () => {
@@ -21,7 +21,7 @@ describe('config section', () => {
   });
 
   it.each([
-    ['a tenant without label', { tenants: [{ id: 'a', secretName: 's' }] }, /label/],
+    ['a tenant without label', { tenants: [{ id: 'a', since: '2026-01-01', secretName: 's' }] }, /label/],
     [
       '21 device names',
       { tenants: [{ ...tenant, deviceNames: Array.from({ length: 21 }, (_, i) => `d${i}`) }] },

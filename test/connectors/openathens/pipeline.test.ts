@@ -61,6 +61,9 @@ async function harness(
   const s3 = await startLocalS3(join(dir, 's3'));
   const sim = await startOpenAthensSimulator({ now: () => NOW, ...options });
   const section = localVendorSection(sim);
+  // due from the day before the window at NOW (23 October on): the whole window is planned, and a
+  // date that aged out is still the tenant's, for OpenAthens' own refusal to be tested
+  section.tenants = section.tenants.map((tenant) => ({ ...tenant, since: '2026-10-22' }));
   tweak(section);
   const vendorSection = OpenAthensSectionSchema.parse({
     ...section,

@@ -7,7 +7,7 @@ import {
 } from '../../../lambdas/connectors/openathens/settings.ts';
 import { localVendorSection, startOpenAthensSimulator } from '../../../simulators/openathens/server.ts';
 
-const TENANT = { id: 'example-org', apiName: 'example.org', secretName: 'openathens/example-org' };
+const TENANT = { id: 'example-org', since: '2026-01-01', apiName: 'example.org', secretName: 'openathens/example-org' };
 
 describe('settings', () => {
   it('applies the vendor defaults', () => {
@@ -32,16 +32,19 @@ describe('settings', () => {
 
   it('takes a parent and its sub-organisation as separate tenants', () => {
     const settings = OpenAthensSectionSchema.parse({
-      tenants: [TENANT, { id: 'example-org-medicine', apiName: 'medicine.example.org', secretName: 'oa/med' }],
+      tenants: [
+        TENANT,
+        { id: 'example-org-medicine', since: '2026-01-01', apiName: 'medicine.example.org', secretName: 'oa/med' },
+      ],
     });
     expect(settings.tenants.map((t) => t.apiName)).toEqual(['example.org', 'medicine.example.org']);
   });
 
   it.each([
-    ['a missing apiName', { id: 'x', secretName: 's' }, /apiName/],
+    ['a missing apiName', { id: 'x', since: '2026-01-01', secretName: 's' }, /apiName/],
     ['an apiName with a slash', { ...TENANT, apiName: 'example.org/../admin' }, /API name/],
     ['an apiName with a space', { ...TENANT, apiName: 'example org' }, /API name/],
-    ['no credential source', { id: 'x', apiName: 'example.org' }, /exactly one of secretName/],
+    ['no credential source', { id: 'x', since: '2026-01-01', apiName: 'example.org' }, /exactly one of secretName/],
     ['an unknown field', { ...TENANT, apiKey: 'oops' }, /apiKey|unrecognized/i],
   ])('refuses a tenant with %s', (_label, tenant, pattern) => {
     // Act

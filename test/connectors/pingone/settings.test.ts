@@ -12,7 +12,10 @@ import {
 const ENV = 'abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6';
 
 function section(extra: Record<string, unknown> = {}, tenant: Record<string, unknown> = {}) {
-  return { tenants: [{ id: 'prod', environmentId: ENV, secretName: 'pingone/prod', ...tenant }], ...extra };
+  return {
+    tenants: [{ id: 'prod', since: '2026-01-01', environmentId: ENV, secretName: 'pingone/prod', ...tenant }],
+    ...extra,
+  };
 }
 
 function issues(input: unknown): string[] {
@@ -94,8 +97,8 @@ describe('config section', () => {
       ...issues(section({ region: 'us' })),
       ...issues({
         tenants: [
-          { id: 'a', environmentId: ENV, secretName: 's1' },
-          { id: 'b', environmentId: ENV.toUpperCase(), secretName: 's2' },
+          { id: 'a', since: '2026-01-01', environmentId: ENV, secretName: 's1' },
+          { id: 'b', since: '2026-01-01', environmentId: ENV.toUpperCase(), secretName: 's2' },
         ],
       }),
       ...issues(section({ poll: { intervalSeconds: 2, maxAttempts: 10, deadlineMinutes: 10 } })),

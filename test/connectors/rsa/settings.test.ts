@@ -25,7 +25,7 @@ const keyFile = {
 
 const section = (extra: Record<string, unknown> = {}) => ({
   baseUrl: 'https://acme.access.securid.com',
-  tenants: [{ id: 'acme', secretName: 'rsa/acme' }],
+  tenants: [{ id: 'acme', since: '2026-01-01', secretName: 'rsa/acme' }],
   ...extra,
 });
 
@@ -54,7 +54,9 @@ describe('config section', () => {
 
   it('requires baseUrl: RSA hosts are tenant-specific', () => {
     // Act / Assess
-    expect(issues({ tenants: [{ id: 'acme', secretName: 'x' }] }).join('\n')).toMatch(/^baseUrl:/m);
+    expect(issues({ tenants: [{ id: 'acme', since: '2026-01-01', secretName: 'x' }] }).join('\n')).toMatch(
+      /^baseUrl:/m,
+    );
   });
 
   it('refuses unknown fields and reports', () => {
