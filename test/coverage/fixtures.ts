@@ -15,7 +15,6 @@ import { type Outcome, writeOutcomeRecord } from '../../lambdas/pipeline/outcome
 import { catalogTables } from '../../scripts/local/catalog.ts';
 import { startLocalS3 } from '../../scripts/local/s3.ts';
 import { localWorkspace, prepareWorkspace, writeCatalog } from '../../scripts/local/workspace.ts';
-import { testAppConfig } from '../support/app-config.ts';
 
 export const today = utcDate(new Date());
 /** The date `n` days before today. */

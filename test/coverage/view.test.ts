@@ -26,7 +26,6 @@ import {
 import { S3RVER_SUFFIX } from '../../scripts/local/s3.ts';
 import { trinoSyntaxProblems } from '../../scripts/local/trino-syntax.ts';
 import { localWorkspace, readCatalog } from '../../scripts/local/workspace.ts';
-import { testAppConfig } from '../support/app-config.ts';
 import { ago, CSP, FAILURE_REASON, OA, OA_NEW, PING, SCENARIO, scenarioWorkspace, today } from './fixtures.ts';
 
 let root: string;
