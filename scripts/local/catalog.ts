@@ -101,9 +101,9 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
 
 /** The value of the table's `index`-th partition key in an object key (its `k=v` folder below the prefix). */
 function partitionValue(table: TableDefinition, index: number, key: string): string {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const folders = table.partitionKeys.map((k) => `${escape(k.name)}=([^/]*)/`).join('');
-  return `regexp_extract(${key}, ${quoteString(`^${escape(table.prefix)}${folders}`)}, ${index + 1})`;
+  const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const folders = table.partitionKeys.map((k) => `${escapeRegex(k.name)}=([^/]*)/`).join('');
+  return `regexp_extract(${key}, ${quoteString(`^${escapeRegex(table.prefix)}${folders}`)}, ${index + 1})`;
 }
 
 /** The object key of the file s3rver keeps at `<bucketDir>/<key>._S3rver_object` (DuckDB's `filename`). */
