@@ -2,7 +2,8 @@
  * The five functions of one vendor's pipeline, sized from its config, and every grant they need.
  *
  * 1. `plan-run` lists which tenant × report × date items a run covers; it may only list the
- *    vendor's manifests, and write and read the vendor's run claims (one per scheduled time).
+ *    vendor's manifests and outcome records, write and read the vendor's run claims (one per
+ *    scheduled time) and its expectations file, and write its `lost` outcome records.
  * 2. `start-job` and `check-job` talk to the vendor; they may read that vendor's tenant secrets
  *    and nothing else.
  * 3. `archive-report` streams the report into the archive (sized by the `functions` config
@@ -24,7 +25,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveLimits } from '../../lambdas/core/archive/limits.ts';
-import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX, OUTCOMES_PREFIX } from '../../lambdas/core/layout.ts';
+import {
+  DATA_PREFIX,
+  expectationsKey,
+  MANIFESTS_PREFIX,
+  ORIGINALS_PREFIX,
+  OUTCOMES_PREFIX,
+} from '../../lambdas/core/layout.ts';
 import { DEFAULT_FUNCTION_SIZING, type FunctionSizing } from '../../lambdas/core/settings.ts';
 import { PUBLICATIONS_PREFIX } from '../../lambdas/digest/publications.ts';
 import { handlerEnvironment } from '../../lambdas/handlers/env.ts';
@@ -121,6 +128,9 @@ export class PipelineFunctions extends Construct {
 
     grantManifestListing(this.planRun, props.archiveBucket, vendor);
     grantRunClaims(this.planRun, props.archiveBucket, props.archiveKey, vendor);
+    grantOutcomeWrites(this.planRun, props.archiveBucket, props.archiveKey, vendor);
+    grantLostRecordListing(this.planRun, props.archiveBucket, vendor);
+    grantExpectations(this.planRun, props.archiveBucket, vendor);
     const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
     for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
     grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
@@ -206,6 +216,42 @@ function grantManifestReads(fn: ReportFunction, bucket: s3.IBucket, vendor: stri
       sid: 'ReadVendorManifests',
       actions: ['s3:GetObject'],
       resources: [bucket.arnForObjects(`${MANIFESTS_PREFIX}/vendor=${vendor}/*`)],
+    }),
+  );
+}
+
+/** The plan lists the vendor's outcome keys to write only the `lost` records not there yet. */
+function grantLostRecordListing(fn: ReportFunction, bucket: s3.IBucket, vendor: string): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListVendorOutcomes',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${OUTCOMES_PREFIX}/vendor=${vendor}/*`] } },
+    }),
+  );
+}
+
+/**
+ * The vendor's expected tenant reports: read, compared, and written (If-Match / If-None-Match)
+ * when the config changed. Listing that one key makes a missing file answer 404 rather than 403.
+ * Its encryption goes through the run claims' grant of the key via S3.
+ */
+function grantExpectations(fn: ReportFunction, bucket: s3.IBucket, vendor: string): void {
+  const key = expectationsKey(vendor);
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteVendorExpectations',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [bucket.arnForObjects(key)],
+    }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListVendorExpectations',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringEquals: { 's3:prefix': [key] } },
     }),
   );
 }

@@ -326,24 +326,34 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the plan step list its vendor manifests and put and get its run claims only, and read no secret', () => {
+  it('lets the plan step list its manifests and outcomes, keep its claims and expectations, record lost dates, and read no secret', () => {
     const bucketArn = `<${logicalId(synth.stack, synth.stack.archive.bucket)}.Arn>`;
     const keyArn = `<${logicalId(synth.stack, synth.stack.archive.key)}.Arn>`;
     for (const pipeline of pipelines()) {
+      const vendor = pipeline.vendor;
       const statements = roleStatements(synth.template, logicalId(synth.stack, pipeline.planRun.role));
       expect(statementsFor(statements, 'secretsmanager')).toEqual([]);
       const s3Statements = statementsFor(statements, 's3');
       const listing = s3Statements.filter((s) => actionsOf([s]).includes('s3:ListBucket'));
-      expect(actionsOf(listing)).toEqual(['s3:ListBucket']);
-      expect(listing[0]?.Condition).toEqual({
-        StringLike: { 's3:prefix': [`manifests/vendor=${pipeline.vendor}/*`] },
-      });
-      const objects = s3Statements.filter((s) => !listing.includes(s));
-      expect(new Set(actionsOf(objects))).toEqual(new Set(['s3:PutObject', 's3:GetObject']));
-      expect(renderedResources(objects)).toEqual([`${bucketArn}/runs/vendor=${pipeline.vendor}/*`]);
-      // the claim is encrypted with the archive key, through S3 only
+      expect(new Set(actionsOf(listing))).toEqual(new Set(['s3:ListBucket']));
+      expect(listing.map((s) => s.Condition)).toEqual([
+        { StringLike: { 's3:prefix': [`manifests/vendor=${vendor}/*`] } },
+        { StringLike: { 's3:prefix': [`outcomes/vendor=${vendor}/*`] } },
+        { StringEquals: { 's3:prefix': [`expectations/${vendor}.jsonl`] } },
+      ]);
+      const grants = s3Statements
+        .filter((s) => !listing.includes(s))
+        .map((s) => `${[actionsOf([s])].flat().sort().join('+')} ${renderedResources([s]).join(',')}`);
+      expect(grants.sort()).toEqual(
+        [
+          `s3:GetObject+s3:PutObject ${bucketArn}/runs/vendor=${vendor}/*`,
+          `s3:PutObject ${bucketArn}/outcomes/vendor=${vendor}/*`,
+          `s3:GetObject+s3:PutObject ${bucketArn}/expectations/${vendor}.jsonl`,
+        ].sort(),
+      );
+      // claims, expectations and records are encrypted with the archive key, through S3 only
       const kmsStatements = statementsFor(statements, 'kms');
-      expect(renderedResources(kmsStatements)).toEqual([keyArn]);
+      expect(new Set(renderedResources(kmsStatements))).toEqual(new Set([keyArn]));
       expect(new Set(actionsOf(kmsStatements))).toEqual(new Set(['kms:GenerateDataKey', 'kms:Decrypt']));
       for (const statement of kmsStatements) {
         expect(render(statement.Condition?.StringEquals?.['kms:ViaService'])).toBe('s3.<AWS::Region>.amazonaws.com');
