@@ -12,7 +12,12 @@ import { definitionFor, definitions } from '../../lambdas/connectors/registry.ts
 import { archiveQueries } from '../../lambdas/core/archive-queries.ts';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { type AppConfig, ConfigValidationError, enabledVendors, loadConfig, parseConfig } from '../../lib/config.ts';
-import { type LocalSimulators, startLocalSimulators } from '../../simulators/index.ts';
+import {
+  type InjectedFailure,
+  type LocalSimulators,
+  simulatedTenants,
+  startLocalSimulators,
+} from '../../simulators/index.ts';
 import { catalogTables, openArchiveCatalog } from './catalog.ts';
 import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
 import { formatTable } from './format.ts';
@@ -34,6 +39,10 @@ With no options, runs every vendor against the built-in simulators.
   --report <name>     only this report (repeatable)
   --force             archive again dates that are already archived
   --fresh             empty the local archive first
+  --inject-failure <vendor>[/<tenant>]
+                      the simulator refuses this tenant's credentials (default: the vendor's first
+                      tenant) as the vendor documents, so its reports fail while the others
+                      archive (repeatable; simulators only, not with --config)
   --fast-waits <ms>   shrink Wait states and retry pauses (for servers with shrunk clocks)
   --workspace <dir>   where the archive lives (default .local)
   --verbose           log every step
@@ -50,8 +59,10 @@ interface VendorSource {
 
 export async function startCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
   let options: StartOptions;
+  let failures: InjectedFailure[];
   try {
     options = checkStartArgs(parseStartArgs(argv).values);
+    failures = injectedFailures(options);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) return usageFailure(error.message, out);
     throw error;
@@ -73,7 +84,7 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
       if (options.config) {
         source = configuredVendors(options, options.config);
       } else {
-        simulators = await startLocalSimulators({ only: options.vendor });
+        simulators = await startLocalSimulators({ only: options.vendor, failures });
         source = simulatedVendors(options, simulators);
       }
     } catch (error) {
@@ -106,6 +117,7 @@ function parseStartArgs(argv: readonly string[]) {
       report: { type: 'string', multiple: true },
       force: { type: 'boolean' },
       fresh: { type: 'boolean' },
+      'inject-failure': { type: 'string', multiple: true },
       'fast-waits': { type: 'string' },
       workspace: { type: 'string' },
       verbose: { type: 'boolean' },
@@ -132,6 +144,41 @@ function checkStartArgs(values: StartOptions): StartOptions {
     );
   }
   return values;
+}
+
+/**
+ * The tenants `--inject-failure <vendor>[/<tenant>]` names, each one a built-in simulator serves
+ * in this run. Only a simulator can be told to refuse a tenant, so `--config` refuses the flag.
+ */
+function injectedFailures(values: StartOptions): InjectedFailure[] {
+  const specs = values['inject-failure'] ?? [];
+  if (values.help || specs.length === 0) return [];
+  if (values.config !== undefined) {
+    throw new UsageError('--inject-failure works only with the built-in simulators, not with --config');
+  }
+  return specs.map((spec) => {
+    const [vendor = '', tenant, ...rest] = spec.split('/');
+    const tenants = simulatedTenants(vendor);
+    if (!tenants) {
+      const known = definitions.map((d) => d.vendor).filter((v) => simulatedTenants(v));
+      throw new UsageError(
+        `--inject-failure "${spec}": unknown vendor "${vendor}"; expected one of: ${known.join(', ')}`,
+      );
+    }
+    const chosen = tenant ?? tenants[0];
+    if (chosen === undefined || rest.length > 0 || !tenants.includes(chosen)) {
+      throw new UsageError(
+        `--inject-failure "${spec}": unknown tenant of ${vendor}; expected ${vendor}/<tenant> with one of: ${tenants.join(', ')}`,
+      );
+    }
+    if (values.vendor && !values.vendor.includes(vendor)) {
+      throw new UsageError(`--inject-failure "${spec}": ${vendor} is not among the --vendor options of this run`);
+    }
+    if (values.tenant && !values.tenant.includes(chosen)) {
+      throw new UsageError(`--inject-failure "${spec}": ${chosen} is not among the --tenant options of this run`);
+    }
+    return { vendor, tenant: chosen };
+  });
 }
 
 /** Node's own errors for an unknown option or a missing value (`ERR_PARSE_ARGS_*`). */

@@ -175,7 +175,7 @@ interface AccessToken {
   revoked: boolean;
 }
 
-const DEFAULT_USERS: readonly CspSimUserOptions[] = [
+export const DEFAULT_USERS: readonly CspSimUserOptions[] = [
   { id: 'alice', username: 'alice@example.com' },
   { id: 'bjorn', username: 'bjørn.ødegård@example.no' },
   { id: 'chen', username: 'chen.wei@example.com', events: 60 },

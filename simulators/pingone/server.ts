@@ -239,7 +239,7 @@ function p1Error(status: number, message: string, detail?: { code: string; targe
   };
 }
 
-const DEFAULT_ENVIRONMENTS: readonly PingOneSimEnvironment[] = [
+export const DEFAULT_ENVIRONMENTS: readonly PingOneSimEnvironment[] = [
   {
     id: '3f0d3c1e-5b7a-4c2e-9a61-0c7a2d1e4b01',
     tenantId: 'sim-env-a',

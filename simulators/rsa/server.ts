@@ -12,7 +12,8 @@
  *    the tenant's last download, 425 until the report is ready, else 200 CSV.
  *    Generate-and-download (`GET .../{admin_users|radius_clients}/generate-and-download`): 200 CSV,
  *    429 within 8 hours, 400 for a report switched to "does not exist".
- * 4. 403 "MFA tracking is turned off." per tenant switch. Every window, delay and format is an
+ * 4. 403 "MFA tracking is turned off." per tenant switch, and a per-tenant regenerated key (its key
+ *    file's accessID unknown: 403 on every request). Every window, delay and format is an
  *    option; `options` is live, so a test can flip a switch between requests.
  * 5. Every request is recorded (method, path, status, tenant, JWT header and claims, headers
  *    without Authorization) for tests to assert call counts and spacing.
@@ -57,13 +58,18 @@ export interface RsaSimTenantOptions {
   readonly keyFileHost?: string;
   /** default: the simulator's `mfaTrackingOff` */
   readonly mfaTrackingOff?: boolean;
+  /**
+   * the key was regenerated in the console after its key file was issued: the file's accessID is
+   * no longer known, so every request signed with it answers 403; default false
+   */
+  readonly keyRegenerated?: boolean;
 }
 
 export interface RsaSimulatorOptions {
   /** default 0 (any free port) */
   port?: number;
   seed?: number;
-  /** default `acme` and `globex` */
+  /** default DEFAULT_TENANTS */
   tenants?: readonly RsaSimTenantOptions[];
   urlStyle?: UrlStyle;
   /** see RsaSimTenantOptions.keyFileHost; applies to every tenant without its own */
@@ -268,6 +274,11 @@ async function zipOf(name: string, bytes: Uint8Array): Promise<Buffer> {
   return Buffer.from(await writer.close());
 }
 
+export const DEFAULT_TENANTS: readonly RsaSimTenantOptions[] = [
+  { id: 'acme', customerName: 'Acme Corp' },
+  { id: 'globex', customerName: 'Globex, "EU" GmbH' },
+];
+
 // Key generation is the slowest part of a start; a process reuses one pair per seed and tenant.
 const keyPairs = new Map<string, { privateKey: string; publicKey: string }>();
 
@@ -289,10 +300,7 @@ export async function startRsaSimulator(options: RsaSimulatorOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const states = new Map<string, TenantState>();
   const byAccessId = new Map<string, TenantState>();
-  const tenantOptions = options.tenants ?? [
-    { id: 'acme', customerName: 'Acme Corp' },
-    { id: 'globex', customerName: 'Globex, "EU" GmbH' },
-  ];
+  const tenantOptions = options.tenants ?? DEFAULT_TENANTS;
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -327,7 +335,7 @@ export async function startRsaSimulator(options: RsaSimulatorOptions = {}): Prom
       lastDirectAt: new Map(),
     };
     states.set(t.id, state);
-    byAccessId.set(tenant.keyFile.accessID, state);
+    if (!t.keyRegenerated) byAccessId.set(tenant.keyFile.accessID, state);
   }
   const mfaOff = (id: string) => tenantOptions.find((t) => t.id === id)?.mfaTrackingOff ?? opts.mfaTrackingOff;
 

@@ -1,0 +1,108 @@
+/**
+ * `npm start -- --inject-failure <vendor>[/<tenant>]` (scripts/local/start.ts, simulators/index.ts):
+ * the vendor's simulator refuses that tenant as the vendor documents, so a local run ends as a
+ * failed run does, its summary names the failure and why, and the outcome record in the local S3
+ * says `failed` with the error name and a reason without a credential, while the other tenant
+ * archives. Flags the simulators cannot honour are refused as a bad command line.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OutcomeRecord, OutcomeRecordSchema } from '../../lambdas/pipeline/outcome-record.ts';
+import { startLocalS3 } from '../../scripts/local/s3.ts';
+import { startCommand } from '../../scripts/local/start.ts';
+import { localWorkspace } from '../../scripts/local/workspace.ts';
+import { DEFAULT_ORGANISATIONS } from '../../simulators/openathens/server.ts';
+import { DEFAULT_ENVIRONMENTS } from '../../simulators/pingone/server.ts';
+import { runCommand } from '../support/cli.ts';
+
+const start = (args: string[]) => runCommand(startCommand, args);
+
+// the simulators' secrets that could leak into a reason; CSP's API and access tokens, JWTs and
+// the lines of RSA's PEM keys are long unbroken strings, caught by LONG_TOKEN
+const SECRETS = [...DEFAULT_ORGANISATIONS.map((o) => o.apiKey), ...DEFAULT_ENVIRONMENTS.map((e) => e.clientSecret)];
+const LONG_TOKEN = /[A-Za-z0-9_~-]{40,}/;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inject-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every outcome record the workspace's local S3 holds for `vendor`. */
+async function outcomeRecords(workspaceDir: string, vendor: string): Promise<OutcomeRecord[]> {
+  const workspace = localWorkspace(workspaceDir);
+  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
+  try {
+    const listed = await s3.client.send(
+      new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `outcomes/vendor=${vendor}/` }),
+    );
+    return await Promise.all(
+      (listed.Contents ?? []).map(async ({ Key }) => {
+        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }));
+        return OutcomeRecordSchema.parse(JSON.parse(await (object.Body?.transformToString() ?? '')));
+      }),
+    );
+  } finally {
+    await s3.close();
+  }
+}
+
+const twoDaysAgo = () => new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+
+describe('npm start -- --inject-failure: a bad command line', () => {
+  it.each([
+    [['--config', 'any.json', '--inject-failure', 'csp'], /--inject-failure works only with the built-in simulators/],
+    [['--inject-failure', 'okta'], /--inject-failure "okta": unknown vendor "okta"; expected one of: .*csp/],
+    [['--inject-failure', 'csp/robot'], /"csp\/robot": unknown tenant of csp; .* one of: alice, bjorn, chen/],
+    [['--inject-failure', 'csp/'], /"csp\/": unknown tenant of csp/],
+    [['--vendor', 'rsa', '--inject-failure', 'csp'], /"csp": csp is not among the --vendor options/],
+    [['--tenant', 'bjorn', '--inject-failure', 'csp'], /"csp": alice is not among the --tenant options/],
+  ])('npm start -- %j names the problem, exit 2', async (args, message) => {
+    const result = await start([...args, '--workspace', join(dir, 'usage')]);
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('npm start -- --inject-failure <vendor>[/<tenant>]', () => {
+  it.each([
+    // vendor, refused tenant (how it is named), the other tenant, extra arguments, the refusal
+    ['openathens', 'example-org', 'hospital-example', ['--date', twoDaysAgo()], /forbidden \(403\).*not enabled/],
+    ['csp', 'chen', 'alice', ['--inject-failure', 'csp/chen', '--date', twoDaysAgo()], /403 \(The user is forbidden/],
+    ['pingone', 'sim-env-b', 'sim-env-a', ['--inject-failure', 'pingone/sim-env-b'], /403 .*INSUFFICIENT_PERMISSIONS/],
+    ['rsa', 'globex', 'acme', ['--inject-failure', 'rsa/globex', '--report', 'users'], /HTTP 403 to generate users/],
+  ])(
+    '%s: %s fails with the vendor refusal, recorded as failed; %s archives',
+    async (vendor, refused, other, extra, refusal) => {
+      // Prepare: openathens is named without a tenant (its first one is refused)
+      const workspace = join(dir, vendor);
+      const inject = vendor === 'openathens' ? ['--inject-failure', 'openathens'] : [];
+      const args = ['--vendor', vendor, '--tenant', refused, '--tenant', other, ...inject, ...extra];
+      // Act
+      const result = await start([...args, '--workspace', workspace]);
+      // Assess: the exit code of a failed run, and the summary says which item failed and why
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout).toMatch(new RegExp(`\\b${vendor}\\s+FAILED\\s+1\\s+0\\s+1\\s+0\\b`));
+      expect(result.stdout).toMatch(
+        new RegExp(`  ${vendor}: ${refused} \\S+ \\S+: VendorAuthError: .*${refusal.source}`),
+      );
+      const records = await outcomeRecords(workspace, vendor);
+      expect(records.map((r) => [r.tenant, r.outcome]).sort()).toEqual(
+        [
+          [other, 'archived'],
+          [refused, 'failed'],
+        ].sort(),
+      );
+      const failed = records.find((r) => r.outcome === 'failed');
+      expect(failed?.error).toBe('VendorAuthError');
+      expect(failed?.reason).toMatch(refusal);
+      for (const secret of SECRETS) expect(failed?.reason).not.toContain(secret);
+      expect(failed?.reason).not.toMatch(LONG_TOKEN);
+    },
+  );
+});
