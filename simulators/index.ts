@@ -27,6 +27,8 @@ export interface LocalSimulatorOptions {
   /** only these vendors (default every one) */
   readonly only?: readonly string[];
   readonly failures?: readonly InjectedFailure[];
+  /** each vendor's tenants' `since` (default the fixed LOCAL_SINCE of each section) */
+  readonly since?: Readonly<Record<string, string>>;
 }
 
 interface Started {
@@ -105,10 +107,16 @@ export async function startLocalSimulators(options: LocalSimulatorOptions = {}):
       return [v, await entry.start(refused)] as const;
     }),
   );
+  const section = (vendor: string, started: Started) => {
+    const since = options.since?.[vendor];
+    if (since === undefined) return started.section;
+    const tenants = started.section.tenants as Record<string, unknown>[];
+    return { ...started.section, tenants: tenants.map((tenant) => ({ ...tenant, since })) };
+  };
   return {
     config: {
       alerts: { topicName: 'local-alerts' },
-      vendors: Object.fromEntries(started.map(([vendor, s]) => [vendor, s.section])),
+      vendors: Object.fromEntries(started.map(([vendor, s]) => [vendor, section(vendor, s)])),
     },
     fastWaitsMs: 20,
     async close() {

@@ -2,8 +2,8 @@
  * The local query engine: DuckDB over the archive files s3rver keeps on disk, with one view per
  * table built from the same definitions as the Glue tables (lambdas/core/tables.ts).
  *
- * 1. Each table becomes a DuckDB view over its files (`read_json`, partition values read from
- *    the key as the Glue projection reads them); a report's table is registered as
+ * 1. Each table becomes a DuckDB view over its files (`read_json` with Hive partitioning, which
+ *    reads partition values from the key as the Glue projection does); a report's table is registered as
  *    `<name>_objects`, with Athena's `"$path"` computed from DuckDB's `filename` (the s3rver
  *    directory and `._S3rver_object` cut off, `s3://<bucket>/` put in front).
  * 2. Then every view (`archiveViews`), with the same SELECT text the Glue views hold: each
@@ -85,33 +85,36 @@ function viewSql(table: TableDefinition, name: string, bucket: string, bucketDir
   const glob = join(root, ...table.partitionKeys.map(() => '*'), table.fileGlob + S3RVER_SUFFIX);
   const spec = table.columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.duckdbType)}`).join(', ');
   const compression = table.fileGlob.endsWith('.gz') ? 'gzip' : 'uncompressed';
-  const key = objectKey(bucketDir);
   const select = [
     ...table.columns.map((c) => quoteIdent(c.name)),
-    ...table.partitionKeys.map((k, i) => `${partitionValue(table, i, key)} AS ${quoteIdent(k.name)}`),
-    ...(isReportTable(table)
-      ? [`concat(${quoteString(`s3://${bucket}/`)}, ${key}) AS ${quoteIdent(OBJECT_PATH_COLUMN)}`]
-      : []),
+    ...table.partitionKeys.map((k) => quoteIdent(k.name)),
+    ...(isReportTable(table) ? [`${objectPath(bucket, bucketDir)} AS ${quoteIdent(OBJECT_PATH_COLUMN)}`] : []),
   ];
-  // Partition values are read from the key, as Athena's projection reads them from the location,
-  // not with DuckDB's Hive partitioning: that would also take `tenant=` folders below the
-  // partitions and put their value over the `tenant` a manifest holds.
-  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, hive_partitioning = false, filename = ${quoteString(OBJECT_PATH_COLUMN)})`;
+  // the file each row came from, under the one name no report column may take
+  const file = isReportTable(table) ? `, filename = ${quoteString(OBJECT_PATH_COLUMN)}` : '';
+  return `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${select.join(', ')} FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = '${compression}', columns = {${spec}}, ${hiveOptions(table)}${file})`;
 }
 
-/** The value of the table's `index`-th partition key in an object key (its `k=v` folder below the prefix). */
-function partitionValue(table: TableDefinition, index: number, key: string): string {
-  const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const folders = table.partitionKeys.map((k) => `${escapeRegex(k.name)}=([^/]*)/`).join('');
-  return `regexp_extract(${key}, ${quoteString(`^${escapeRegex(table.prefix)}${folders}`)}, ${index + 1})`;
+/**
+ * DuckDB's Hive partitioning reads the partition values from the key, as Glue's projection does,
+ * and prunes files by them. It also takes every other `k=v` folder: a manifest's `tenant=` folder
+ * then gives its `tenant` column, where Athena reads the manifest's own field. The two are the same
+ * for every manifest the archive step writes, and `npm run verify` fails one whose fields disagree
+ * with its key.
+ */
+function hiveOptions(table: TableDefinition): string {
+  if (table.partitionKeys.length === 0) return 'hive_partitioning = false';
+  const types = table.partitionKeys.map((k) => `${quoteString(k.name)}: 'VARCHAR'`).join(', ');
+  return `hive_partitioning = true, hive_types = {${types}}, hive_types_autocast = false`;
 }
 
-/** The object key of the file s3rver keeps at `<bucketDir>/<key>._S3rver_object` (DuckDB's `filename`). */
-function objectKey(bucketDir: string): string {
+/** Athena's `"$path"` from the file s3rver keeps at `<bucketDir>/<key>._S3rver_object`. */
+function objectPath(bucket: string, bucketDir: string): string {
   const file = quoteIdent(OBJECT_PATH_COLUMN);
   // lengths counted by DuckDB, as substr counts them, whatever characters the directory holds
   const dir = `length(${quoteString(`${bucketDir}/`)})`;
-  return `substr(${file}, ${dir} + 1, length(${file}) - ${dir} - length(${quoteString(S3RVER_SUFFIX)}))`;
+  const key = `substr(${file}, ${dir} + 1, length(${file}) - ${dir} - length(${quoteString(S3RVER_SUFFIX)}))`;
+  return `concat(${quoteString(`s3://${bucket}/`)}, ${key})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * What `npm start` prints after the run: a table per vendor (archived, already archived, failed,
- * skipped, rows), a line per failed or skipped report saying why, and the totals.
+ * skipped, rows), a line per failed or skipped report saying why, what the plan left out or
+ * recorded lost, and the totals.
  */
 import { REPORT_ARCHIVED, REPORT_FAILED, REPORT_SKIPPED } from '../../state-machines/report-pipeline.ts';
 import type { CommandOutput } from './command.ts';
@@ -55,5 +56,18 @@ function printReasons(results: readonly VendorRunResult[], out: CommandOutput): 
       out.print(`  ${r.vendor}: ${item(e.detail)}: skipped: ${String(e.detail.reason ?? 'no reason given')}`);
     }
     if (r.status === 'FAILED' && r.events.length === 0) out.print(`  ${r.vendor}: ${r.error}`);
+    printPlanNotes(r, out);
+  }
+}
+
+/** What the plan left out or recorded without an item: never a bare SUCCEEDED with nothing. */
+function printPlanNotes(r: VendorRunResult, out: CommandOutput): void {
+  const outside = r.plan?.outsideTenantRange ?? 0;
+  if (outside > 0) {
+    out.print(`  ${r.vendor}: ${outside} tenant date(s) not planned: outside the tenant's since..until`);
+  }
+  const lost = r.plan?.lost ?? 0;
+  if (lost > 0) {
+    out.print(`  ${r.vendor}: ${lost} date(s) aged out of the vendor's history unarchived (recorded as lost)`);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import type { TableDefinition } from '../../lambdas/core/tables.ts';
 import { LOCAL_BUCKET } from './s3.ts';
 
@@ -46,4 +47,20 @@ export function readCatalog(workspace: LocalWorkspace): TableDefinition[] {
     throw new Error(`no local archive in ${workspace.root}: run \`npm start\` first`);
   }
   return JSON.parse(readFileSync(workspace.catalogFile, 'utf8')) as TableDefinition[];
+}
+
+/**
+ * The UTC day this workspace was first run, recorded on that run (`started.json`). The simulated
+ * tenants count their reports as due from it, so a fresh workspace starts with nothing missing or
+ * lost, and the days a later run skips still show.
+ */
+export function workspaceStartDate(workspace: LocalWorkspace, today: string): string {
+  const file = join(workspace.root, 'started.json');
+  if (existsSync(file)) {
+    const recorded = (JSON.parse(readFileSync(file, 'utf8')) as { date?: unknown }).date;
+    if (typeof recorded === 'string' && isCalendarDate(recorded)) return recorded;
+  }
+  mkdirSync(workspace.root, { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ date: today })}\n`);
+  return today;
 }

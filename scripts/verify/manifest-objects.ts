@@ -23,6 +23,11 @@ const Described = z.object({
   version_id: z.string().min(1).nullish(),
 });
 const ManifestObjects = z.object({
+  /** what it says it is: must be the partition its key names (the tables read these fields) */
+  vendor: z.string().optional(),
+  report: z.string().optional(),
+  tenant: z.string().optional(),
+  report_date: z.string().optional(),
   /** version 2: the attempt whose keys it names */
   attempt: z.string().min(1).optional(),
   data: Described,
@@ -30,7 +35,7 @@ const ManifestObjects = z.object({
 });
 type ManifestObjects = z.infer<typeof ManifestObjects>;
 
-const MANIFEST_PARTITION = /^manifests\/(vendor=[^/]+\/report=[^/]+\/dt=[^/]+\/tenant=[^/]+)\/manifest\.json$/;
+const MANIFEST_PARTITION = /^manifests\/(vendor=([^/]+)\/report=([^/]+)\/dt=([^/]+)\/tenant=([^/]+))\/manifest\.json$/;
 
 /**
  * The objects `manifest` names: its data object and every original. Throws when it names none, or
@@ -50,10 +55,31 @@ export function namedObjects(manifest: unknown, manifestKey: string): NamedObjec
   }));
 }
 
+/**
+ * A manifest's vendor, report, date and tenant are its key's: Athena reads the tenant from the
+ * manifest and DuckDB from the key's folder, so a manifest that disagrees would be one report in
+ * one engine and another in the other.
+ */
+function checkOwnFields(
+  manifest: ManifestObjects,
+  key: Record<'vendor' | 'report' | 'report_date' | 'tenant', string | undefined>,
+): void {
+  for (const field of ['vendor', 'report', 'report_date', 'tenant'] as const) {
+    const value = manifest[field];
+    if (value !== undefined && value !== key[field]) {
+      throw new Error(`says ${field} ${JSON.stringify(value)}; its key says ${JSON.stringify(key[field])}`);
+    }
+  }
+}
+
 /** The layout's keys for the manifest's partition and attempt (version 1: data.jsonl.gz and originals by name). */
 function checkOwnKeys(manifest: ManifestObjects, manifestKey: string): void {
-  const partition = MANIFEST_PARTITION.exec(manifestKey)?.[1];
-  if (!partition) throw new Error(`is not at a manifest key of the layout (manifests/<partition>/manifest.json)`);
+  const match = MANIFEST_PARTITION.exec(manifestKey);
+  const partition = match?.[1];
+  if (!match || !partition) {
+    throw new Error(`is not at a manifest key of the layout (manifests/<partition>/manifest.json)`);
+  }
+  checkOwnFields(manifest, { vendor: match[2], report: match[3], report_date: match[4], tenant: match[5] });
   const { attempt } = manifest;
   const data = attempt ? `${DATA_PREFIX}/${partition}/${attempt}${DATA_FILE_SUFFIX}` : undefined;
   const dataOk = data ? manifest.data.key === data : manifest.data.key.startsWith(`${DATA_PREFIX}/${partition}/`);

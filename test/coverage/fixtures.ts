@@ -143,6 +143,7 @@ function manifest(item: Item & { date: string }): string {
   const dataKey = `data/vendor=${item.vendor}/report=${item.report}/dt=${item.date}/tenant=${item.tenant}/x.jsonl.gz`;
   return `${JSON.stringify({
     schema_version: 2,
+    tenant: item.tenant,
     report_date: item.date,
     run_id: `run-archived-${item.date}`,
     completed_at: `${item.date}T23:00:00.000Z`,

@@ -52,7 +52,10 @@ async function outcomeRecords(workspaceDir: string, vendor: string): Promise<Out
   }
 }
 
-const twoDaysAgo = () => new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+const twoDaysAgo = () => daysAgo(2);
+// a fresh workspace's simulated CSP tenants are due from yesterday (scripts/local/start.ts)
+const yesterday = () => daysAgo(1);
 
 describe('npm start -- --inject-failure: a bad command line', () => {
   it.each([
@@ -73,7 +76,7 @@ describe('npm start -- --inject-failure <vendor>[/<tenant>]', () => {
   it.each([
     // vendor, refused tenant (how it is named), the other tenant, extra arguments, the refusal
     ['openathens', 'example-org', 'hospital-example', ['--date', twoDaysAgo()], /forbidden \(403\).*not enabled/],
-    ['csp', 'chen', 'alice', ['--inject-failure', 'csp/chen', '--date', twoDaysAgo()], /403 \(The user is forbidden/],
+    ['csp', 'chen', 'alice', ['--inject-failure', 'csp/chen', '--date', yesterday()], /403 \(The user is forbidden/],
     ['pingone', 'sim-env-b', 'sim-env-a', ['--inject-failure', 'pingone/sim-env-b'], /403 .*INSUFFICIENT_PERMISSIONS/],
     ['rsa', 'globex', 'acme', ['--inject-failure', 'rsa/globex', '--report', 'users'], /HTTP 403 to generate users/],
   ])(

@@ -39,4 +39,33 @@ describe('printSummary', () => {
     expect(text).toContain('rsa: globex users 2026-12-06: skipped: generated less than 8 hours ago');
     expect(text).toMatch(/rsa\s+FAILED\s+0\s+0\s+1\s+1\s/);
   });
+
+  it('says how many dates the plan left outside the tenant range or found lost, rather than a bare SUCCEEDED', () => {
+    // Prepare: a --date before every tenant's since, in a vendor with lost days behind it
+    const result: VendorRunResult = {
+      vendor: 'csp',
+      executionId: 'local-csp',
+      status: 'SUCCEEDED',
+      outcomes: [],
+      events: [],
+      metrics: [],
+      durationMs: 400,
+      plan: {
+        items: [],
+        alreadyArchived: 0,
+        deferred: 0,
+        atRisk: [],
+        duplicateOf: null,
+        outsideTenantRange: 3,
+        lost: 2,
+      },
+    };
+    const lines: string[] = [];
+    // Act
+    printSummary([result], 400, { print: (text) => lines.push(text), printError: (text) => lines.push(text) });
+    // Assess
+    const text = lines.join('\n');
+    expect(text).toContain("csp: 3 tenant date(s) not planned: outside the tenant's since..until");
+    expect(text).toContain("csp: 2 date(s) aged out of the vendor's history unarchived (recorded as lost)");
+  });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definitions } from '../../lambdas/connectors/registry.ts';
 import { catalogTables } from '../../scripts/local/catalog.ts';
-import { localWorkspace, prepareWorkspace } from '../../scripts/local/workspace.ts';
+import { localWorkspace, prepareWorkspace, workspaceStartDate } from '../../scripts/local/workspace.ts';
 
 describe('catalogTables', () => {
   it('holds every registered report, the manifests, outcomes and expectations, whatever a config enables', () => {
@@ -41,5 +41,17 @@ describe('prepareWorkspace', () => {
     expect(readdirSync(workspace.tmpDir)).toEqual([]);
     expect(existsSync(join(workspace.s3Directory, 'kept'))).toBe(true);
     rmSync(workspace.root, { recursive: true, force: true });
+  });
+});
+
+describe('workspaceStartDate', () => {
+  it('is the day of the first run, kept for every later run', () => {
+    const workspace = localWorkspace(mkdtempSync(join(tmpdir(), 'workspace-')));
+    try {
+      expect(workspaceStartDate(workspace, '2026-12-01')).toBe('2026-12-01');
+      expect(workspaceStartDate(workspace, '2026-12-07')).toBe('2026-12-01');
+    } finally {
+      rmSync(workspace.root, { recursive: true, force: true });
+    }
   });
 });

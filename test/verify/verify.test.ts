@@ -129,6 +129,17 @@ describe('npm run verify', () => {
     expect(result.stdout).toContain(`names data ${firstData}; expected data/`);
   });
 
+  it("fails on a manifest whose tenant is not its key's (Athena and DuckDB would file it differently)", async () => {
+    const r = request('t1', '2026-11-20');
+    await archive([r]);
+    const published = JSON.parse(await readFile(onDisk(manifestKey(r)), 'utf8')) as Record<string, unknown>;
+    writeFileSync(onDisk(manifestKey(r)), `${JSON.stringify({ ...published, tenant: 't2' })}\n`);
+    const result = await verify('--tenant', 't1');
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain(`UNREADABLE MANIFEST ${manifestKey(r)}`);
+    expect(result.stdout).toContain('says tenant "t2"; its key says "t1"');
+  });
+
   it('lists an object no manifest names, without failing', async () => {
     await archive([request('t1', '2026-11-20')]);
     const workspace = localWorkspace(root);
