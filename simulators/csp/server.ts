@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOCAL_SINCE } from '../local-since.ts';
+import { localSince } from '../local-since.ts';
 import {
   apiToken,
   buildEvent,
@@ -432,7 +432,7 @@ export function localVendorSection(sim: Pick<CspSimulator, 'baseUrl' | 'users'>,
     downloadHosts: [] as string[],
     tenants: sim.users
       .filter((u) => u.tenant)
-      .map((u) => ({ id: u.id, since: LOCAL_SINCE, label: u.username, credentials: { apiToken: u.apiToken } })),
+      .map((u) => ({ id: u.id, since: localSince(1), label: u.username, credentials: { apiToken: u.apiToken } })),
     ...extra,
   };
 }

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { LOCAL_SINCE } from '../local-since.ts';
+import { localSince } from '../local-since.ts';
 import { defaultRowCount, type GeneratedReport, generateReport, toCsv } from './data.ts';
 import { zipSingleEntry } from './zip.ts';
 
@@ -564,7 +564,7 @@ export function localVendorSection(sim: Pick<OpenAthensSimulator, 'baseUrl' | 'o
     maxConcurrency: 4,
     tenants: sim.organisations.map((organisation) => ({
       id: organisation.tenantId,
-      since: LOCAL_SINCE,
+      since: localSince(30),
       apiName: organisation.apiName,
       credentials: { apiKey: organisation.apiKey },
     })),

@@ -22,7 +22,7 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { configure, TextReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
-import { LOCAL_SINCE } from '../local-since.ts';
+import { localSince } from '../local-since.ts';
 import {
   compileFilter,
   generateRows,
@@ -949,7 +949,7 @@ export function localVendorSection(sim: PingOneSimulator): Record<string, unknow
     poll: { intervalSeconds: Math.max(1, Math.ceil(windowMs / 1000)), maxAttempts: 60, deadlineMinutes: 30 },
     tenants: sim.environments.map((env) => ({
       id: env.tenantId,
-      since: LOCAL_SINCE,
+      since: localSince(0),
       environmentId: env.id,
       deliverAs: env.deliverAs ?? 'ASYNC_FILE',
       tokenAuthMethod: env.tokenAuthMethod ?? 'client_secret_basic',

@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
-import { LOCAL_SINCE } from '../local-since.ts';
+import { localSince } from '../local-since.ts';
 import {
   type DateStyle,
   generateTenantData,
@@ -571,7 +571,7 @@ export function localVendorSection(sim: RsaSimulator): {
     initialWaitSeconds: 1,
     tenants: sim.tenants.map((t) => ({
       id: t.id,
-      since: LOCAL_SINCE,
+      since: localSince(0),
       ...(t.needsBaseUrl ? { baseUrl: sim.baseUrl } : {}),
       credentials: { ...t.keyFile },
     })),

@@ -75,6 +75,8 @@ async function scenario(options: Scenario = {}) {
   const store = await startLocalS3(join(dir, 's3'));
   s3 = store;
   const raw = localVendorSection(s, { pageLimit: 7, ...options.section });
+  // due from a fixed day before every date these scenarios fetch (the simulator's clock is fixed)
+  raw.tenants = raw.tenants.map((tenant) => ({ ...tenant, since: LOCAL_SINCE }));
   if (options.tenants) raw.tenants = options.tenants(s) as typeof raw.tenants;
   const section = CspSectionSchema.parse(raw);
   const config = appConfig(section);
