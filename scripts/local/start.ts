@@ -57,15 +57,17 @@ With no options, runs every vendor against the built-in simulators.
 type StartOptions = ReturnType<typeof parseStartArgs>['values'];
 
 /**
- * When the simulated tenants' reports are due from, given the workspace's first day: a snapshot
- * from that day, an event log from the oldest day the vendor still served then (OpenAthens' 30
- * days; the day before, where the history is undocumented), which a first run archives.
+ * When the simulated tenants' reports are due from, given the workspace's first day: the oldest
+ * date a first run on that day plans (a snapshot's own day; OpenAthens' 30 days, CSP's catch-up
+ * week, else the day before), so a first run leaves nothing missing or lost behind it.
  */
 function simulatedSince(started: string): Record<string, string> {
+  const scheduledTime = new Date(`${started}T12:00:00Z`);
   return Object.fromEntries(
-    definitions.map(({ vendor, cadence }) => {
-      if (cadence.kind === 'snapshot') return [vendor, started];
-      return [vendor, addDays(started, -(cadence.historyDays ?? 1))];
+    definitions.map((definition) => {
+      if (definition.cadence.kind === 'snapshot') return [definition.vendor, started];
+      const planned = definition.planDates?.({ scheduledTime, archived: new Set() }) ?? [addDays(started, -1)];
+      return [definition.vendor, [...planned].sort()[0] ?? addDays(started, -1)];
     }),
   );
 }

@@ -432,7 +432,7 @@ export function localVendorSection(sim: Pick<CspSimulator, 'baseUrl' | 'users'>,
     downloadHosts: [] as string[],
     tenants: sim.users
       .filter((u) => u.tenant)
-      .map((u) => ({ id: u.id, since: localSince(1), label: u.username, credentials: { apiToken: u.apiToken } })),
+      .map((u) => ({ id: u.id, since: localSince(7), label: u.username, credentials: { apiToken: u.apiToken } })),
     ...extra,
   };
 }
