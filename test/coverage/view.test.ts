@@ -191,10 +191,13 @@ describe('coverage view: filters and catalogs', () => {
     expect(await trinoSyntaxProblems(COVERAGE_SQL)).toEqual([]);
   });
 
-  it("answers the README's example: the days of the last 30 that are neither archived nor skipped", async () => {
+  it.each([
+    ['### Coverage: `npm run coverage`'],
+    ['**4. Which vendor/tenant/report days in the last 30 are missing?**'],
+  ])("answers the README's example after %s: the days of the last 30 neither archived nor skipped", async (heading) => {
     // Prepare
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.split('### Coverage: `npm run coverage`')[1] ?? '';
+    const section = readme.split(heading)[1] ?? '';
     const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     // Act
     const { rows: answer } = await catalog.query(sql);
