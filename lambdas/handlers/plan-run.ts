@@ -41,6 +41,9 @@ export const createPlanRunHandler =
         outsideTenantRange: plan.outsideTenantRange,
       });
     }
+    for (const failure of plan.bookkeeping) {
+      deps.logger.error('plan bookkeeping failed; the run goes on', { vendor: event.vendor, failure });
+    }
     if (plan.deferred > 0) {
       deps.logger.warn('run deferred items to the next run: the plan would not fit the state machine state', {
         vendor: event.vendor,

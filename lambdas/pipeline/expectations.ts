@@ -10,11 +10,13 @@
  * 3. The write is conditional on what was read (`If-Match` on its ETag, `If-None-Match: *` when
  *    there was none), so two plans with different configs cannot silently undo each other. On
  *    412 (or 409, a conditional write in flight) the object is read and compared once more; a
- *    second refusal throws, for the PlanRun task's Retry, instead of looping.
+ *    second refusal throws instead of looping (the plan logs it and goes on: plan.ts keepBooks).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { httpStatusOf, putText, type S3Target } from '../core/archive/s3-upload.ts';
+import { addDays } from '../core/dates.ts';
 import { expectationsKey } from '../core/layout.ts';
+import { isAbsent } from '../core/s3-objects.ts';
 import type { Cadence } from '../core/types.ts';
 
 /** One line of the object: the `expected_reports` columns, in their order. */
@@ -76,10 +78,11 @@ export async function writeExpectations(
   target: S3Target,
 ): Promise<'WRITTEN' | 'UNCHANGED'> {
   const key = expectationsKey(vendor);
-  const body = rows.map((row) => `${JSON.stringify(row)}\n`).join('');
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     const current = await readCurrent(target, key);
-    if (current && sameRows(current.text, rows)) return 'UNCHANGED';
+    const wanted = withRetired(rows, current?.text ?? '');
+    if (current && sameRows(current.text, wanted)) return 'UNCHANGED';
+    const body = wanted.map((row) => `${JSON.stringify(row)}\n`).join('');
     try {
       const condition = current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const };
       await putText(target, key, body, 'application/x-ndjson', condition);
@@ -99,9 +102,46 @@ async function readCurrent(target: S3Target, key: string): Promise<{ text: strin
     const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
     return { text: (await object.Body?.transformToString()) ?? '', etag: object.ETag };
   } catch (error) {
-    if (httpStatusOf(error) === 404) return undefined;
+    if (await isAbsent(target, key, error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * `rows` plus the stored rows of tenants and reports that left the configuration: a removed
+ * tenant keeps its expected days up to the day before it was first seen missing (`until`), so
+ * its past gaps stay in coverage instead of turning into days nobody expected.
+ */
+function withRetired(rows: readonly ExpectationRow[], text: string): ExpectationRow[] {
+  const present = new Set(rows.map((row) => `${row.tenant}/${row.report}`));
+  const retiredAt = rows[0]?.written_at ?? new Date().toISOString();
+  const yesterday = addDays(retiredAt.slice(0, 10), -1);
+  const retired: ExpectationRow[] = [];
+  for (const stored of storedRows(text)) {
+    if (present.has(`${stored.tenant}/${stored.report}`)) continue;
+    const until = stored.until !== null && stored.until < yesterday ? stored.until : yesterday;
+    // a tenant removed before its first expected day was never due
+    if (until >= stored.since) retired.push({ ...stored, until, written_at: retiredAt });
+  }
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...rows, ...retired].sort((a, b) => order(a.tenant, b.tenant) || order(a.report, b.report));
+}
+
+/** The rows of a stored object that read as rows; anything else is left out (and so rewritten). */
+function storedRows(text: string): ExpectationRow[] {
+  const rows: ExpectationRow[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const row = JSON.parse(line) as Partial<ExpectationRow>;
+      if (typeof row.tenant === 'string' && typeof row.report === 'string' && typeof row.since === 'string') {
+        rows.push(row as ExpectationRow);
+      }
+    } catch {
+      // an unreadable line is dropped from the rewrite
+    }
+  }
+  return rows;
 }
 
 /** Whether `text` holds `rows`, line for line, whatever its `written_at` says. */

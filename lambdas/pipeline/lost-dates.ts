@@ -27,6 +27,9 @@ import {
   writeOutcomeRecord,
 } from './outcome-record.ts';
 
+/** Days past ageing out before a date is recorded lost: yesterday's execution may still archive it. */
+export const SETTLING_DAYS = 1;
+
 /** Record writes in flight at once: enough to hide S3's latency, few enough to stay polite. */
 const WRITES_IN_FLIGHT = 8;
 
@@ -54,8 +57,9 @@ export function lostDates(input: {
 }): string[] {
   const { historyDays } = input.cadence;
   if (historyDays === null) return [];
-  // served through `today − historyDays`: the day before is the newest gone
-  const newestGone = addDays(input.today, -historyDays - 1);
+  // served through `today − historyDays`; the day before is gone, but an execution of the day
+  // before may still be archiving it (executions run up to 23 hours): a day later it is settled
+  const newestGone = addDays(input.today, -historyDays - 1 - SETTLING_DAYS);
   const first = dayNumber(input.from > input.range.since ? input.from : input.range.since) as number;
   const last = dayNumber(
     input.range.until !== undefined && input.range.until < newestGone ? input.range.until : newestGone,
@@ -98,13 +102,20 @@ export function lostRecord(
 }
 
 /**
- * Records each date not recorded yet (an earlier plan's record of the same date stays); returns
- * how many this call wrote.
+ * Records each date not recorded yet (an earlier plan's record of the same date stays), at most
+ * `limit` of them, oldest first; returns how many this call wrote.
  */
-export async function recordLostDates(records: readonly OutcomeRecord[], deps: RecordDeps): Promise<number> {
+export async function recordLostDates(
+  records: readonly OutcomeRecord[],
+  deps: RecordDeps,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<number> {
   if (records.length === 0) return 0;
   const recorded = await recordedLostKeys(deps, records);
-  const missing = records.filter((record) => !recorded.has(outcomeRecordKey(record)));
+  const missing = records
+    .filter((record) => !recorded.has(outcomeRecordKey(record)))
+    .sort((a, b) => a.report_date.localeCompare(b.report_date))
+    .slice(0, limit);
   let written = 0;
   let next = 0;
   const worker = async () => {

@@ -84,6 +84,8 @@ export interface PlanResult {
   readonly outsideTenantRange: number;
   /** how many dates of the look-back aged out of the vendor's history unarchived (each recorded as `lost`) */
   readonly lost: number;
+  /** bookkeeping that failed this run (expectations, lost records), for the log: it never stops collection */
+  readonly bookkeeping: string[];
   /** the claim of the run that already took this scheduled time: this run is a duplicate delivery */
   readonly duplicateOf: RunClaim | null;
 }
@@ -179,7 +181,10 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
   const reports = pick(section.reports, request.reports, 'report');
   const now = (deps.now ?? (() => new Date()))();
   const target = { s3: deps.s3, bucket: deps.bucket, kmsKeyId: deps.kmsKeyId };
-  await writeExpectations(vendor, expectationRows(vendor, section, definition.cadence, now), target);
+  const bookkeeping: string[] = [];
+  await keepBooks(bookkeeping, 'expectations', () =>
+    writeExpectations(vendor, expectationRows(vendor, section, definition.cadence, now), target),
+  );
 
   const lookbackStart = addDays(utcDate(scheduledTime), -(deps.lookbackDays ?? 60));
   const startDate = request.date ?? lookbackStart;
@@ -208,7 +213,7 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
       lost.push(...plan.lost.map((date) => lostRecord(definition, { ...item, date })));
     }
   }
-  await recordLostDates(lost, target);
+  await keepBooks(bookkeeping, 'lost records', () => recordLostDates(lost, target, MAX_LOST_RECORDS));
   const planned = withinBudget(items);
   return {
     items: planned,
@@ -217,12 +222,41 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
     atRisk,
     outsideTenantRange,
     lost: lost.length,
+    bookkeeping,
     duplicateOf: null,
   };
 }
 
+/**
+ * Lost records one plan writes at most, oldest first; the next plan writes the rest. Coverage
+ * derives a lost day from the vendor's history without its record, so this bounds the plan's
+ * time (a first plan of many tenants, or a `since` far back) without hiding anything.
+ */
+export const MAX_LOST_RECORDS = 500;
+
+/**
+ * The plan's bookkeeping (the expectations file, the lost records) never stops collection: a
+ * failure is kept as a sentence for the log and the run goes on to archive.
+ */
+async function keepBooks(failures: string[], what: string, task: () => Promise<unknown>): Promise<void> {
+  try {
+    await task();
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    failures.push(`${what} not recorded: ${message}`);
+  }
+}
+
 /** What a duplicate delivery returns: it looked at nothing. */
-const NOTHING_PLANNED = { items: [], alreadyArchived: 0, deferred: 0, atRisk: [], outsideTenantRange: 0, lost: 0 };
+const NOTHING_PLANNED = {
+  items: [],
+  alreadyArchived: 0,
+  deferred: 0,
+  atRisk: [],
+  outsideTenantRange: 0,
+  lost: 0,
+  bookkeeping: [],
+};
 
 /** What every tenant and report of one run share. */
 interface TenantReportContext {

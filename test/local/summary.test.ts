@@ -58,6 +58,7 @@ describe('printSummary', () => {
         duplicateOf: null,
         outsideTenantRange: 3,
         lost: 2,
+        bookkeeping: [],
       },
     };
     const lines: string[] = [];

@@ -188,6 +188,7 @@ describe('planRun', () => {
       atRisk: [],
       outsideTenantRange: 0,
       lost: 0,
+      bookkeeping: [],
       duplicateOf: OTHER,
     });
     expect(seen.map((s) => s.method)).toEqual(['PUT', 'GET']);

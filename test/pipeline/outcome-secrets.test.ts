@@ -18,6 +18,7 @@ import { registerConnector } from '../../lambdas/core/types.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
 import { type CspSimulator, localVendorSection, startCspSimulator } from '../../simulators/csp/server.ts';
+import { LOCAL_SINCE } from '../../simulators/local-since.ts';
 import { ANCHOR, DATE, NOW, simClock } from '../connectors/csp/helpers.ts';
 import { testAppConfig } from '../support/app-config.ts';
 
@@ -35,7 +36,10 @@ beforeAll(async () => {
   });
   s3 = await startLocalS3(join(dir, 's3'));
   await mkdir(join(dir, 'tmp'));
-  const section = CspSectionSchema.parse(localVendorSection(sim, { pageLimit: 7 }));
+  const raw = localVendorSection(sim, { pageLimit: 7 });
+  // due from a fixed day before DATE (the simulator's clock is fixed, the section's default is today's)
+  raw.tenants = raw.tenants.map((tenant) => ({ ...tenant, since: LOCAL_SINCE }));
+  const section = CspSectionSchema.parse(raw);
   const [result] = await runLocalPipeline({
     config: testAppConfig({ csp: section }, { maxDownloadBytes: 10_000_000, maxExtractedBytes: 10_000_000 }),
     scheduledTime: NOW,

@@ -17,6 +17,7 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { ArchiveError } from '../errors.ts';
+import { isAbsent } from '../s3-objects.ts';
 import { parseStoredManifest } from './manifest.ts';
 import { httpStatusOf, putText, type S3Target, type WriteCondition } from './s3-upload.ts';
 
@@ -58,7 +59,7 @@ async function readCurrent(
   try {
     output = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
   } catch (error) {
-    if (httpStatusOf(error) === 404) return null;
+    if (await isAbsent(target, key, error)) return null;
     throw error;
   }
   const text = await output.Body?.transformToString('utf8');
