@@ -95,6 +95,25 @@ export const RECORDS: readonly RecordFixture[] = [
     runId: 'run-7',
     recordedAt: `${ago(6)}T01:00:00.000Z`,
   },
+  // a failure of a day about to age out: at risk wins, the failure follows in the reason
+  {
+    ...OA,
+    date: ago(29),
+    outcome: 'failed',
+    error: 'VendorServerError',
+    reason: 'HTTP 502',
+    runId: 'run-29',
+    recordedAt: `${ago(28)}T01:00:00.000Z`,
+  },
+  // a skip recorded while the day was not over yet: it says nothing of the day once it is
+  {
+    ...CSP,
+    date: ago(2),
+    outcome: 'skipped',
+    reason: 'the UTC day is not closed yet',
+    runId: 'run-early',
+    recordedAt: `${ago(2)}T23:00:00.000Z`,
+  },
   {
     ...OA,
     date: ago(6),
@@ -121,6 +140,7 @@ export const SCENARIO: readonly (Item & { date: string; state: CoverageState; ex
   { ...OA, date: ago(35), state: 'lost', expected: true },
   { ...OA, date: ago(31), state: 'lost', expected: true },
   { ...OA, date: ago(30), state: 'at_risk', expected: true },
+  { ...OA, date: ago(29), state: 'at_risk', expected: true },
   { ...OA, date: ago(28), state: 'at_risk', expected: true },
   { ...OA, date: ago(27), state: 'missing', expected: true },
   { ...OA, date: ago(10), state: 'archived', expected: true },
@@ -133,6 +153,7 @@ export const SCENARIO: readonly (Item & { date: string; state: CoverageState; ex
   { ...OA_NEW, date: ago(1), state: 'missing', expected: true },
   { ...CSP, date: ago(5), state: 'retention_unknown', expected: true },
   { ...CSP, date: ago(3), state: 'archived', expected: true },
+  { ...CSP, date: ago(2), state: 'retention_unknown', expected: true },
   { ...CSP, date: ago(1), state: 'retention_unknown', expected: true },
   { ...PING, date: ago(3), state: 'lost', expected: true },
   { ...PING, date: ago(2), state: 'archived', expected: true },

@@ -133,6 +133,22 @@ describe('coverage view: what a day says', () => {
     });
   });
 
+  it('puts ageing out first, and the failure of a day at risk after it in the reason', async () => {
+    const row = rowOf(await rows(), OA, ago(29));
+    expect(row).toMatchObject({ state: 'at_risk', error: 'VendorServerError', run_id: 'run-29' });
+    expect(row?.reason).toBe(
+      'not archived; the vendor stops serving it in 2 day(s); last run failed: VendorServerError: HTTP 502',
+    );
+  });
+
+  it('reads a skip recorded before the day was over as saying nothing of the day', async () => {
+    const row = rowOf(await rows(), CSP, ago(2));
+    expect(row?.state).toBe('retention_unknown');
+    expect(row?.reason).toBe(
+      'not archived; the vendor does not document how long it serves past days; last run skipped: the UTC day is not closed yet',
+    );
+  });
+
   it("takes every field from the latest record: a later skip has no error, not the earlier failure's", async () => {
     const row = rowOf(await rows(), OA, ago(8));
     expect(row).toMatchObject({ state: 'skipped', error: null, run_id: 'run-8b' });

@@ -10,10 +10,12 @@
  *    vendor, tenant, report and `dt`. Days outside the expectations that have a manifest or a
  *    record show too (`expected` false). The view's `dt` is the group's key, so a `dt` (or
  *    `vendor`) filter on the view reaches both partitioned sources and prunes their partitions.
- * 3. State, first match wins: a manifest → archived; the latest outcome record (by `recorded_at`)
- *    when it says failed, skipped or lost; past the vendor's history (`history_days`) → lost; within
- *    AT_RISK_DAYS of ageing out → at_risk; the vendor's retention undocumented (`history_days`
- *    null) → retention_unknown; else missing. A day leaves the vendor's history at the midnight
+ * 3. State, first match wins: a manifest → archived; a `lost` record, or past the vendor's
+ *    history (`history_days`) → lost; within AT_RISK_DAYS of ageing out → at_risk (a failure
+ *    then follows in the reason: the most urgent word shows); the latest outcome record (by
+ *    `recorded_at`) when it says failed, or skipped after the day was over (a skip of a day not
+ *    closed yet says nothing of it once it is); the vendor's retention undocumented
+ *    (`history_days` null) → retention_unknown; else missing. A day leaves the vendor's history at the midnight
  *    that starts day `dt + history_days + 1` (OpenAthens' window, lambdas/connectors/openathens/dates.ts).
  */
 import { EXPECTATIONS_TABLE_NAME, MANIFEST_TABLE_NAME, OUTCOMES_TABLE_NAME, type ViewColumn } from '../tables.ts';
@@ -124,25 +126,38 @@ const HISTORY_SQL = `history AS (
 )`;
 
 const AGE = "date_diff('day', CAST(d.dt AS date), current_date)";
-const DECIDED = "d.outcome IN ('failed', 'skipped', 'lost')";
+const GONE = `${AGE} > h.history_days`;
+const AT_RISK = `${AGE} > h.history_days - ${AT_RISK_DAYS}`;
+// a skip recorded before the day was over (an event log's day not closed yet) says nothing of it now
+const SETTLED_SKIP = "d.outcome = 'skipped' AND d.record_at >= CAST(CAST(d.dt AS date) + INTERVAL '1' DAY AS varchar)";
 
+/**
+ * A day not archived is lost once the vendor no longer serves it (recorded or not), then at risk
+ * close to that, whatever a run said of it (a failure is then in the reason); else the latest
+ * record's failure or settled skip; else what the vendor's retention allows.
+ */
 const STATE_SQL = `CASE
     WHEN d.archived THEN 'archived'
-    WHEN ${DECIDED} THEN d.outcome
-    WHEN ${AGE} > h.history_days THEN 'lost'
-    WHEN ${AGE} > h.history_days - ${AT_RISK_DAYS} THEN 'at_risk'
+    WHEN d.outcome = 'lost' OR ${GONE} THEN 'lost'
+    WHEN ${AT_RISK} THEN 'at_risk'
+    WHEN d.outcome = 'failed' THEN 'failed'
+    WHEN ${SETTLED_SKIP} THEN 'skipped'
     WHEN h.history_days IS NULL THEN 'retention_unknown'
     ELSE 'missing'
   END`;
 
+/** The latest run's word on a day it did not archive, to follow the state's own reason. */
+const LAST_RUN = `CASE WHEN d.outcome IN ('failed', 'skipped') THEN '; last run ' || d.outcome || ': ' || coalesce(d.error || ': ', '') || coalesce(d.reason, '') ELSE '' END`;
+
 const REASON_SQL = `CASE
     WHEN d.archived THEN ${NULL_TEXT}
-    WHEN ${DECIDED} THEN d.reason
-    WHEN ${AGE} > h.history_days AND h.history_days = 0 THEN 'not archived on the day: the report is a snapshot, and a past day cannot be fetched'
-    WHEN ${AGE} > h.history_days THEN 'not archived, and the vendor no longer serves it (it serves ' || CAST(h.history_days AS varchar) || ' days back)'
-    WHEN ${AGE} > h.history_days - ${AT_RISK_DAYS} THEN 'not archived; the vendor stops serving it in ' || CAST(h.history_days + 1 - ${AGE} AS varchar) || ' day(s)'
-    WHEN h.history_days IS NULL THEN 'not archived; the vendor does not document how long it serves past days'
-    ELSE 'not archived, and no run recorded an outcome for it'
+    WHEN d.outcome = 'lost' THEN d.reason
+    WHEN ${GONE} AND h.history_days = 0 THEN 'not archived on the day: the report is a snapshot, and a past day cannot be fetched' || ${LAST_RUN}
+    WHEN ${GONE} THEN 'not archived, and the vendor no longer serves it (it serves ' || CAST(h.history_days AS varchar) || ' days back)' || ${LAST_RUN}
+    WHEN ${AT_RISK} THEN 'not archived; the vendor stops serving it in ' || CAST(h.history_days + 1 - ${AGE} AS varchar) || ' day(s)' || ${LAST_RUN}
+    WHEN d.outcome = 'failed' OR ${SETTLED_SKIP} THEN d.reason
+    WHEN h.history_days IS NULL THEN 'not archived; the vendor does not document how long it serves past days' || ${LAST_RUN}
+    ELSE 'not archived, and no run recorded an outcome for it' || ${LAST_RUN}
   END`;
 
 export const COVERAGE_SQL = `WITH
