@@ -118,6 +118,20 @@ describe('the expectations a plan writes', () => {
     expect(plan.duplicateOf?.run_id).toBe('run-1');
     expect((await rows()).map((r) => r.tenant)).toEqual(['a-org', 'b-org']);
   });
+
+  it('keep a tenant removed from the config, expected up to the day before it left, and stay put', async () => {
+    // Act: a-org removed (not given an until), then the same config the next night
+    const section = { tenants: [tenant('b-org', { until: '2026-11-23' })], reports: ['raw_statistics'] };
+    await archive.plan('openathens', section, { scheduledTime: '2026-11-26T01:30:00Z' });
+    const first = await rows();
+    await archive.plan('openathens', section, { scheduledTime: '2026-11-27T01:30:00Z' });
+    // Assess: its past gaps stay expected days; it is not expected from the day it left
+    expect(first.map((r) => [r.tenant, r.since, r.until, r.written_at])).toEqual([
+      ['a-org', '2026-11-01', '2026-11-25', '2026-11-26T01:30:00.000Z'],
+      ['b-org', '2026-11-01', '2026-11-23', '2026-11-26T01:30:00.000Z'],
+    ]);
+    expect(await rows()).toEqual(first);
+  });
 });
 
 describe('writeExpectations meeting another writer', () => {
