@@ -15,6 +15,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { archiveReport } from '../../lambdas/core/archive/index.ts';
 import { manifestKey } from '../../lambdas/core/layout.ts';
 import type { ReportRequest } from '../../lambdas/core/types.ts';
+import { sha256Hex } from '../../lambdas/digest/digest.ts';
+import { writeLocalDigest } from '../../scripts/local/local-digest.ts';
 import { S3RVER_SUFFIX, startLocalS3 } from '../../scripts/local/s3.ts';
 import { localWorkspace, prepareWorkspace } from '../../scripts/local/workspace.ts';
 import { verifyCommand } from '../../scripts/verify/command.ts';
@@ -138,6 +140,30 @@ describe('npm run verify', () => {
     expect(result.code, result.stdout).toBe(1);
     expect(result.stdout).toContain(`UNREADABLE MANIFEST ${manifestKey(r)}`);
     expect(result.stdout).toContain('says tenant "t2"; its key says "t1"');
+  });
+
+  it('fails a filtered check on an original rewritten together with its manifest: the signed digest names it', async () => {
+    // Prepare: archived and signed; then one byte of the original changed and the manifest made to match
+    const r = request('t1', '2026-11-20');
+    const [manifest] = await archive([r]);
+    const workspace = localWorkspace(root);
+    const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
+    await writeLocalDigest(s3, workspace, { print: () => undefined, printError: () => undefined }).finally(() =>
+      s3.close(),
+    );
+    const original = (manifest?.originals as { key: string }[])[0]?.key as string;
+    await flipOneByte(onDisk(original), 0);
+    const bytes = await readFile(onDisk(original));
+    const forged = {
+      ...manifest,
+      originals: (manifest?.originals as Record<string, unknown>[]).map((o) => ({ ...o, sha256: sha256Hex(bytes) })),
+    };
+    writeFileSync(onDisk(manifestKey(r)), `${JSON.stringify(forged)}\n`);
+    // Act
+    const result = await verify('--tenant', 't1', '--from', '2026-11-20', '--to', '2026-11-20');
+    // Assess
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`DIGEST ${manifestKey(r).replace(/[.]/g, '\\.')}`));
   });
 
   it('lists an object no manifest names, without failing', async () => {
