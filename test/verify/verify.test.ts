@@ -145,18 +145,19 @@ describe('npm run verify', () => {
   it('fails a filtered check on an original rewritten together with its manifest: the signed digest names it', async () => {
     // Prepare: archived and signed; then one byte of the original changed and the manifest made to match
     const r = request('t1', '2026-11-20');
-    const [manifest] = await archive([r]);
+    const [manifest = {}] = await archive([r]);
     const workspace = localWorkspace(root);
     const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket);
     await writeLocalDigest(s3, workspace, { print: () => undefined, printError: () => undefined }).finally(() =>
       s3.close(),
     );
-    const original = (manifest?.originals as { key: string }[])[0]?.key as string;
+    const originals = manifest.originals as Record<string, unknown>[];
+    const original = originals[0]?.key as string;
     await flipOneByte(onDisk(original), 0);
     const bytes = await readFile(onDisk(original));
     const forged = {
       ...manifest,
-      originals: (manifest?.originals as Record<string, unknown>[]).map((o) => ({ ...o, sha256: sha256Hex(bytes) })),
+      originals: originals.map((o) => ({ ...o, sha256: sha256Hex(bytes) })),
     };
     writeFileSync(onDisk(manifestKey(r)), `${JSON.stringify(forged)}\n`);
     // Act
