@@ -54,8 +54,8 @@ const PINGONE_LATEST: Raw[] = [
   ]),
 ];
 
-function cspEvent(id: string, action: string, at: string, details?: Raw): Raw {
-  const event = { eventId: id, action, eventDate: Date.parse(at), username: 'alice@example.com', details };
+function cspEvent(id: string, action: string, at: string, details?: Raw, username = 'alice@example.com'): Raw {
+  const event = { eventId: id, action, eventDate: Date.parse(at), username, details };
   return { tenantLabel: 'alice@example.com', event };
 }
 
@@ -121,6 +121,8 @@ function partitions(): Partition[] {
     ]),
     p('csp', 'mfa_audit', 'alice', day(4), [
       cspEvent('e6', 'MFA_ENABLE', `${day(4)}T09:00:00Z`),
+      // an admin enabled dave's MFA in alice's audit: dave's latest change is older than alice's
+      cspEvent('e10', 'MFA_ENABLE', `${day(4)}T08:00:00Z`, undefined, 'dave@example.com'),
       cspEvent('e7', 'MFA_DEACTIVATION', `${day(4)}T09:00:00Z`),
     ]),
     p('csp', 'mfa_audit', 'alice', day(7), [cspEvent('e9', 'MFA_AUTHENTICATION_FAILURE', `${day(7)}T23:00:00Z`)]),

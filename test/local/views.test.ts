@@ -147,20 +147,22 @@ describe('mfa_posture', () => {
 
   it("CSP: only days with an MFA change, as the day's last change leaves it; a tie that disagrees is unknown", async () => {
     const got = await rows(
-      `SELECT dt, identity_key, mfa_enabled, factor_count FROM mfa_posture WHERE vendor = 'csp' ORDER BY dt`,
+      `SELECT dt, identity_key, mfa_enabled, factor_count FROM mfa_posture WHERE vendor = 'csp' ORDER BY dt, identity_key`,
     );
     expect(got).toEqual([
       { dt: day(4), identity_key: 'alice@example.com', mfa_enabled: null, factor_count: null },
+      { dt: day(4), identity_key: 'dave@example.com', mfa_enabled: true, factor_count: null },
       { dt: day(2), identity_key: 'alice@example.com', mfa_enabled: true, factor_count: null },
     ]);
   });
 
-  it("mfa_posture_latest keeps each vendor and tenant's newest day of the last 14", async () => {
+  it("mfa_posture_latest keeps each PingOne and RSA tenant's newest day of the last 14, and each CSP identity's latest change", async () => {
     const got = await rows(
-      'SELECT vendor, tenant, dt, COUNT(*) AS identities FROM mfa_posture_latest GROUP BY vendor, tenant, dt ORDER BY vendor, tenant',
+      'SELECT vendor, tenant, dt, COUNT(*) AS identities FROM mfa_posture_latest GROUP BY vendor, tenant, dt ORDER BY vendor, tenant, dt DESC',
     );
     expect(got).toEqual([
       { vendor: 'csp', tenant: 'alice', dt: day(2), identities: '1' },
+      { vendor: 'csp', tenant: 'alice', dt: day(4), identities: '1' },
       { vendor: 'pingone', tenant: 'env-a', dt: day(1), identities: '3' },
       { vendor: 'pingone', tenant: 'env-b', dt: day(3), identities: '1' },
       { vendor: 'rsa', tenant: 'acme', dt: day(1), identities: '3' },

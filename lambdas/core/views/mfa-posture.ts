@@ -133,17 +133,42 @@ export function mfaPostureView(): ViewDefinition {
   };
 }
 
+/**
+ * `mfa_posture` as of each source's newest word within the look-back. A snapshot vendor's newest
+ * day comes from its manifests (a published empty snapshot is the newest day, with no rows, never
+ * an older day's), for RSA the newest day with both users and tokens. CSP's rows exist only on
+ * days an MFA change implies the state, so it is per identity: each one's latest change.
+ */
 export function mfaPostureLatestView(): ViewDefinition {
   const since = dtDaysAgo(LATEST_LOOKBACK_DAYS);
+  const columns = names.map((n) => `p.${n}`).join(', ');
   return {
     name: MFA_POSTURE_LATEST_VIEW,
-    description: `mfa_posture on each vendor and tenant's newest day of the last ${LATEST_LOOKBACK_DAYS} days.`,
-    sql: `SELECT ${names.map((n) => `p.${n}`).join(', ')}
+    description: `mfa_posture as of the newest archived day of the last ${LATEST_LOOKBACK_DAYS} per PingOne and RSA tenant, and each CSP identity's latest MFA change in that time.`,
+    sql: `SELECT ${columns}
 FROM ${MFA_POSTURE_VIEW} p
-JOIN (SELECT vendor, tenant, MAX(dt) AS dt FROM ${MFA_POSTURE_VIEW} WHERE dt >= ${since} GROUP BY vendor, tenant) latest
-  ON p.vendor = latest.vendor AND p.tenant = latest.tenant AND p.dt = latest.dt
-WHERE p.dt >= ${since}`,
+JOIN (
+  SELECT vendor, tenant, MAX(dt) AS dt
+  FROM (
+    SELECT vendor, tenant, dt
+    FROM ${MANIFEST_TABLE_NAME}
+    WHERE dt >= ${since}
+      AND ((vendor = 'pingone' AND report = 'mfa_devices') OR (vendor = 'rsa' AND report IN ('users', 'hardware_tokens')))
+    GROUP BY vendor, tenant, dt
+    HAVING COUNT(DISTINCT report) = CASE WHEN vendor = 'rsa' THEN 2 ELSE 1 END
+  ) complete
+  GROUP BY vendor, tenant
+) latest ON p.vendor = latest.vendor AND p.tenant = latest.tenant AND p.dt = latest.dt
+WHERE p.dt >= ${since} AND p.vendor <> 'csp'
+UNION ALL
+SELECT ${columns}
+FROM (
+  SELECT q.*, row_number() OVER (PARTITION BY q.tenant, q.identity_key ORDER BY q.dt DESC) AS recency
+  FROM ${MFA_POSTURE_VIEW} q
+  WHERE q.vendor = 'csp' AND q.dt >= ${since}
+) p
+WHERE p.recency = 1`,
     columns: MFA_POSTURE_COLUMNS,
-    sources: [MFA_POSTURE_VIEW],
+    sources: [MFA_POSTURE_VIEW, MANIFEST_TABLE_NAME],
   };
 }
