@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
 import { argsErrorMessage, UsageError } from '../local/command.ts';
+import { checkVendorAndReport } from '../local/vendor-filter.ts';
 import type { CoverageFilter } from './query.ts';
 
 export const DEFAULT_DAYS = 30;
@@ -107,6 +108,7 @@ export function parseCoverageArgs(argv: readonly string[], now: Date): CoverageO
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.report && !values.vendor) throw new UsageError('--report needs --vendor (report names are per vendor)');
+  checkVendorAndReport(values.vendor, values.report);
   if (values.deployed && values.workspace) {
     throw new UsageError('--workspace is the local archive: not with --deployed');
   }

@@ -36,9 +36,20 @@ function ruler(calendar: Calendar, indent: number): string[] {
   ];
 }
 
+/** `text` with every C0 and C1 control character (escape sequences, line breaks) as a space. */
+function printable(text: string): string {
+  return [...text]
+    .map((c) => {
+      const code = c.codePointAt(0) ?? 0;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? ' ' : c;
+    })
+    .join('');
+}
+
 function runLine(run: DayRun): string {
   const when = run.days === 1 ? run.first : `${run.first}..${run.last} (${run.days} days)`;
-  const why = [run.error, run.reason].filter(Boolean).join(': ');
+  // a reason can hold a vendor's words: no control character reaches the terminal
+  const why = printable([run.error, run.reason].filter(Boolean).join(': '));
   return `  ${run.vendor}/${run.tenant}/${run.report} ${when} ${LEGEND[run.state].label}${why ? `: ${why}` : ''}`;
 }
 

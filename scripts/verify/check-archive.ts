@@ -24,6 +24,7 @@ export type FindingKind =
   | 'unreadable-manifest'
   | 'retention'
   | 'digest'
+  | 'nothing-matched'
   | 'needs-restore'
   | 'unreferenced'
   | 'undigested';
@@ -64,6 +65,7 @@ export const PROBLEM_KINDS: ReadonlySet<FindingKind> = new Set([
   'unreadable-manifest',
   'retention',
   'digest',
+  'nothing-matched',
 ]);
 
 export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Promise<CheckReport> {

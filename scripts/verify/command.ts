@@ -107,6 +107,13 @@ function parseVerifyArgs(argv: readonly string[]) {
   return values;
 }
 
+function describeFilter(filter: PartitionFilter): string {
+  return Object.entries(filter)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `--${name} ${value}`)
+    .join(' ');
+}
+
 function filterOf(options: VerifyOptions): PartitionFilter {
   const { vendor, report, tenant, from, to } = options;
   return { vendor, report, tenant, from, to };
@@ -131,6 +138,10 @@ async function check(options: VerifyOptions, deps: CheckDeps): Promise<VerifyRep
     ...(pinned ? { pinnedPublicKey: pinned } : {}),
   });
   const findings = all.filter((f) => partitionOf(f.key)?.matches(filter) ?? true);
+  if (report.manifests === 0 && Object.values(filter).some((value) => value !== undefined)) {
+    // a typo in a filter must not read as proof
+    findings.push({ kind: 'nothing-matched', key: describeFilter(filter), detail: 'no manifest matches the filters' });
+  }
   const problems = findings.filter((f) => PROBLEM_KINDS.has(f.kind));
   const notes = findings.filter((f) => !PROBLEM_KINDS.has(f.kind));
   return {

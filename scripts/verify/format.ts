@@ -9,6 +9,7 @@ const HEADINGS: Record<Finding['kind'], string> = {
   'unreadable-manifest': 'UNREADABLE MANIFEST',
   retention: 'RETENTION',
   digest: 'DIGEST',
+  'nothing-matched': 'NOTHING CHECKED',
   'needs-restore': 'NOT VERIFIED (archive tier)',
   unreferenced: 'UNREFERENCED (no manifest names it)',
   undigested: 'NOT IN A SIGNED DIGEST',

@@ -96,6 +96,8 @@ describe('npm run coverage: refusals (exit 2)', () => {
     [['--days', '0'], '--days must be a whole number from 1 to 3660; received "0"'],
     [['--from', '2026-12-02', '--to', '2026-12-01'], '--from 2026-12-02 is after --to 2026-12-01'],
     [['--report', 'mfa_audit'], '--report needs --vendor'],
+    [['--vendor', 'nosuch'], '--vendor nosuch: unknown vendor; expected one of: pingone, csp, rsa, openathens'],
+    [['--vendor', 'csp', '--report', 'users'], '--report users: csp has no such report; expected one of: mfa_audit'],
     [['--deployed'], '--workspace is the local archive: not with --deployed'],
     [['--config', 'config/example.json'], '--config and --region are for the deployed archive: add --deployed'],
     [['--bogus'], "Unknown option '--bogus'"],

@@ -54,6 +54,17 @@ describe('coverage calendar', () => {
     expect(page).toContain('&#60;img src=x onerror=alert(1)&#62; &#38; &#34;quotes&#34;');
   });
 
+  it('prints no control character of a reason to the terminal', () => {
+    const reason = 'refused\u001b[2J\u001b]0;pwned\u0007\r\nfake line\u009b';
+    const text = formatCalendar(
+      buildCalendar([day('2026-12-01', 'failed', reason)], '2026-12-01', '2026-12-01'),
+      'test',
+    );
+    expect(text).toContain('refused [2J ]0;pwned   fake line ');
+    const controls = [...text].filter((c) => c !== '\n' && /\p{Cc}/u.test(c));
+    expect(controls).toEqual([]);
+  });
+
   it('names each month over its first day in the terminal ruler', () => {
     const text = formatCalendar(buildCalendar([day('2026-11-29', 'archived')], '2026-11-29', '2026-12-02'), 'test');
     const lines = text.split('\n');

@@ -186,7 +186,11 @@ describe('npm run verify', () => {
     await archive([request('t1', '2026-11-20'), request('t2', '2026-11-21'), request('t1', '2026-11-22')]);
     expect((await verify('--vendor', 'acme', '--tenant', 't1')).stdout).toMatch(/^2 manifests; 4 objects/m);
     expect((await verify('--from', '2026-11-21', '--to', '2026-11-21')).stdout).toMatch(/^1 manifests; 2 objects/m);
-    expect((await verify('--vendor', 'other')).stdout).toMatch(/^0 manifests; 0 objects/m);
+    const none = await verify('--vendor', 'other');
+    expect(none.stdout).toMatch(/^0 manifests; 0 objects/m);
+    // a typo in a filter must not read as proof
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('NOTHING CHECKED --vendor other');
   });
 
   it('refuses a bad command line, and says to run npm start when there is no archive', async () => {
