@@ -28,6 +28,7 @@ import type { ArchiveLimits } from '../../lambdas/core/archive/limits.ts';
 import {
   DATA_PREFIX,
   expectationsKey,
+  LOST_OUTCOME_NAME,
   MANIFESTS_PREFIX,
   ORIGINALS_PREFIX,
   OUTCOMES_PREFIX,
@@ -128,7 +129,8 @@ export class PipelineFunctions extends Construct {
 
     grantManifestListing(this.planRun, props.archiveBucket, vendor);
     grantRunClaims(this.planRun, props.archiveBucket, props.archiveKey, vendor);
-    grantOutcomeWrites(this.planRun, props.archiveBucket, props.archiveKey, vendor);
+    // the plan writes only `lost` records
+    grantOutcomeWrites(this.planRun, props.archiveBucket, props.archiveKey, vendor, `*/${LOST_OUTCOME_NAME}.json`);
     grantLostRecordListing(this.planRun, props.archiveBucket, vendor);
     grantExpectations(this.planRun, props.archiveBucket, vendor);
     const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
@@ -278,8 +280,8 @@ function grantRunClaims(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, v
  * Outcome records: created once (If-None-Match) in a single PUT, never read back, so no read and
  * no decrypt. S3 answers an existing key with 412 on the write itself.
  */
-function grantOutcomeWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string): void {
-  const pattern = `${OUTCOMES_PREFIX}/vendor=${vendor}/*`;
+function grantOutcomeWrites(fn: ReportFunction, bucket: s3.IBucket, key: kms.IKey, vendor: string, below = '*'): void {
+  const pattern = `${OUTCOMES_PREFIX}/vendor=${vendor}/${below}`;
   fn.role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'RecordVendorOutcomes',

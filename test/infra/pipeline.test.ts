@@ -347,7 +347,7 @@ describe('least privilege', () => {
       expect(grants.sort()).toEqual(
         [
           `s3:GetObject+s3:PutObject ${bucketArn}/runs/vendor=${vendor}/*`,
-          `s3:PutObject ${bucketArn}/outcomes/vendor=${vendor}/*`,
+          `s3:PutObject ${bucketArn}/outcomes/vendor=${vendor}/*/lost.json`,
           `s3:GetObject+s3:PutObject ${bucketArn}/expectations/${vendor}.jsonl`,
         ].sort(),
       );
