@@ -107,6 +107,8 @@ export interface PlanDeps {
   readonly lookbackDays?: number;
   /** days ahead that count as "about to age out" */
   readonly riskHorizonDays?: number;
+  /** lost records one plan writes at most (default MAX_LOST_RECORDS) */
+  readonly maxLostRecords?: number;
   /** the key new objects (the run claim) are encrypted with */
   readonly kmsKeyId?: string;
   readonly now?: () => Date;
@@ -213,7 +215,9 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
       lost.push(...plan.lost.map((date) => lostRecord(definition, { ...item, date })));
     }
   }
-  await keepBooks(bookkeeping, 'lost records', () => recordLostDates(lost, target, MAX_LOST_RECORDS));
+  await keepBooks(bookkeeping, 'lost records', () =>
+    recordLostDates(lost, target, deps.maxLostRecords ?? MAX_LOST_RECORDS),
+  );
   const planned = withinBudget(items);
   return {
     items: planned,

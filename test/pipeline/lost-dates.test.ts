@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lostOutcomeKey } from '../../lambdas/core/layout.ts';
 import { OutcomeRecordSchema } from '../../lambdas/pipeline/outcome-record.ts';
-import { MAX_LOST_RECORDS } from '../../lambdas/pipeline/plan.ts';
 import { localS3Client } from '../../scripts/local/s3-client.ts';
 import { type PlanArchive, startPlanArchive } from './plan-archive.ts';
 
@@ -214,20 +213,26 @@ describe('bookkeeping never stops collection', () => {
     ]);
   });
 
-  it(`writes at most ${MAX_LOST_RECORDS} lost records a plan, the oldest first; the next plan writes the rest`, async () => {
-    // Prepare: 2 reports × about 300 days lost
-    const section = { tenants: [{ id: 'umbrella', since: '2025-01-01' }], reports: ['users', 'admin_users'] };
+  it('writes at most its cap of lost records a plan, the oldest first; the next plan writes the rest', async () => {
+    // Prepare: 2 reports × 6 days lost (16 to 21 November), a cap of 5
+    const section = { tenants: [{ id: 'umbrella', since: '2026-11-16' }], reports: ['users', 'admin_users'] };
     const { client, written } = countingClient();
+    const deps = { s3: client, maxLostRecords: 5 };
     // Act
-    const deps = { s3: client, lookbackDays: 302 };
-    const first = await archive.plan('rsa', section, { scheduledTime: '2026-11-22T01:30:03Z' }, { deps });
-    const firstCount = written.length;
-    await archive.plan('rsa', section, { scheduledTime: '2026-11-22T01:30:04Z' }, { deps });
+    const first = await archive.plan('rsa', section, { scheduledTime: '2026-11-23T01:30:03Z' }, { deps });
+    const firstWritten = [...written];
+    await archive.plan('rsa', section, { scheduledTime: '2026-11-23T01:30:04Z' }, { deps });
+    await archive.plan('rsa', section, { scheduledTime: '2026-11-23T01:30:05Z' }, { deps });
     // Assess
-    expect(first.lost).toBeGreaterThan(MAX_LOST_RECORDS);
-    expect(first.lost).toBeLessThan(2 * MAX_LOST_RECORDS);
-    expect(firstCount).toBe(MAX_LOST_RECORDS);
-    expect(written.length).toBe(first.lost);
+    expect(first.lost).toBe(12);
+    expect(firstWritten.map((key) => key.split('/')[2])).toEqual([
+      'dt=2026-11-16',
+      'dt=2026-11-16',
+      'dt=2026-11-17',
+      'dt=2026-11-17',
+      'dt=2026-11-18',
+    ]);
+    expect(written.length).toBe(12);
   });
 });
 
