@@ -5,11 +5,13 @@
  */
 import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAbsent } from '../../lambdas/core/s3-objects.ts';
 
-const s3 = mockClient(S3Client);
-const reader = { s3: new S3Client({ region: 'us-east-1' }), bucket: 'archive' };
+// an instance's mock, restored after: the suite shares workers (isolate: false)
+const client = new S3Client({ region: 'us-east-1' });
+const s3 = mockClient(client);
+const reader = { s3: client, bucket: 'archive' };
 const KEY = 'expectations/csp.jsonl';
 
 function failure(status: number, name: string): S3ServiceException {
@@ -17,6 +19,7 @@ function failure(status: number, name: string): S3ServiceException {
 }
 
 afterEach(() => s3.reset());
+afterAll(() => s3.restore());
 
 describe('isAbsent', () => {
   it('is absent on 404 without listing', async () => {
