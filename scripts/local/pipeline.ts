@@ -34,6 +34,8 @@ export interface LocalEvent {
   readonly source: string;
   readonly detailType: string;
   readonly detail: Record<string, unknown>;
+  /** when the run put it (ISO 8601) */
+  readonly time?: string;
 }
 
 export interface LocalRunOptions {
@@ -172,7 +174,12 @@ function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalT
     const entries = (parameters as { Entries: { Source: string; DetailType: string; Detail: unknown }[] }).Entries;
     for (const entry of entries) {
       const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
-      events.push({ source: entry.Source, detailType: entry.DetailType, detail: detail as Record<string, unknown> });
+      events.push({
+        source: entry.Source,
+        detailType: entry.DetailType,
+        detail: detail as Record<string, unknown>,
+        time: new Date().toISOString(),
+      });
     }
     return overJson({
       Entries: entries.map((_, i) => ({ EventId: `local-${events.length + i}` })),

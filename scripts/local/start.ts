@@ -20,6 +20,7 @@ import {
 } from '../../simulators/index.ts';
 import { catalogTables, openArchiveCatalog } from './catalog.ts';
 import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
+import { appendEvents, eventsFile } from './events-log.ts';
 import { formatTable } from './format.ts';
 import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
@@ -118,6 +119,9 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
     }
     const results = await runVendors(options, source, s3, workspace, out);
     printSummary(results, Date.now() - started, out);
+    const emitted = appendEvents(workspace, results);
+    if (emitted > 0)
+      out.print(`Events: ${eventsFile(workspace)} (${emitted} from this run, as EventBridge delivers them)`);
     await writeLocalDigest(s3, workspace, out);
     const queriesFailed = await answerQueries(results, workspace, out);
     out.print(`\nArchive: ${workspace.s3Directory}/${workspace.bucket}`);

@@ -5,7 +5,7 @@
  * says `failed` with the error name and a reason without a credential, while the other tenant
  * archives. Flags the simulators cannot honour are refused as a bad command line.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -106,6 +106,23 @@ describe('npm start -- --inject-failure <vendor>[/<tenant>]', () => {
       expect(failed?.reason).toMatch(refusal);
       for (const secret of SECRETS) expect(failed?.reason).not.toContain(secret);
       expect(failed?.reason).not.toMatch(LONG_TOKEN);
+      // the events the run emitted, in the workspace as EventBridge delivers them
+      const events = (await readFile(join(workspace, 'events.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(events.map((e) => [e['detail-type'], (e.detail as { tenant?: string }).tenant]).sort()).toEqual(
+        [
+          ['Report Archived', other],
+          ['Report Failed', refused],
+        ].sort(),
+      );
+      for (const event of events) {
+        expect(event).toMatchObject({ version: '0', account: '000000000000', region: 'us-east-1', resources: [] });
+        expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(event.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      }
+      expect(result.stdout).toContain(`Events: ${join(workspace, 'events.jsonl')} (2 from this run`);
     },
   );
 });
