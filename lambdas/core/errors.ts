@@ -27,12 +27,17 @@ export class VendorThrottledError extends named('VendorThrottledError', true) {
     super(message);
   }
 }
-/** 5xx, connection reset, DNS failure or timeout talking to the vendor. */
+/** 5xx, connection reset, temporary DNS failure (EAI_AGAIN) or timeout talking to the vendor. */
 export class VendorUnavailableError extends named('VendorUnavailableError', true) {}
 
 // Terminal for this tenant and report: retrying will not help.
 /** 401/403 or a refused credential: the tenant's credentials or permissions are wrong. */
 export class VendorAuthError extends named('VendorAuthError', false) {}
+/**
+ * The vendor's host does not exist (ENOTFOUND) or refuses connections (ECONNREFUSED, after a few
+ * quick tries): a wrong `baseUrl` or a server that is down, which retrying for minutes will not fix.
+ */
+export class VendorUnreachableError extends named('VendorUnreachableError', false) {}
 /** The vendor refused the request as invalid, or answered something the docs do not describe. */
 export class VendorRequestError extends named('VendorRequestError', false) {}
 /** A URL the vendor handed us points at a host outside the vendor's allowlist. */

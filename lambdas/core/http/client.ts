@@ -17,6 +17,7 @@ import { type ReadContext, toHttpResponse } from './response.ts';
 import { decideNext, errorFor, type RetryPolicy } from './retry-decision.ts';
 import {
   encodeRequest,
+  errnoCode,
   failureReason,
   lowerCaseHeaders,
   parseContentLength,
@@ -55,7 +56,7 @@ type Sent =
       readonly status: number;
       readonly headers: Record<string, string>;
     }
-  | { readonly response?: undefined; readonly failure: string };
+  | { readonly response?: undefined; readonly failure: string; readonly code?: string };
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const client: Client = {
@@ -90,7 +91,8 @@ async function execute(client: Client, request: HttpRequest): Promise<HttpRespon
     checkTarget(url, client.options.allowedHosts, label);
     const sent = await attemptOnce(client, call, url, attempt);
     const where = redaction.where(url);
-    const state = { result: sent, method, url, attempt, redirects, operation, where };
+    const host = redaction.host(url);
+    const state = { result: sent, method, url, attempt, redirects, operation, where, host };
     const decision = decideNext({ ...state, now: client.now(), jitter: client.random() }, call.policy);
     switch (decision.kind) {
       case 'return':
@@ -179,7 +181,7 @@ async function attemptOnce(client: Client, call: Call, url: URL, attempt: number
   } catch (error) {
     const failure = redaction.text(failureReason(error));
     log({ error: failure });
-    return { failure };
+    return { failure, code: errnoCode(error) };
   }
 }
 

@@ -45,6 +45,8 @@ export interface RequestRedaction {
   readonly text: (text: string) => string;
   /** `host/path`, for error messages */
   readonly where: (url: URL) => string;
+  /** `host[:port]`, for messages about the host itself */
+  readonly host: (url: URL) => string;
   /** `scheme://host/path`, for logs */
   readonly logUrl: (url: URL) => string;
 }
@@ -55,6 +57,7 @@ export function requestRedaction(secrets: readonly string[]): RequestRedaction {
     secrets,
     text,
     where: (url) => text(`${url.host}${url.pathname}`),
+    host: (url) => text(url.host),
     logUrl: (url) => text(redactUrl(url)),
   };
 }

@@ -7,18 +7,38 @@
  * - A redirect is followed for GET only, at most `MAX_REDIRECTS` hops; for other methods it is an error.
  * - Connection errors, timeouts and 5xx are retried with exponential backoff and full jitter, for
  *   every method, POST included: a caller that must not repeat a request passes `maxRetries: 0`.
+ * - A host that does not exist (ENOTFOUND) raises VendorUnreachableError at once, and one that
+ *   refuses connections (ECONNREFUSED) after `REFUSED_RETRIES` quick retries: a wrong `baseUrl` or
+ *   a server that is down fails the run in seconds, not after minutes of retries. A temporary
+ *   resolver failure (EAI_AGAIN) is retried as any other connection error.
  * - A 429 with a short Retry-After (or none) is retried inline; a long one is raised as
  *   VendorThrottledError so the state machine waits instead of the Lambda.
  * - 401/403 raise VendorAuthError; every other status raises VendorRequestError.
  */
-import { VendorAuthError, VendorRequestError, VendorThrottledError, VendorUnavailableError } from '../errors.ts';
+import {
+  VendorAuthError,
+  VendorRequestError,
+  VendorThrottledError,
+  VendorUnavailableError,
+  VendorUnreachableError,
+} from '../errors.ts';
 import { isFollowableRedirect, MAX_REDIRECTS, resolveLocation } from './redirects.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
-/** What one attempt produced: a response's status and headers, or a failure before any response. */
+/**
+ * What one attempt produced: a response's status and headers, or a failure before any response
+ * (its reason for messages, and the socket's errno code when it has one, e.g. `ENOTFOUND`).
+ */
 export type AttemptResult =
   | { readonly status: number; readonly headers: Readonly<Record<string, string>> }
-  | { readonly failure: string };
+  | { readonly failure: string; readonly code?: string };
+
+/**
+ * Retries of a refused connection, whatever `maxRetries` says: a host may be restarting, and a
+ * refused connection never delivered the request, so even a caller that must not repeat one
+ * loses nothing.
+ */
+const REFUSED_RETRIES = 2;
 
 export interface RetryPolicy {
   readonly maxRetries: number;
@@ -39,16 +59,18 @@ export interface AttemptState {
   readonly now: Date;
   /** a draw in [0, 1) for full jitter */
   readonly jitter: number;
-  /** the request's label and its redacted `host/path`, for messages */
+  /** the request's label, its redacted `host/path` and its redacted `host[:port]`, for messages */
   readonly operation: string;
   readonly where: string;
+  readonly host: string;
 }
 
 export type ThrownErrorName =
   | 'VendorAuthError'
   | 'VendorRequestError'
   | 'VendorThrottledError'
-  | 'VendorUnavailableError';
+  | 'VendorUnavailableError'
+  | 'VendorUnreachableError';
 
 export type Decision =
   | { readonly kind: 'return' }
@@ -73,6 +95,8 @@ export function decideNext(state: AttemptState, policy: RetryPolicy): Decision {
   const canRetry = state.attempt <= policy.maxRetries;
   const attempts = `after ${state.attempt} attempt${state.attempt === 1 ? '' : 's'}`;
   if ('failure' in result) {
+    const unreachable = unreachableHost(state, policy, result, attempts);
+    if (unreachable) return unreachable;
     if (canRetry) return retry(result.failure, backoffMs(state.attempt, state.jitter, policy));
     const message = `${operation} failed: ${result.failure} from ${where} ${attempts}`;
     return { kind: 'throw', error: 'VendorUnavailableError', message, quoteBody: false };
@@ -93,6 +117,36 @@ export function decideNext(state: AttemptState, policy: RetryPolicy): Decision {
 
 function retry(reason: string, delayMs: number): Decision {
   return { kind: 'retry', delayMs, reason };
+}
+
+/**
+ * A host that is not there: ENOTFOUND at once, ECONNREFUSED once its quick retries are spent
+ * (before that, a retry). Undefined for every other failure. The message names the host, not the
+ * path: what to fix is the host or port, and the host is what `baseUrl` and the allowlist name.
+ */
+function unreachableHost(
+  state: AttemptState,
+  policy: RetryPolicy,
+  { failure, code }: { readonly failure: string; readonly code?: string },
+  attempts: string,
+): Decision | undefined {
+  const { host } = state;
+  const check = "check baseUrl in the vendor's section of the config";
+  let message: string;
+  if (code === 'ENOTFOUND') {
+    message = `host ${host} not found (ENOTFOUND); does the host exist? ${check}`;
+  } else if (code === 'ECONNREFUSED') {
+    if (state.attempt <= REFUSED_RETRIES) return retry(failure, backoffMs(state.attempt, state.jitter, policy));
+    message = `${host} refused the connection (ECONNREFUSED) ${attempts}; is the server up and on that port? ${check}`;
+  } else {
+    return undefined;
+  }
+  return {
+    kind: 'throw',
+    error: 'VendorUnreachableError',
+    message: `${state.operation} failed: ${message}`,
+    quoteBody: false,
+  };
 }
 
 function redirect(state: AttemptState, status: number, location: string): Decision {
@@ -144,5 +198,7 @@ export function errorFor(decision: Extract<Decision, { kind: 'throw' }>, body?: 
       return new VendorAuthError(message);
     case 'VendorRequestError':
       return new VendorRequestError(message);
+    case 'VendorUnreachableError':
+      return new VendorUnreachableError(message);
   }
 }

@@ -128,7 +128,13 @@ function isParserError(error: Error): boolean {
 /** Why an exchange failed before any response, for logs and messages (not yet redacted). */
 export function failureReason(error: unknown): string {
   if (error instanceof HeaderTimeoutError) return error.message;
-  return `connection error (${(error as NodeJS.ErrnoException).code ?? String((error as Error).message)})`;
+  return `connection error (${errnoCode(error) ?? String((error as Error).message)})`;
+}
+
+/** The socket's errno code (`ENOTFOUND`, `ECONNREFUSED`, `EAI_AGAIN`...), when the error has one. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export function lowerCaseHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {

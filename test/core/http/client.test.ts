@@ -9,6 +9,7 @@ import {
   VendorRequestError,
   VendorThrottledError,
   VendorUnavailableError,
+  VendorUnreachableError,
 } from '../../../lambdas/core/errors.ts';
 import { createHttpClient, type HttpClientOptions } from '../../../lambdas/core/http/index.ts';
 
@@ -253,6 +254,84 @@ describe('retries on 5xx and connection errors', () => {
     expect(response.status).toBe(503);
     expect(server.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+});
+
+/** A loopback port nothing listens on: one a server just gave back. */
+async function closedPort(): Promise<number> {
+  const closed = await startServer();
+  await closed.close();
+  return Number(closed.host.split(':')[1]);
+}
+
+describe('hosts that are not there', () => {
+  it('raises VendorUnreachableError at once for a host that does not resolve (ENOTFOUND)', async () => {
+    // Act: .invalid never resolves (RFC 6761)
+    const error = await rejectionOf(
+      client({ allowedHosts: ['no-such-host.invalid'] }).request({
+        url: 'https://no-such-host.invalid/v1/orgs/acme/export?apiKey=abc123',
+        operation: 'start export',
+      }),
+    );
+
+    // Assess: one line naming the host and what to check; no path, no query
+    expect(error).toBeInstanceOf(VendorUnreachableError);
+    expect(error.message).toBe(
+      'start export failed: host no-such-host.invalid not found (ENOTFOUND); does the host exist? ' +
+        "check baseUrl in the vendor's section of the config",
+    );
+    expect(sleeps).toEqual([]);
+  });
+
+  it('raises VendorUnreachableError for a refused connection after two quick retries, even with maxRetries 0', async () => {
+    // Prepare
+    const port = await closedPort();
+
+    // Act
+    const error = await rejectionOf(
+      client({ allowedHosts: [`127.0.0.1:${port}`] }).request({
+        method: 'POST',
+        url: `http://127.0.0.1:${port}/v1/orgs/acme/export?sig=abc123`,
+        operation: 'start export',
+        maxRetries: 0,
+      }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(VendorUnreachableError);
+    expect(error.message).toBe(
+      `start export failed: 127.0.0.1:${port} refused the connection (ECONNREFUSED) after 3 attempts; ` +
+        "is the server up and on that port? check baseUrl in the vendor's section of the config",
+    );
+    expect(sleeps).toEqual([50, 100]);
+  });
+
+  it('reaches a server that was refusing connections once it is back within the quick retries', async () => {
+    // Prepare: the server comes back on its port while the client waits to retry
+    const port = await closedPort();
+    const back = http.createServer((_req, res) => res.end('back'));
+    const restart = async (ms: number) => {
+      sleeps.push(ms);
+      if (!back.listening) {
+        back.listen(port, '127.0.0.1');
+        await once(back, 'listening');
+      }
+    };
+
+    // Act
+    const response = await client({ allowedHosts: [`127.0.0.1:${port}`], sleep: restart }).request({
+      url: `http://127.0.0.1:${port}/v1/jobs`,
+      operation: 'check job',
+    });
+
+    // Assess
+    try {
+      expect(await response.text()).toBe('back');
+      expect(sleeps).toEqual([50]);
+    } finally {
+      back.closeAllConnections();
+      back.close();
+    }
   });
 });
 

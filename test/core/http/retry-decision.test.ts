@@ -4,6 +4,7 @@ import {
   VendorRequestError,
   VendorThrottledError,
   VendorUnavailableError,
+  VendorUnreachableError,
 } from '../../../lambdas/core/errors.ts';
 import {
   type AttemptResult,
@@ -16,7 +17,8 @@ import {
   type ThrownErrorName,
 } from '../../../lambdas/core/http/retry-decision.ts';
 
-const where = 'api.example.com/v1/jobs';
+const host = 'api.example.com';
+const where = `${host}/v1/jobs`;
 const policy: RetryPolicy = {
   maxRetries: 2,
   baseDelayMs: 100,
@@ -36,12 +38,15 @@ function state(result: AttemptResult, overrides: Partial<AttemptState> = {}): At
     jitter: 0.5,
     operation: 'check job',
     where,
+    host,
     ...overrides,
   };
 }
 
 const status = (code: number, headers: Record<string, string> = {}): AttemptResult => ({ status: code, headers });
-const failure = (reason: string): AttemptResult => ({ failure: reason });
+const failure = (reason: string, code?: string): AttemptResult => ({ failure: reason, code });
+/** a socket error as the client reports it: the reason for messages and the errno code */
+const socket = (code: string): AttemptResult => failure(`connection error (${code})`, code);
 
 type ThrowDecision = Extract<Decision, { kind: 'throw' }>;
 
@@ -170,22 +175,84 @@ describe('5xx', () => {
 });
 
 describe('connection errors and timeouts', () => {
-  it.each(['connection error (ECONNRESET)', 'no response headers within 100 ms'])(
-    'retries "%s" with backoff',
-    (reason) => {
-      expect(decideNext(state(failure(reason)), policy)).toEqual({ kind: 'retry', delayMs: 50, reason });
+  it.each<[string, AttemptResult]>([
+    ['a reset connection (ECONNRESET)', socket('ECONNRESET')],
+    ['a temporary resolver failure (EAI_AGAIN)', socket('EAI_AGAIN')],
+    ['a connect timeout (ETIMEDOUT)', socket('ETIMEDOUT')],
+    ['an unreachable network (ENETUNREACH)', socket('ENETUNREACH')],
+    ['an error without a code', failure('connection error (socket hang up)')],
+    ['a header timeout', failure('no response headers within 100 ms')],
+  ])('retries %s with backoff', (_label, result) => {
+    expect(decideNext(state(result), policy)).toEqual({
+      kind: 'retry',
+      delayMs: 50,
+      reason: 'failure' in result ? result.failure : '',
+    });
+  });
+
+  it.each(['ECONNRESET', 'EAI_AGAIN'])(
+    'raises VendorUnavailableError for %s, without a body to quote, when retries run out',
+    (code) => {
+      const decision = decideNext(state(socket(code), { attempt: 3 }), policy);
+      expect(decision).toEqual(
+        thrown(
+          'VendorUnavailableError',
+          `check job failed: connection error (${code}) from ${where} after 3 attempts`,
+          false,
+        ),
+      );
     },
   );
+});
 
-  it('raises VendorUnavailableError, without a body to quote, when retries run out', () => {
-    const decision = decideNext(state(failure('connection error (ECONNREFUSED)'), { attempt: 3 }), policy);
-    expect(decision).toEqual(
-      thrown(
-        'VendorUnavailableError',
-        `check job failed: connection error (ECONNREFUSED) from ${where} after 3 attempts`,
-        false,
-      ),
+describe('a host that is not there', () => {
+  const check = "check baseUrl in the vendor's section of the config";
+  const notFound = thrown(
+    'VendorUnreachableError',
+    `check job failed: host ${host} not found (ENOTFOUND); does the host exist? ${check}`,
+    false,
+  );
+  const refused = (attempts: number) =>
+    thrown(
+      'VendorUnreachableError',
+      `check job failed: ${host} refused the connection (ECONNREFUSED) after ${attempts} attempts; ` +
+        `is the server up and on that port? ${check}`,
+      false,
     );
+  const quickRetry = (delayMs: number): Decision => ({
+    kind: 'retry',
+    delayMs,
+    reason: 'connection error (ECONNREFUSED)',
+  });
+
+  it.each<[string, number, number, Decision]>([
+    // code, attempt, maxRetries, decision
+    ['ENOTFOUND', 1, 2, notFound],
+    ['ENOTFOUND', 1, 0, notFound],
+    ['ENOTFOUND', 2, 9, notFound],
+    ['ECONNREFUSED', 1, 2, quickRetry(50)],
+    ['ECONNREFUSED', 2, 2, quickRetry(100)],
+    ['ECONNREFUSED', 3, 2, refused(3)],
+    // a refused connection never delivered the request: retried even for a caller that must not repeat one
+    ['ECONNREFUSED', 1, 0, quickRetry(50)],
+    ['ECONNREFUSED', 3, 0, refused(3)],
+    // and no more than its quick retries for a caller that allows many
+    ['ECONNREFUSED', 3, 9, refused(3)],
+  ])('%s on attempt %i with maxRetries %i: %j', (code, attempt, maxRetries, expected) => {
+    expect(decideNext(state(socket(code), { attempt }), { ...policy, maxRetries })).toEqual(expected);
+  });
+
+  it('names the host, not the path or its query string', () => {
+    // Prepare: a pre-signed download URL on a host that does not exist
+    const url = new URL('https://files.example.net/exports/r.csv?X-Amz-Signature=abc123');
+    const at = { url, where: 'files.example.net/exports/r.csv', host: 'files.example.net' };
+
+    // Act
+    const decision = decideNext(state(socket('ENOTFOUND'), at), policy);
+
+    // Assess
+    expect(decision.kind === 'throw' && decision.message).toMatch(/host files\.example\.net not found/);
+    expect(decision.kind === 'throw' && decision.message).not.toMatch(/exports|abc123|Signature/);
   });
 });
 
@@ -281,6 +348,7 @@ describe('errorFor', () => {
     ['VendorAuthError', VendorAuthError],
     ['VendorRequestError', VendorRequestError],
     ['VendorUnavailableError', VendorUnavailableError],
+    ['VendorUnreachableError', VendorUnreachableError],
   ])('builds %s with the body quoted after the message', (name, errorClass) => {
     // Act
     const error = errorFor(thrown(name, 'x failed: HTTP 500 from h/p', true), 'busy');
