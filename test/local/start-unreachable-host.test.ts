@@ -71,11 +71,8 @@ const twoDaysAgo = () => new Date(Date.now() - 2 * 86_400_000).toISOString().sli
 describe('npm start -- --config with a vendor host that is not there', () => {
   it.each([
     // name, baseUrl, the one-line reason
-    [
-      'a host that does not resolve',
-      async () => 'https://no-such-host.invalid/api/v1',
-      () => `host no-such-host.invalid not found (ENOTFOUND); does the host exist? ${CHECK}`,
-    ],
+    // a host that does not resolve is tested in test/core/http/client.test.ts with a resolver of
+    // its own: here the answer would depend on the machine's DNS
     [
       'a closed loopback port',
       async () => `http://127.0.0.1:${await closedPort()}/api/v1`,

@@ -174,6 +174,7 @@ async function attemptOnce(client: Client, call: Call, url: URL, attempt: number
       headers: call.headers,
       body: call.body,
       timeoutMs: call.timeoutMs,
+      lookup: client.options.lookup,
     });
     const status = response.statusCode ?? 0;
     log({ status });

@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { HttpRequest } from './types.ts';
 
 const USER_AGENT = 'identity-report-archive';
@@ -61,6 +62,7 @@ export interface Exchange {
   readonly headers: Record<string, string>;
   readonly body: Buffer | undefined;
   readonly timeoutMs: number;
+  readonly lookup?: LookupFunction;
 }
 
 /** Lower-case headers with the user agent, and the encoded body (setting its content type and length). */
@@ -87,7 +89,7 @@ export function encodeRequest(request: HttpRequest): { headers: Record<string, s
 }
 
 /** Sends the request; resolves with the response once its headers arrive, within `timeoutMs`. */
-export function send({ url, method, headers, body, timeoutMs }: Exchange): Promise<SentResponse> {
+export function send({ url, method, headers, body, timeoutMs, lookup }: Exchange): Promise<SentResponse> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const request = (secure ? https : http).request({
@@ -99,6 +101,7 @@ export function send({ url, method, headers, body, timeoutMs }: Exchange): Promi
       method,
       headers,
       agent: secure ? agents['https:'] : agents['http:'],
+      ...(lookup ? { lookup } : {}),
     });
     const timer = setTimeout(() => request.destroy(new HeaderTimeoutError(timeoutMs)), timeoutMs);
     const trailing = new TrailingBytes();

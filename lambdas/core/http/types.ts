@@ -2,6 +2,7 @@
  * The HTTP client's contract: what a request may say, what comes back, and the client's options.
  * It imports nothing from `core/types.ts`, so that file can name `HttpClient` without a cycle.
  */
+import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -81,4 +82,6 @@ export interface HttpClientOptions {
   readonly now?: () => Date;
   /** jitter source in [0, 1); default Math.random */
   readonly random?: () => number;
+  /** resolves host names; default the system resolver (a test gives one that answers as DNS would) */
+  readonly lookup?: LookupFunction;
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -266,9 +266,21 @@ async function closedPort(): Promise<number> {
 
 describe('hosts that are not there', () => {
   it('raises VendorUnreachableError at once for a host that does not resolve (ENOTFOUND)', async () => {
-    // Act: .invalid never resolves (RFC 6761)
+    // Prepare: a resolver that answers as DNS answers a name that does not exist (NXDOMAIN), so
+    // the test does not depend on the machine's DNS
+    const lookup: LookupFunction = (hostname, _options, callback) => {
+      const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+        errno: -3008,
+        syscall: 'getaddrinfo',
+        hostname,
+      });
+      callback(error, '', 0);
+    };
+
+    // Act
     const error = await rejectionOf(
-      client({ allowedHosts: ['no-such-host.invalid'] }).request({
+      client({ allowedHosts: ['no-such-host.invalid'], lookup }).request({
         url: 'https://no-such-host.invalid/v1/orgs/acme/export?apiKey=abc123',
         operation: 'start export',
       }),
