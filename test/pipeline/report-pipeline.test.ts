@@ -236,6 +236,7 @@ describe('report pipeline (local run of the deployed definition)', () => {
             runId: expect.stringContaining(':execution:'),
             reason: 'nothing new for this date',
           },
+          time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
         },
       ]);
       expect(calls.filter((c) => c.tenant === 'skip').map((c) => c.step)).toEqual(['start']);
