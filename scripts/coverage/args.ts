@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
+import { addDays, utcDate } from '../../lambdas/core/dates.ts';
+import { ARCHIVE_OPTIONS, checkArchiveArgs, checkVendorAndReport } from '../local/archive-args.ts';
 import { argsErrorMessage, UsageError } from '../local/command.ts';
-import { checkVendorAndReport } from '../local/vendor-filter.ts';
 import type { CoverageFilter } from './query.ts';
 
 export const DEFAULT_DAYS = 30;
@@ -52,16 +52,8 @@ function parse(argv: readonly string[]) {
     allowPositionals: true,
     strict: true,
     options: {
-      vendor: { type: 'string' },
-      report: { type: 'string' },
-      tenant: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...ARCHIVE_OPTIONS,
       days: { type: 'string' },
-      workspace: { type: 'string' },
-      deployed: { type: 'boolean' },
-      config: { type: 'string' },
-      region: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -70,14 +62,8 @@ function parse(argv: readonly string[]) {
 
 type Values = ReturnType<typeof parse>['values'];
 
-/** The range: `--from`..`--to`, or the `--days` days up to `--to` (today by default). */
+/** The range (dates checked by checkArchiveArgs): `--from`..`--to`, or the `--days` days up to `--to` (today by default). */
 function rangeOf(values: Values, now: Date): { from: string; to: string } {
-  for (const name of ['from', 'to'] as const) {
-    const value = values[name];
-    if (value !== undefined && !isCalendarDate(value)) {
-      throw new UsageError(`--${name} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
-    }
-  }
   if (values.from !== undefined && values.days !== undefined) {
     throw new UsageError('--from and --days both set where the range starts: choose one');
   }
@@ -107,14 +93,8 @@ export function parseCoverageArgs(argv: readonly string[], now: Date): CoverageO
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.report && !values.vendor) throw new UsageError('--report needs --vendor (report names are per vendor)');
+  checkArchiveArgs(values);
   checkVendorAndReport(values.vendor, values.report);
-  if (values.deployed && values.workspace) {
-    throw new UsageError('--workspace is the local archive: not with --deployed');
-  }
-  if (!values.deployed && (values.config || values.region)) {
-    throw new UsageError('--config and --region are for the deployed archive: add --deployed');
-  }
   const { vendor, tenant, report } = values;
   return {
     filter: { ...rangeOf(values, now), vendor, tenant, report },

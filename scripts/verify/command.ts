@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
-import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
+import { ARCHIVE_OPTIONS, checkArchiveArgs } from '../local/archive-args.ts';
 import { argsErrorMessage, type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
@@ -77,33 +77,14 @@ function parseVerifyArgs(argv: readonly string[]) {
     args: [...argv],
     allowPositionals: true,
     options: {
-      vendor: { type: 'string' },
-      report: { type: 'string' },
-      tenant: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      workspace: { type: 'string' },
-      deployed: { type: 'boolean' },
-      config: { type: 'string' },
-      region: { type: 'string' },
+      ...ARCHIVE_OPTIONS,
       'public-key': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  for (const name of ['from', 'to'] as const) {
-    const value = values[name];
-    if (value !== undefined && !isCalendarDate(value)) {
-      throw new UsageError(`--${name} must be a date as YYYY-MM-DD; received ${JSON.stringify(value)}`);
-    }
-  }
-  if (values.report && !values.vendor) throw new UsageError('--report needs --vendor (report names are per vendor)');
-  if (values.deployed && values.workspace)
-    throw new UsageError('--workspace is the local archive: not with --deployed');
-  if (!values.deployed && (values.config || values.region)) {
-    throw new UsageError('--config and --region are for the deployed archive: add --deployed');
-  }
+  checkArchiveArgs(values);
   return values;
 }
 
