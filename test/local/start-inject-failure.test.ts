@@ -8,15 +8,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OutcomeRecord, OutcomeRecordSchema } from '../../lambdas/pipeline/outcome-record.ts';
-import { startLocalS3 } from '../../scripts/local/s3.ts';
 import { startCommand } from '../../scripts/local/start.ts';
-import { localWorkspace } from '../../scripts/local/workspace.ts';
 import { DEFAULT_ORGANISATIONS } from '../../simulators/openathens/server.ts';
 import { DEFAULT_ENVIRONMENTS } from '../../simulators/pingone/server.ts';
 import { runCommand } from '../support/cli.ts';
+import { workspaceOutcomes } from '../support/workspace-outcomes.ts';
 
 const start = (args: string[]) => runCommand(startCommand, args);
 
@@ -32,25 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Every outcome record the workspace's local S3 holds for `vendor`. */
-async function outcomeRecords(workspaceDir: string, vendor: string): Promise<OutcomeRecord[]> {
-  const workspace = localWorkspace(workspaceDir);
-  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
-  try {
-    const listed = await s3.client.send(
-      new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `outcomes/vendor=${vendor}/` }),
-    );
-    return await Promise.all(
-      (listed.Contents ?? []).map(async ({ Key }) => {
-        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }));
-        return OutcomeRecordSchema.parse(JSON.parse(await (object.Body?.transformToString() ?? '')));
-      }),
-    );
-  } finally {
-    await s3.close();
-  }
-}
 
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
 const twoDaysAgo = () => daysAgo(2);
@@ -94,7 +72,7 @@ describe('npm start -- --inject-failure <vendor>[/<tenant>]', () => {
       expect(result.stdout).toMatch(
         new RegExp(`  ${vendor}: ${refused} \\S+ \\S+: VendorAuthError: .*${refusal.source}`),
       );
-      const records = await outcomeRecords(workspace, vendor);
+      const records = await workspaceOutcomes(workspace, vendor);
       expect(records.map((r) => [r.tenant, r.outcome]).sort()).toEqual(
         [
           [other, 'archived'],

@@ -7,14 +7,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OutcomeRecord, OutcomeRecordSchema } from '../../lambdas/pipeline/outcome-record.ts';
-import { startLocalS3 } from '../../scripts/local/s3.ts';
 import { startCommand } from '../../scripts/local/start.ts';
-import { localWorkspace } from '../../scripts/local/workspace.ts';
 import { runCommand } from '../support/cli.ts';
 import { startLoopback } from '../support/loopback.ts';
+import { workspaceOutcomes } from '../support/workspace-outcomes.ts';
 
 const start = (args: string[]) => runCommand(startCommand, args);
 
@@ -45,25 +42,6 @@ async function writeConfig(name: string, baseUrl: string): Promise<string> {
     JSON.stringify({ alerts: { topicName: 'local' }, vendors: { openathens: { baseUrl, tenants: [tenant] } } }),
   );
   return path;
-}
-
-/** Every outcome record the workspace's local S3 holds for OpenAthens. */
-async function outcomeRecords(workspaceDir: string): Promise<OutcomeRecord[]> {
-  const workspace = localWorkspace(workspaceDir);
-  const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
-  try {
-    const listed = await s3.client.send(
-      new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'outcomes/vendor=openathens/' }),
-    );
-    return await Promise.all(
-      (listed.Contents ?? []).map(async ({ Key }) => {
-        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key }));
-        return OutcomeRecordSchema.parse(JSON.parse(await (object.Body?.transformToString() ?? '')));
-      }),
-    );
-  } finally {
-    await s3.close();
-  }
 }
 
 const twoDaysAgo = () => new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
@@ -97,7 +75,7 @@ describe('npm start -- --config with a vendor host that is not there', () => {
     expect(result.stdout).toContain(
       `\n  openathens: example-org raw_statistics ${date}: VendorUnreachableError: ${reason}\n`,
     );
-    const records = await outcomeRecords(workspace);
+    const records = await workspaceOutcomes(workspace, 'openathens');
     expect(records.map((r) => [r.tenant, r.outcome, r.error, r.reason])).toEqual([
       ['example-org', 'failed', 'VendorUnreachableError', reason],
     ]);
