@@ -13,8 +13,9 @@
  * Claims sit under the bucket's Object Lock like every object: a few hundred bytes, one per
  * vendor per scheduled time.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { createOnce } from '../core/archive/s3-upload.ts';
 
 /** Where claims live in the archive bucket (beside the data, originals and manifests prefixes). */
 export const RUNS_PREFIX = 'runs';
@@ -78,7 +79,7 @@ export async function claimScheduledRun(
     scheduled_time: new Date(scheduledTime).toISOString(),
   };
   for (let attempt = 1; ; attempt++) {
-    const outcome = await putIfAbsent(key, claim, deps);
+    const outcome = await createOnce(deps, key, `${JSON.stringify(claim)}\n`, 'application/json');
     if (outcome === 'CREATED') return { status: 'CLAIMED', claim };
     if (outcome === 'EXISTS') break;
     if (attempt >= CONFLICT_ATTEMPTS) {
@@ -90,27 +91,6 @@ export async function claimScheduledRun(
   // our own claim, from an earlier try of this same execution
   if (existing.run_id === runId) return { status: 'CLAIMED', claim: existing };
   return { status: 'DUPLICATE', claim: existing };
-}
-
-async function putIfAbsent(key: string, claim: RunClaim, deps: ClaimDeps): Promise<'CREATED' | 'EXISTS' | 'CONFLICT'> {
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.bucket,
-        Key: key,
-        Body: `${JSON.stringify(claim)}\n`,
-        ContentType: 'application/json',
-        IfNoneMatch: '*',
-        ...(deps.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: deps.kmsKeyId } : {}),
-      }),
-    );
-    return 'CREATED';
-  } catch (error) {
-    const status = httpStatusOf(error);
-    if (status === 412) return 'EXISTS';
-    if (status === 409) return 'CONFLICT';
-    throw error;
-  }
 }
 
 async function readClaim(key: string, deps: ClaimDeps): Promise<RunClaim> {
@@ -127,11 +107,6 @@ async function readClaim(key: string, deps: ClaimDeps): Promise<RunClaim> {
     throw new Error(`claim ${key}: expected {run_id, claimed_at, scheduled_time}; received ${text.slice(0, 200)}`);
   }
   return parsed.data;
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return metadata?.httpStatusCode;
 }
 
 function pause(ms: number): Promise<void> {

@@ -15,7 +15,7 @@
  * failures, skips and losses; an archived item's manifest stays the proof of what it holds.
  */
 import { z } from 'zod';
-import { httpStatusOf, putText, type S3Target } from '../core/archive/s3-upload.ts';
+import { createOnce, type S3Target } from '../core/archive/s3-upload.ts';
 import { isCalendarDate } from '../core/dates.ts';
 import { lostOutcomeKey, outcomeKey } from '../core/layout.ts';
 
@@ -77,15 +77,15 @@ export async function writeOutcomeRecord(
   const key = outcomeRecordKey(checked);
   const line = `${JSON.stringify(checked)}\n`;
   for (let attempt = 1; ; attempt++) {
-    try {
-      await putText(deps, key, line, 'application/json', { ifNoneMatch: '*' });
-      return 'RECORDED';
-    } catch (error) {
-      const status = httpStatusOf(error);
-      if (status === 412) return 'ALREADY_RECORDED';
-      if (status !== 409 || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await (deps.sleep ?? pause)(CONFLICT_PAUSE_MS * attempt);
+    const outcome = await createOnce(deps, key, line, 'application/json');
+    if (outcome === 'CREATED') return 'RECORDED';
+    if (outcome === 'EXISTS') return 'ALREADY_RECORDED';
+    if (attempt >= CONFLICT_ATTEMPTS) {
+      throw new Error(
+        `outcome record ${key}: S3 answered 409 ConditionalRequestConflict ${attempt} times; expected 200 or 412`,
+      );
     }
+    await (deps.sleep ?? pause)(CONFLICT_PAUSE_MS * attempt);
   }
 }
 

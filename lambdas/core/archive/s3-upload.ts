@@ -424,3 +424,24 @@ export async function putText(
   );
   return { key, versionId: output.VersionId };
 }
+
+/**
+ * One try at creating `key` if it is absent (`If-None-Match: *`): `CREATED`; `EXISTS` on S3's 412;
+ * `CONFLICT` on 409 (another conditional write of the key in flight), which the caller may try again.
+ */
+export async function createOnce(
+  target: S3Target,
+  key: string,
+  text: string,
+  contentType: string,
+): Promise<'CREATED' | 'EXISTS' | 'CONFLICT'> {
+  try {
+    await putText(target, key, text, contentType, { ifNoneMatch: '*' });
+    return 'CREATED';
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 412) return 'EXISTS';
+    if (status === 409) return 'CONFLICT';
+    throw error;
+  }
+}
