@@ -7,7 +7,8 @@
  * 4. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
  * 5. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
- * 6. `EventSchemas`: the schema registry of the pipelines' events.
+ * 6. `EventSchemas`: the schema registry of the pipelines' events; `EventForwarding` when
+ *    `events.targetBusArn` names a bus to forward them to.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -15,6 +16,7 @@ import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
+import { EventForwarding } from './event-forwarding.ts';
 import { EventSchemas } from './event-schemas.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
@@ -104,6 +106,13 @@ export class ArchiveStack extends Stack {
     }
 
     new EventSchemas(this, 'EventSchemas', { source: config.events.source });
+    if (config.events.targetBusArn) {
+      new EventForwarding(this, 'EventForwarding', {
+        source: config.events.source,
+        targetBusArn: config.events.targetBusArn,
+        alerts: this.alerts,
+      });
+    }
 
     new CfnOutput(this, ARCHIVE_BUCKET_OUTPUT, {
       description: 'The compliance archive (Object Lock)',

@@ -230,6 +230,14 @@ export const AppConfigSchema = z
       .object({
         /** `source` of the Report Archived / Report Failed events */
         source: z.string().min(1).default('identity-report-archive'),
+        /** an event bus (usually in another account) to forward every event to (lib/event-forwarding.ts) */
+        targetBusArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256}$/,
+            'expected an event bus ARN, e.g. arn:aws:events:eu-west-1:222222222222:event-bus/identity-events',
+          )
+          .optional(),
       })
       .strict()
       .default({ source: 'identity-report-archive' }),
