@@ -9,6 +9,7 @@
  *    their alarms.
  * 6. `EventSchemas`: the schema registry of the pipelines' events; `EventForwarding` when
  *    `events.targetBusArn` names a bus to forward them to.
+ * 7. `Freshness`: the hourly check of every vendor's outcome records, and its alarms.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -18,6 +19,7 @@ import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
 import { EventForwarding } from './event-forwarding.ts';
 import { EventSchemas } from './event-schemas.ts';
+import { Freshness } from './freshness.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
 import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
@@ -113,6 +115,17 @@ export class ArchiveStack extends Stack {
         alerts: this.alerts,
       });
     }
+
+    new Freshness(this, 'Freshness', {
+      archiveBucket: this.archive.bucket,
+      archiveKey: this.archive.key,
+      vendors: vendors.map(({ vendor, section }) => ({
+        vendor,
+        schedule: section.schedule,
+        timeZone: section.scheduleTimezone,
+      })),
+      graceHours: config.alerts.freshnessGraceHours,
+    }).addAlarms(this.alerts);
 
     new CfnOutput(this, ARCHIVE_BUCKET_OUTPUT, {
       description: 'The compliance archive (Object Lock)',
