@@ -55,8 +55,13 @@ export class ArchiveStack extends Stack {
       accessLogRetentionDays: settings.accessLogRetentionDays,
     });
 
-    this.alerts = new Alerts(this, 'Alerts', { topicName: config.alerts.topicName, emails: config.alerts.emails });
+    this.alerts = new Alerts(this, 'Alerts', {
+      topicName: config.alerts.topicName,
+      emails: config.alerts.emails,
+      runbookBaseUrl: config.alerts.runbookBaseUrl,
+    });
     this.alerts.watchKey('ArchiveKey', this.archive.key);
+    this.alerts.watchReports({ eventSource: config.events.source, notifySkipped: config.alerts.notifySkipped });
 
     this.digest = new ManifestDigest(this, 'ManifestDigest', {
       archiveBucket: this.archive.bucket,

@@ -211,6 +211,10 @@ export const AppConfigSchema = z
         /** SNS topic that receives every alarm */
         topicName: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/),
         emails: z.array(z.email()).default([]),
+        /** where each alarm and notification links its runbook: `<runbookBaseUrl><page>.md` */
+        runbookBaseUrl: z.string().regex(/\/$/, 'expected a URL or path ending in "/"').default('docs/runbooks/'),
+        /** send every Report Skipped to the alert topic too */
+        notifySkipped: z.boolean().default(false),
       })
       .strict(),
     catalog: z
