@@ -7,6 +7,7 @@
  * 4. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
  * 5. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
+ * 6. `Dashboard`: the deployment's CloudWatch dashboard over all of it.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -14,9 +15,16 @@ import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
+import { ArchiveDashboard } from './dashboard.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
-import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
+import {
+  ARCHIVE_BUCKET_OUTPUT,
+  DASHBOARD_URL_OUTPUT,
+  DATABASE_OUTPUT,
+  stateMachineOutputKey,
+  WORKGROUP_OUTPUT,
+} from './outputs.ts';
 import { ReportCatalog } from './report-catalog.ts';
 import { PipelineSectionSchema, VendorPipeline } from './vendor-pipeline.ts';
 
@@ -33,6 +41,7 @@ export class ArchiveStack extends Stack {
   public readonly catalog: ReportCatalog;
   public readonly digest: ManifestDigest;
   public readonly pipelines: VendorPipeline[] = [];
+  public readonly dashboard: ArchiveDashboard;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
     super(scope, id, props);
@@ -105,6 +114,12 @@ export class ArchiveStack extends Stack {
         value: pipeline.stateMachine.stateMachineArn,
       });
     }
+
+    this.dashboard = new ArchiveDashboard(this, 'Dashboard', { pipelines: this.pipelines });
+    new CfnOutput(this, DASHBOARD_URL_OUTPUT, {
+      description: 'CloudWatch dashboard of the deployment',
+      value: this.dashboard.url,
+    });
 
     new CfnOutput(this, ARCHIVE_BUCKET_OUTPUT, {
       description: 'The compliance archive (Object Lock)',
