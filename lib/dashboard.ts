@@ -63,7 +63,7 @@ export class ArchiveDashboard extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown:
-          '# Identity report archive\nPer vendor: what was archived, failed and skipped each day, freshness, dates at risk, the functions and the executions. Alarms link their runbook (docs/runbooks/).',
+          '# Identity report archive\nPer vendor: what was archived, failed and skipped each day, freshness, dates at risk, the functions and the executions. Each alarm description links its runbook page.',
         width: 24,
         height: 2,
       }),
