@@ -10,6 +10,7 @@
  * 6. `EventSchemas`: the schema registry of the pipelines' events; `EventForwarding` when
  *    `events.targetBusArn` names a bus to forward them to.
  * 7. `Freshness`: the hourly check of every vendor's outcome records, and its alarms.
+ * 8. `Dashboard`: the deployment's CloudWatch dashboard over all of it.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -17,12 +18,19 @@ import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
+import { ArchiveDashboard } from './dashboard.ts';
 import { EventForwarding } from './event-forwarding.ts';
 import { EventSchemas } from './event-schemas.ts';
 import { Freshness } from './freshness.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
-import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
+import {
+  ARCHIVE_BUCKET_OUTPUT,
+  DASHBOARD_URL_OUTPUT,
+  DATABASE_OUTPUT,
+  stateMachineOutputKey,
+  WORKGROUP_OUTPUT,
+} from './outputs.ts';
 import { ReportCatalog } from './report-catalog.ts';
 import { PipelineSectionSchema, VendorPipeline } from './vendor-pipeline.ts';
 
@@ -39,6 +47,7 @@ export class ArchiveStack extends Stack {
   public readonly catalog: ReportCatalog;
   public readonly digest: ManifestDigest;
   public readonly pipelines: VendorPipeline[] = [];
+  public readonly dashboard: ArchiveDashboard;
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
     super(scope, id, props);
@@ -61,8 +70,13 @@ export class ArchiveStack extends Stack {
       accessLogRetentionDays: settings.accessLogRetentionDays,
     });
 
-    this.alerts = new Alerts(this, 'Alerts', { topicName: config.alerts.topicName, emails: config.alerts.emails });
+    this.alerts = new Alerts(this, 'Alerts', {
+      topicName: config.alerts.topicName,
+      emails: config.alerts.emails,
+      runbookBaseUrl: config.alerts.runbookBaseUrl,
+    });
     this.alerts.watchKey('ArchiveKey', this.archive.key);
+    this.alerts.watchReports({ eventSource: config.events.source, notifySkipped: config.alerts.notifySkipped });
 
     this.digest = new ManifestDigest(this, 'ManifestDigest', {
       archiveBucket: this.archive.bucket,
@@ -116,7 +130,7 @@ export class ArchiveStack extends Stack {
       });
     }
 
-    new Freshness(this, 'Freshness', {
+    const freshness = new Freshness(this, 'Freshness', {
       archiveBucket: this.archive.bucket,
       archiveKey: this.archive.key,
       vendors: vendors.map(({ vendor, section }) => ({
@@ -125,7 +139,15 @@ export class ArchiveStack extends Stack {
         timeZone: section.scheduleTimezone,
       })),
       graceHours: config.alerts.freshnessGraceHours,
-    }).addAlarms(this.alerts);
+    });
+    freshness.addAlarms(this.alerts);
+
+    this.dashboard = new ArchiveDashboard(this, 'Dashboard', { pipelines: this.pipelines });
+    this.dashboard.addFreshnessTable(freshness.checker.logGroup);
+    new CfnOutput(this, DASHBOARD_URL_OUTPUT, {
+      description: 'CloudWatch dashboard of the deployment',
+      value: this.dashboard.url,
+    });
 
     new CfnOutput(this, ARCHIVE_BUCKET_OUTPUT, {
       description: 'The compliance archive (Object Lock)',

@@ -217,6 +217,10 @@ export const AppConfigSchema = z
           .nonnegative()
           .max(24 * 7)
           .default(6),
+        /** where each alarm and notification links its runbook: `<runbookBaseUrl><page>.md` */
+        runbookBaseUrl: z.string().regex(/\/$/, 'expected a URL or path ending in "/"').default('docs/runbooks/'),
+        /** send every Report Skipped to the alert topic too */
+        notifySkipped: z.boolean().default(false),
       })
       .strict(),
     catalog: z

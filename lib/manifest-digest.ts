@@ -88,7 +88,7 @@ export class ManifestDigest extends Construct {
   }
 
   public addAlarms(alerts: Alerts): void {
-    alerts.watchFunction('ManifestDigest', this.writer.function);
+    alerts.watchFunction('ManifestDigest', this.writer.function, 'digest-errors');
     alerts.watchKey('DigestSigningKey', this.signingKey);
   }
 

@@ -5,6 +5,7 @@
 export const ARCHIVE_BUCKET_OUTPUT = 'ArchiveBucketName';
 export const WORKGROUP_OUTPUT = 'AthenaWorkGroup';
 export const DATABASE_OUTPUT = 'GlueDatabase';
+export const DASHBOARD_URL_OUTPUT = 'DashboardUrl';
 
 /** `StateMachineArn<Vendor>`: the vendor id with its first letter upper-cased. */
 export function stateMachineOutputKey(vendor: string): string {

@@ -13,7 +13,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { MetricsSink } from '../pipeline/metrics.ts';
 import { type FreshnessSettings, freshnessWindow, type VendorFreshness, vendorFreshness } from './freshness.ts';
 import type { FreshnessVendor } from './freshness-environment.ts';
-import { publishFreshness } from './freshness-metrics.ts';
+import { FRESHNESS_LOG_MESSAGE, publishFreshness } from './freshness-metrics.ts';
 import { readExpectations, readOutcomes } from './outcome-reader.ts';
 
 export interface FreshnessCheckDeps {
@@ -82,7 +82,7 @@ async function readFreshness(
 function logFreshness(logger: Logger, freshness: VendorFreshness): void {
   const { vendor } = freshness;
   for (const report of freshness.reports) {
-    logger.info('report freshness', {
+    logger.info(FRESHNESS_LOG_MESSAGE, {
       vendor,
       tenant: report.tenant,
       report: report.report,

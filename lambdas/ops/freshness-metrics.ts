@@ -9,6 +9,9 @@ import { METRICS_NAMESPACE, type MetricsSink } from '../pipeline/metrics.ts';
 export const MINUTES_SINCE_LAST_ARCHIVED = 'MinutesSinceLastArchived';
 export const STALE_TENANTS = 'StaleTenants';
 
+/** The message of the check's one log line per tenant × report (the dashboard's per-tenant table reads it). */
+export const FRESHNESS_LOG_MESSAGE = 'report freshness';
+
 export interface FreshnessMetrics {
   readonly minutesSinceLastArchived: number;
   readonly staleTenants: number;

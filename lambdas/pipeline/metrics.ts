@@ -1,9 +1,18 @@
 /**
  * Custom metrics as CloudWatch Embedded Metric Format: one JSON line on stdout, which CloudWatch
- * Logs turns into a metric. The alarms in lib/alerts.ts watch these names.
+ * Logs turns into a metric. The alarms in lib/alerts.ts and the dashboard in lib/dashboard.ts
+ * read these names.
+ *
+ * - `DatesAtRisk` (dimension Vendor): from the plan step, dates about to age out unarchived.
+ * - `ReportsRecorded` (dimensions Vendor, Outcome; value 1) and `RowsArchived` (dimension Vendor):
+ *   from the RecordOutcome step, one line per outcome record it writes.
  */
+import type { Outcome } from './outcome-record.ts';
+
 export const METRICS_NAMESPACE = 'IdentityReportArchive';
 export const DATES_AT_RISK = 'DatesAtRisk';
+export const REPORTS_RECORDED = 'ReportsRecorded';
+export const ROWS_ARCHIVED = 'RowsArchived';
 
 export type MetricsSink = (line: string) => void;
 
@@ -31,4 +40,40 @@ export function publishDatesAtRisk(
   now = new Date(),
 ): void {
   sink(datesAtRiskLine(vendor, count, now));
+}
+
+/**
+ * One recorded outcome: `ReportsRecorded` = 1 by Vendor and Outcome, and for an archived item its
+ * `RowsArchived` by Vendor. The two metrics have different dimension sets, so each has its own
+ * directive; both read the same `Vendor` field of the line.
+ */
+export function reportRecordedLine(vendor: string, outcome: Outcome, rowCount: number | null, now: Date): string {
+  const recorded = {
+    Namespace: METRICS_NAMESPACE,
+    Dimensions: [['Vendor', 'Outcome']],
+    Metrics: [{ Name: REPORTS_RECORDED, Unit: 'Count' }],
+  };
+  const rows = {
+    Namespace: METRICS_NAMESPACE,
+    Dimensions: [['Vendor']],
+    Metrics: [{ Name: ROWS_ARCHIVED, Unit: 'Count' }],
+  };
+  const archived = outcome === 'archived' && rowCount !== null;
+  return JSON.stringify({
+    _aws: { Timestamp: now.getTime(), CloudWatchMetrics: archived ? [recorded, rows] : [recorded] },
+    Vendor: vendor,
+    Outcome: outcome,
+    [REPORTS_RECORDED]: 1,
+    ...(archived ? { [ROWS_ARCHIVED]: rowCount } : {}),
+  });
+}
+
+export function publishReportRecorded(
+  vendor: string,
+  outcome: Outcome,
+  rowCount: number | null,
+  sink: MetricsSink = stdoutSink,
+  now = new Date(),
+): void {
+  sink(reportRecordedLine(vendor, outcome, rowCount, now));
 }

@@ -11,12 +11,16 @@
  *    Cause of a `States.*` error (a timeout, a runtime error) is the service's own text and is
  *    kept as it is. Messages are already redacted where they are raised (the HTTP client names no
  *    query string, connectors no credential), and the record keeps at most REASON_MAX_CHARS.
+ * 4. The call that writes the record also publishes it as metrics (`ReportsRecorded`, and
+ *    `RowsArchived` for an archived item); a retried invocation that finds the record publishes
+ *    nothing, so an item is counted once.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { S3Target } from '../core/archive/s3-upload.ts';
 import { ConfigError } from '../core/errors.ts';
 import { formatIssues } from '../core/zod-issues.ts';
+import { type MetricsSink, publishReportRecorded } from './metrics.ts';
 import { clipReason, type OutcomeRecord, outcomeRecordKey, writeOutcomeRecord } from './outcome-record.ts';
 
 const EndingSchema = z.discriminatedUnion('outcome', [
@@ -49,6 +53,8 @@ export interface RecordOutcomeDeps extends S3Target {
   readonly vendor: string;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** where the ReportsRecorded and RowsArchived metrics go; default stdout (EMF) */
+  readonly metrics?: MetricsSink;
 }
 
 export interface RecordOutcomeResult {
@@ -107,9 +113,13 @@ export async function recordOutcome(raw: RecordOutcomeInput, deps: RecordOutcome
   if (input.vendor !== deps.vendor) {
     throw new ConfigError(`the ${deps.vendor} function was asked to record a ${input.vendor} outcome`);
   }
-  const record = outcomeRecord(input, deps.now());
+  const recordedAt = deps.now();
+  const record = outcomeRecord(input, recordedAt);
   const key = outcomeRecordKey(record);
   const recorded = await writeOutcomeRecord(record, deps);
+  if (recorded === 'RECORDED') {
+    publishReportRecorded(record.vendor, record.outcome, record.row_count, deps.metrics, recordedAt);
+  }
   deps.logger.info('outcome recorded', {
     vendor: record.vendor,
     tenant: record.tenant,

@@ -194,7 +194,9 @@ function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalT
     StartJob: lambda(createStartJobHandler(deps)),
     CheckJob: lambda(createCheckJobHandler(deps)),
     ArchiveReport: lambda(createArchiveReportHandler(deps)),
-    RecordOutcome: lambda(createRecordOutcomeHandler(outcomeDependencies(deps))),
+    RecordOutcome: lambda(
+      createRecordOutcomeHandler({ ...outcomeDependencies(deps), metrics: (line) => recorded.metrics.push(line) }),
+    ),
     ...Object.fromEntries(EVENT_TASKS.map((name) => [name, recordEvents])),
   };
 }

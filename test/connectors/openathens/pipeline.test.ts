@@ -362,7 +362,13 @@ describe('openathens pipeline: the 30-day window', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.plan?.items.map((i) => i.date)).toEqual([YESTERDAY, oldest, gap]);
     expect(result.plan?.atRisk).toEqual([`uni/raw_statistics/${oldest}`]);
-    expect(result.metrics.map((line) => JSON.parse(line).DatesAtRisk)).toEqual([1]);
+    const metrics = result.metrics.map((line) => JSON.parse(line));
+    expect(metrics.filter((m) => 'DatesAtRisk' in m).map((m) => m.DatesAtRisk)).toEqual([1]);
+    expect(metrics.filter((m) => m.ReportsRecorded === 1).map((m) => m.Outcome)).toEqual([
+      'archived',
+      'archived',
+      'archived',
+    ]);
     expect(
       result.events
         .filter((e) => e.detailType === 'Report Archived')
