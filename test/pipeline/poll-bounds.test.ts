@@ -7,11 +7,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { VendorThrottledError } from '../../lambdas/core/errors.ts';
+import { staticSecretSource } from '../../lambdas/core/secrets.ts';
 import { TenantBaseSchema, vendorSectionSchema } from '../../lambdas/core/settings.ts';
 import { type Connector, defineConnector, registerConnector } from '../../lambdas/core/types.ts';
+import { checkJob, type StepInput, startJob } from '../../lambdas/pipeline/steps.ts';
 import { runLocalPipeline, type VendorRunResult } from '../../scripts/local/pipeline.ts';
 import { type LocalS3, startLocalS3 } from '../../scripts/local/s3.ts';
 import { MAX_RESTARTS } from '../../state-machines/report-pipeline.ts';
@@ -117,5 +120,49 @@ describe('the poll loop of one item', () => {
   it('fails the run, each item announced once', () => {
     expect(run.status).toBe('FAILED');
     expect(run.events.map((e) => e.detailType)).toEqual(['Report Failed', 'Report Failed', 'Report Failed']);
+  });
+});
+
+describe('each step', () => {
+  const deps = {
+    connector: fixtureConnector(),
+    secrets: staticSecretSource(new Map()),
+    env: {},
+    logger: new Logger({ serviceName: 'poll-bounds-test', logLevel: 'SILENT' }),
+    now: () => new Date('2026-11-22T02:00:00Z'),
+  };
+  const input = (tenant: Script, counters: { attempt?: number; restarts?: number } = {}): StepInput => ({
+    request: { vendor: 'bounds', tenant, report: 'things', date: DATE, runId: 'run-1' },
+    tenant: { id: tenant, since: '2026-01-01', credentials: { token: 't' } },
+    settings: { baseUrl: 'http://127.0.0.1:9', poll: { intervalSeconds: 1, maxAttempts: 3, deadlineMinutes: 60 } },
+    job: { starts: 1 },
+    deadline: '2026-11-22T03:00:00.000Z',
+    ...counters,
+  });
+
+  it('starts counting from nothing: a first PENDING is attempt 1', async () => {
+    const { deadline: _none, ...first } = input('pending');
+    expect(await startJob(first, deps)).toMatchObject({ status: 'PENDING', attempts: 1, restarts: 0 });
+  });
+
+  it('adds one attempt for a PENDING check, a throttled one included, and carries the restarts', async () => {
+    expect(await checkJob(input('pending', { attempt: 2, restarts: 1 }), deps)).toMatchObject({
+      status: 'PENDING',
+      attempts: 3,
+      restarts: 1,
+    });
+    expect(await checkJob(input('throttled', { attempt: 2 }), deps)).toMatchObject({
+      status: 'PENDING',
+      attempts: 3,
+      restarts: 0,
+    });
+  });
+
+  it('adds one restart for a lost job and leaves the attempts', async () => {
+    expect(await checkJob(input('lost', { attempt: 2, restarts: 1 }), deps)).toMatchObject({
+      status: 'RESTART',
+      attempts: 2,
+      restarts: 2,
+    });
   });
 });
