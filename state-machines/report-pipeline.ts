@@ -24,9 +24,10 @@
  * not run JSONata). Handlers always return every field of a step result, so the selectors below
  * never point at a missing value.
  *
- * Transitions are billed one per state entered (and per retry), so no state here only reshapes
- * data or only routes: a Choice reads what the step before it returned, and the Map's
- * `ItemSelector` builds each item's starting state. `npm run bench -- --transitions` counts them.
+ * Transitions are billed one per state entered (and per retry), so no state counts or reshapes
+ * what a neighbouring state can: the Choice after a step compares the counters the step returned,
+ * the Map's `ItemSelector` builds each item's starting state, and PlanRun's Parameters its own
+ * input. `npm run bench -- --transitions` counts them per vendor and report.
  */
 import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors.ts';
 
