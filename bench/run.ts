@@ -45,6 +45,7 @@ import {
   writeResults,
 } from './report.ts';
 import { type NullS3, type RunningServer, startFileServer, startNullS3 } from './servers.ts';
+import { transitionsMain } from './transitions.ts';
 import { verifyArchiveNull, verifyArchiveS3rver, verifyDuckDb, verifyFetch, verifyRaw } from './verify.ts';
 
 const NULL_BUCKET = 'bench-null';
@@ -52,6 +53,7 @@ const NULL_BUCKET = 'bench-null';
 async function main(): Promise<number> {
   // The SDK warns on Node 20 that it will need Node 22 (Lambda runs 22); once per child is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (process.argv.includes('--transitions')) return transitionsMain(process.argv.slice(2));
   const options = parseBenchArgs(process.argv.slice(2));
   if (options === 'help') {
     console.log(USAGE);

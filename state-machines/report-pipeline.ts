@@ -1,27 +1,33 @@
 /**
  * The report pipeline: one state machine per vendor, built from one polling pattern.
  *
- * 1. `Configure` puts the vendor's (non-secret) settings and the run request side by side.
- * 2. `PlanRun` lists the tenant × report × date items the run covers, skipping dates already
- *    archived (unless `force`), and reports dates about to age out of the vendor's history. A
- *    schedule's delivery first claims its scheduled time: a duplicate delivery of a time another
- *    execution claimed ends at once, successfully, as `DuplicateDelivery`.
- * 3. `ForEachReport` (Map, `maxConcurrency` from config) runs every item through the loop
- *    `StartJob → IsJobReady? → ArchiveReport`, otherwise `CountAttempt → WaitBeforeNextCheck →
- *    CheckJob → IsJobReady?`. The loop is bounded by `poll.maxAttempts` here, by a deadline the
- *    handlers enforce, and by the state machine's timeout.
- * 4. Each archived report is announced with a `Report Archived` event; each skip (a vendor
+ * 1. `PlanRun` receives the run request and the vendor's (non-secret) section, lists the tenant ×
+ *    report × date items the run covers, skipping dates already archived (unless `force`), and
+ *    reports dates about to age out of the vendor's history. A schedule's delivery first claims
+ *    its scheduled time: a duplicate delivery of a time another execution claimed ends at once,
+ *    successfully, as `DuplicateDelivery`.
+ * 2. `ForEachReport` (Map, `maxConcurrency` from config) runs every item through the loop
+ *    `StartJob → IsJobReady? → ArchiveReport`, otherwise `WaitBeforeNextCheck → CheckJob →
+ *    IsJobReady?`. The loop is bounded by `poll.maxAttempts` and `MAX_RESTARTS`, counted by the
+ *    steps themselves (`attempts`, `restarts` in the step result) and compared in the Choice, by
+ *    a deadline the handlers enforce, and by the state machine's timeout.
+ * 3. Each archived report is announced with a `Report Archived` event; each skip (a vendor
  *    window not passed, a snapshot not available for that date) with a `Report Skipped` event
  *    and its reason; each failure (caught from any Task, or returned by the connector) with a
  *    `Report Failed` event. One item's failure never stops the others.
- * 5. Every path of an item then ends in the one `RecordOutcome` Task, which writes the item's
+ * 4. Every path of an item then ends in the one `RecordOutcome` Task, which writes the item's
  *    outcome record to the archive (archived, skipped or failed, with the reason). A record that
  *    cannot be written after its retries fails the item as `OutcomeNotRecorded`.
- * 6. The run fails at the end if any item failed, so the execution alarms fire.
+ * 5. The run fails at the end if any item failed, so the execution alarms fire.
  *
  * JSONPath only: the local runner executes this exact definition (aws-local-stepfunctions does
  * not run JSONata). Handlers always return every field of a step result, so the selectors below
  * never point at a missing value.
+ *
+ * Transitions are billed one per state entered (and per retry), so no state counts or reshapes
+ * what a neighbouring state can: the Choice after a step compares the counters the step returned,
+ * the Map's `ItemSelector` builds each item's starting state, and PlanRun's Parameters its own
+ * input. `npm run bench -- --transitions` counts them per vendor and report.
  */
 import { RETRYABLE_ERROR_NAMES } from '../lambdas/core/errors.ts';
 
@@ -120,7 +126,8 @@ const STEP_PAYLOAD = {
   'settings.$': '$.settings',
   'job.$': '$.step.job',
   'deadline.$': '$.step.deadline',
-  'attempt.$': '$.counters.attempts',
+  'attempt.$': '$.step.attempts',
+  'restarts.$': '$.step.restarts',
 };
 
 /** Which report an event is about. */
@@ -143,6 +150,20 @@ const STEP_RESULT = {
   'reason.$': '$.Payload.reason',
   'deadline.$': '$.Payload.deadline',
   'archived.$': '$.Payload.archived',
+  'attempts.$': '$.Payload.attempts',
+  'restarts.$': '$.Payload.restarts',
+};
+
+/** An item's step before StartJob: nothing started, nothing counted. */
+const FIRST_STEP = {
+  status: 'NEW',
+  job: {},
+  waitSeconds: null,
+  reason: null,
+  deadline: null,
+  archived: null,
+  attempts: 0,
+  restarts: 0,
 };
 
 function invoke(functionArn: string, payload: State, next: string, extra: State = {}): State {
@@ -153,7 +174,8 @@ function invoke(functionArn: string, payload: State, next: string, extra: State 
     ResultSelector: STEP_RESULT,
     ResultPath: '$.step',
     Retry: RETRY,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordError' }],
+    // $.error = { Error, Cause } from the failed Task
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnounceFailure' }],
     Next: next,
     ...extra,
   };
@@ -173,16 +195,29 @@ function putEvent(detailType: string, detail: string | State, eventSource: strin
   };
 }
 
-/** Routes on a step's status. ARCHIVED only comes from ArchiveReport. */
+/**
+ * Routes on a step's status and the loop's counters (see STEP_RESULT). ARCHIVED only comes from
+ * ArchiveReport. A PENDING past `poll.maxAttempts` or a RESTART past MAX_RESTARTS ends the item.
+ */
 function route(readyNext: string): State {
   const on = (status: string, Next: string) => ({ Variable: '$.step.status', StringEquals: status, Next });
+  const past = (status: string, bound: State, Next: string) => ({
+    And: [{ Variable: '$.step.status', StringEquals: status }, bound],
+    Next,
+  });
   return {
     Type: 'Choice',
     Choices: [
       on('READY', readyNext),
       on('ARCHIVED', 'AnnounceReport'),
-      on('PENDING', 'CountAttempt'),
-      on('RESTART', 'CountRestart'),
+      past(
+        'PENDING',
+        { Variable: '$.step.attempts', NumericGreaterThanPath: '$.settings.poll.maxAttempts' },
+        'RecordAttemptsExhausted',
+      ),
+      on('PENDING', 'WaitBeforeNextCheck'),
+      past('RESTART', { Variable: '$.step.restarts', NumericGreaterThan: MAX_RESTARTS }, 'RecordRestartsExhausted'),
+      on('RESTART', 'StartJob'),
       on('SKIPPED', 'AnnounceSkip'),
       on('FAILED', 'RecordJobFailure'),
     ],
@@ -193,55 +228,10 @@ function route(readyNext: string): State {
 /** Starts the job, then polls it in a Wait/Choice loop bounded by attempts and restarts. */
 function pollLoopStates(arns: ReportPipelineOptions['functionArns']): Record<string, State> {
   return {
-    InitItem: {
-      Type: 'Pass',
-      Parameters: {
-        'request.$': '$.request',
-        'tenant.$': '$.tenant',
-        'settings.$': '$.settings',
-        counters: { attempts: 0, restarts: 0 },
-        step: { status: 'NEW', job: {}, waitSeconds: null, reason: null, deadline: null, archived: null },
-      },
-      Next: 'StartJob',
-    },
     StartJob: invoke(arns.StartJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
     'IsJobReady?': route('ArchiveReport'),
-    CountAttempt: {
-      Type: 'Pass',
-      Parameters: {
-        'attempts.$': 'States.MathAdd($.counters.attempts, 1)',
-        'restarts.$': '$.counters.restarts',
-      },
-      ResultPath: '$.counters',
-      Next: 'HasAttemptsLeft?',
-    },
-    'HasAttemptsLeft?': {
-      Type: 'Choice',
-      Choices: [
-        {
-          Variable: '$.counters.attempts',
-          NumericGreaterThanPath: '$.settings.poll.maxAttempts',
-          Next: 'RecordAttemptsExhausted',
-        },
-      ],
-      Default: 'WaitBeforeNextCheck',
-    },
     WaitBeforeNextCheck: { Type: 'Wait', SecondsPath: '$.step.waitSeconds', Next: 'CheckJob' },
     CheckJob: invoke(arns.CheckJob, STEP_PAYLOAD, 'IsJobReady?', { TimeoutSeconds: 300, Retry: POLL_STEP_RETRY }),
-    CountRestart: {
-      Type: 'Pass',
-      Parameters: {
-        'attempts.$': '$.counters.attempts',
-        'restarts.$': 'States.MathAdd($.counters.restarts, 1)',
-      },
-      ResultPath: '$.counters',
-      Next: 'HasRestartsLeft?',
-    },
-    'HasRestartsLeft?': {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.counters.restarts', NumericGreaterThan: MAX_RESTARTS, Next: 'RecordRestartsExhausted' }],
-      Default: 'StartJob',
-    },
     ArchiveReport: invoke(arns.ArchiveReport, STEP_PAYLOAD, 'IsReportArchived?', { TimeoutSeconds: 960 }),
     'IsReportArchived?': route('RecordUnexpectedStatus'),
   };
@@ -318,8 +308,6 @@ function failureStates(eventSource: string, eventBusName: string): Record<string
       Error: 'RestartsExhaustedError',
       Cause: `the vendor lost the job more than ${MAX_RESTARTS} times`,
     }),
-    // Catch lands here with $.error = { Error, Cause } from the failed Task.
-    RecordError: { Type: 'Pass', Next: 'AnnounceFailure' },
     AnnounceFailure: {
       ...putEvent(REPORT_FAILED, failureDetail, eventSource, eventBusName),
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ReportFailed' }],
@@ -370,7 +358,7 @@ function recordStates(options: ReportPipelineOptions): Record<string, State> {
 function itemProcessor(options: ReportPipelineOptions): State {
   return {
     ProcessorConfig: { Mode: 'INLINE' },
-    StartAt: 'InitItem',
+    StartAt: 'StartJob',
     States: {
       ...pollLoopStates(options.functionArns),
       ...outcomeStates(options),
@@ -381,28 +369,26 @@ function itemProcessor(options: ReportPipelineOptions): State {
 export function reportPipelineDefinition(options: ReportPipelineOptions): Record<string, unknown> {
   return {
     Comment: `Archives ${options.vendor} reports: plan, then for each tenant, report and date start the vendor job, poll it, archive it, announce it.`,
-    StartAt: 'Configure',
+    StartAt: 'PlanRun',
     TimeoutSeconds: executionTimeoutSeconds(),
     States: { ...planStates(options), ForEachReport: forEachReport(options), ...summaryStates() },
   };
 }
 
-/** Settings beside the request, then the plan; a run that cannot be planned fails announced. */
+/**
+ * The plan, from the run request (the execution's input) and the vendor's section (a constant:
+ * it stays out of the run's state, whose size is limited); a run that cannot be planned fails
+ * announced.
+ */
 function planStates(options: ReportPipelineOptions): Record<string, State> {
   const { vendor, section, functionArns: arns, eventSource, eventBusName } = options;
-  const { tenants: _tenants, ...settings } = section;
   return {
-    Configure: {
-      Type: 'Pass',
-      Parameters: { vendor, section, settings, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
-      Next: 'PlanRun',
-    },
     PlanRun: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
       Parameters: {
         FunctionName: arns.PlanRun,
-        Payload: { 'vendor.$': '$.vendor', 'section.$': '$.section', 'request.$': '$.request', 'runId.$': '$.runId' },
+        Payload: { vendor, section, 'request.$': '$', 'runId.$': '$$.Execution.Id' },
       },
       ResultSelector: {
         'items.$': '$.Payload.items',
@@ -414,14 +400,17 @@ function planStates(options: ReportPipelineOptions): Record<string, State> {
       TimeoutSeconds: 120,
       Retry: RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnnouncePlanFailure' }],
-      Next: 'IsDuplicateDelivery?',
+      Next: 'HasWork?',
     },
     // Scheduler delivers at least once: the second delivery of a scheduled time does nothing.
     // a positive test: aws-local-stepfunctions treats every `IsNull: false` as not matching
-    'IsDuplicateDelivery?': {
+    'HasWork?': {
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.duplicateOf.run_id', IsPresent: true, Next: 'DuplicateDelivery' }],
-      Default: 'HasWork?',
+      Choices: [
+        { Variable: '$.plan.duplicateOf.run_id', IsPresent: true, Next: 'DuplicateDelivery' },
+        { Variable: '$.plan.items[0]', IsPresent: true, Next: 'ForEachReport' },
+      ],
+      Default: 'NothingToDo',
     },
     DuplicateDelivery: {
       Type: 'Pass',
@@ -436,7 +425,7 @@ function planStates(options: ReportPipelineOptions): Record<string, State> {
     AnnouncePlanFailure: {
       ...putEvent(
         REPORT_FAILED,
-        { vendor, 'runId.$': '$.runId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+        { vendor, 'runId.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
         eventSource,
         eventBusName,
       ),
@@ -448,11 +437,6 @@ function planStates(options: ReportPipelineOptions): Record<string, State> {
       Error: 'PlanFailed',
       Cause: 'the run could not be planned; see the Report Failed event',
     },
-    'HasWork?': {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.plan.items[0]', IsPresent: true, Next: 'ForEachReport' }],
-      Default: 'NothingToDo',
-    },
     NothingToDo: { Type: 'Succeed' },
   };
 }
@@ -460,21 +444,24 @@ function planStates(options: ReportPipelineOptions): Record<string, State> {
 /** Runs every planned item through the item processor, `maxConcurrency` at a time. */
 function forEachReport(options: ReportPipelineOptions): State {
   const { vendor, section } = options;
+  const { tenants: _tenants, ...settings } = section;
   const maxConcurrency = typeof section.maxConcurrency === 'number' ? section.maxConcurrency : 1;
   return {
     Type: 'Map',
     ItemsPath: '$.plan.items',
-    // each item gets the run's request, the tenant's entry and the vendor's settings
+    // each item starts with the run's request, the tenant's entry, the vendor's settings (a
+    // constant) and a step that has started nothing yet
     ItemSelector: {
       request: {
         vendor,
         'tenant.$': '$$.Map.Item.Value.tenant.id',
         'report.$': '$$.Map.Item.Value.report',
         'date.$': '$$.Map.Item.Value.date',
-        'runId.$': '$.runId',
+        'runId.$': '$$.Execution.Id',
       },
       'tenant.$': '$$.Map.Item.Value.tenant',
-      'settings.$': '$.settings',
+      settings,
+      step: FIRST_STEP,
     },
     MaxConcurrency: maxConcurrency,
     ItemProcessor: itemProcessor(options),

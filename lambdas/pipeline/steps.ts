@@ -9,6 +9,10 @@
  * while checking or fetching, which becomes a PENDING step that waits as long as the vendor
  * asked (a Wait state, not a sleeping Lambda). Past the deadline, a step throws
  * DeadlineExceededError.
+ *
+ * Each step also counts the poll loop's bounds for the state machine: `attempts` (PENDING results
+ * so far, this one included) and `restarts` (RESTART results so far). The Choice after the step
+ * compares them with their limits itself, so no Pass state spends a transition counting.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -48,7 +52,10 @@ export const StepInputSchema = z.object({
     .passthrough(),
   job: z.record(z.string(), z.json()).nullish(),
   deadline: z.string().nullish(),
+  /** PENDING results before this step (the previous step's `attempts`) */
   attempt: z.number().int().nullish(),
+  /** RESTART results before this step (the previous step's `restarts`) */
+  restarts: z.number().int().nullish(),
 });
 export type StepInput = z.input<typeof StepInputSchema>;
 
@@ -65,7 +72,14 @@ export interface StepResult {
   reason: string | null;
   deadline: string | null;
   archived: ArchivedSummary | null;
+  /** PENDING results of this item so far, this one included */
+  attempts: number;
+  /** RESTART results of this item so far, this one included */
+  restarts: number;
 }
+
+/** A step's result before the loop's counters are added (`counted`). */
+type StepOutcome = Omit<StepResult, 'attempts' | 'restarts'>;
 
 export interface StepDeps<
   TTenant extends TenantBase = TenantBase,
@@ -179,18 +193,30 @@ function clampWait(seconds: number | undefined, fallback: number): number {
   return Math.min(Math.max(value, 1), MAX_WAIT_SECONDS);
 }
 
-function toStep(result: JobResult, input: ParsedInput, deadline: string): StepResult {
+/** The step's result with the loop's counters carried on: one more for a PENDING or a RESTART. */
+function counted(step: StepOutcome, input: ParsedInput): StepResult {
   return {
-    status: result.status,
-    job: result.job ?? {},
-    waitSeconds:
-      result.status === 'PENDING' || result.waitSeconds !== undefined
-        ? clampWait(result.waitSeconds, input.settings.poll.intervalSeconds)
-        : null,
-    reason: result.reason ?? null,
-    deadline,
-    archived: null,
+    ...step,
+    attempts: (input.attempt ?? 0) + (step.status === 'PENDING' ? 1 : 0),
+    restarts: (input.restarts ?? 0) + (step.status === 'RESTART' ? 1 : 0),
   };
+}
+
+function toStep(result: JobResult, input: ParsedInput, deadline: string): StepResult {
+  return counted(
+    {
+      status: result.status,
+      job: result.job ?? {},
+      waitSeconds:
+        result.status === 'PENDING' || result.waitSeconds !== undefined
+          ? clampWait(result.waitSeconds, input.settings.poll.intervalSeconds)
+          : null,
+      reason: result.reason ?? null,
+      deadline,
+      archived: null,
+    },
+    input,
+  );
 }
 
 function checkDeadline(input: ParsedInput, deps: StepDeps): string {
@@ -208,14 +234,9 @@ function checkDeadline(input: ParsedInput, deps: StepDeps): string {
 function throttledStep(error: unknown, input: ParsedInput, deadline: string, logger: Logger): StepResult | undefined {
   if (!(error instanceof VendorThrottledError)) return undefined;
   logger.warn('vendor throttled; waiting in the state machine', { retryAfterSeconds: error.retryAfterSeconds });
-  return {
-    status: 'PENDING',
-    job: jobOf(input),
-    waitSeconds: clampWait(error.retryAfterSeconds, input.settings.poll.intervalSeconds),
-    reason: error.message,
-    deadline,
-    archived: null,
-  };
+  const waitSeconds = clampWait(error.retryAfterSeconds, input.settings.poll.intervalSeconds);
+  const job = jobOf(input);
+  return counted({ status: 'PENDING', job, waitSeconds, reason: error.message, deadline, archived: null }, input);
 }
 
 export async function startJob<TTenant extends TenantBase, TCredentials, TSettings extends VendorSettings>(
@@ -309,22 +330,21 @@ export async function archiveStep<TTenant extends TenantBase, TCredentials, TSet
   } catch (error) {
     if (!(error instanceof ReportExpiredError)) throw error;
     logger.warn('the vendor no longer has the report; starting the job again', { reason: error.message });
-    return { status: 'RESTART', job: fetched.job, waitSeconds: null, reason: error.message, deadline, archived: null };
+    const restart = { status: 'RESTART', job: fetched.job, reason: error.message } as const;
+    return counted({ ...restart, waitSeconds: null, deadline, archived: null }, input);
   }
   if (result.outcome === 'SUPERSEDED') {
     // Another run published this report while this one ran: its manifest stands, and the skip is
     // announced with the reason (the state machine routes SKIPPED to AnnounceSkip).
     logger.warn('report archived by another run', { reason: result.reason });
-    return { status: 'SKIPPED', job: fetched.job, waitSeconds: null, reason: result.reason, deadline, archived: null };
+    const skipped = { status: 'SKIPPED', job: fetched.job, reason: result.reason } as const;
+    return counted({ ...skipped, waitSeconds: null, deadline, archived: null }, input);
   }
   logger.info('report archived', { rowCount: result.rowCount, bytes: result.bytes });
   const { outcome: _outcome, ...archived } = result;
-  return {
-    status: 'ARCHIVED',
-    job: fetched.job,
-    waitSeconds: null,
-    reason: null,
-    deadline,
-    archived: { ...archived, runId: request.runId },
-  };
+  const summary = { ...archived, runId: request.runId };
+  return counted(
+    { status: 'ARCHIVED', job: fetched.job, waitSeconds: null, reason: null, deadline, archived: summary },
+    input,
+  );
 }

@@ -30,6 +30,9 @@ import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 import type { LocalS3 } from './s3.ts';
 
+/** One event of an execution's history, as aws-local-stepfunctions reports it (the package does not export the type). */
+export type StateEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 export interface LocalEvent {
   readonly source: string;
   readonly detailType: string;
@@ -62,6 +65,8 @@ export interface LocalRunOptions {
   readonly softwareVersion?: string;
   /** connectors to use instead of the registry (tests) */
   readonly connectors?: readonly Connector[];
+  /** every state event of each vendor's execution, as it happens (bench/transitions.ts counts them) */
+  readonly onStateEvent?: (vendor: string, event: StateEvent) => void;
 }
 
 export interface VendorRunResult {
@@ -270,12 +275,15 @@ async function runVendor(
   let status: VendorRunResult['status'] = 'SUCCEEDED';
   let error: string | undefined;
   let output: Record<string, unknown> | undefined;
+  const { onStateEvent } = options;
+  const watched = onStateEvent && forwardEvents(execution.eventLogs, (event) => onStateEvent(vendor, event));
   try {
     output = (await execution.result) as Record<string, unknown>;
   } catch (caught) {
     status = 'FAILED';
     error = (caught as Error).message;
   }
+  await watched;
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
   return {
@@ -290,4 +298,9 @@ async function runVendor(
     metrics,
     durationMs: Date.now() - started,
   };
+}
+
+/** Hands each event of an execution on until it ends (the log closes when the execution does). */
+async function forwardEvents(events: AsyncGenerator<StateEvent>, on: (event: StateEvent) => void): Promise<void> {
+  for await (const event of events) on(event);
 }

@@ -39,6 +39,8 @@ const step = (status: string, extra: Record<string, unknown> = {}) => ({
   reason: null,
   deadline: '2999-01-01T00:00:00.000Z',
   archived: null,
+  attempts: status === 'PENDING' ? 1 : 0,
+  restarts: 0,
   ...extra,
 });
 

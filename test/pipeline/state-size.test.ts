@@ -57,6 +57,8 @@ async function backlogRunOutput(organisations: number): Promise<unknown> {
     reason: null,
     deadline: '2999-01-01T00:00:00.000Z',
     archived,
+    attempts: 0,
+    restarts: 0,
   });
   const announced = async () => ({ Entries: [{ EventId: '1' }], FailedEntryCount: 0 });
   const machine = new StateMachine(definition as unknown as StateMachineDefinition);
