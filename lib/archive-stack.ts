@@ -7,16 +7,25 @@
  * 4. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
  * 5. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
+ * 6. `AuditorAccess`: the policy (and optional role) with exactly what an Athena query needs.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
+import { AuditorAccess } from './auditor-access.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
-import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
+import {
+  ARCHIVE_BUCKET_OUTPUT,
+  AUDITOR_POLICY_OUTPUT,
+  AUDITOR_ROLE_OUTPUT,
+  DATABASE_OUTPUT,
+  stateMachineOutputKey,
+  WORKGROUP_OUTPUT,
+} from './outputs.ts';
 import { ReportCatalog } from './report-catalog.ts';
 import { PipelineSectionSchema, VendorPipeline } from './vendor-pipeline.ts';
 
@@ -32,6 +41,7 @@ export class ArchiveStack extends Stack {
   public readonly alerts: Alerts;
   public readonly catalog: ReportCatalog;
   public readonly digest: ManifestDigest;
+  public readonly auditorAccess: AuditorAccess;
   public readonly pipelines: VendorPipeline[] = [];
 
   constructor(scope: Construct, id: string, props: ArchiveStackProps) {
@@ -80,6 +90,16 @@ export class ArchiveStack extends Stack {
       workgroupName: config.catalog.workgroupName,
       accessLogsBucket: this.archive.accessLogsBucket,
       connectors: definitions,
+      bytesScannedCutoffPerQuery: Size.gibibytes(config.catalog.bytesScannedCutoffGb),
+    });
+    this.auditorAccess = new AuditorAccess(this, 'AuditorAccess', {
+      workgroup: this.catalog.workgroup,
+      database: this.catalog.database,
+      archiveBucket: this.archive.bucket,
+      archiveKey: this.archive.key,
+      resultsBucket: this.catalog.resultsBucket,
+      resultsKey: this.catalog.resultsKey,
+      principalArns: config.catalog.auditorPrincipalArns,
     });
 
     for (const { vendor, section } of vendors) {
@@ -113,5 +133,15 @@ export class ArchiveStack extends Stack {
       description: 'Glue database of the report tables',
       value: this.catalog.database.databaseName,
     });
+    new CfnOutput(this, AUDITOR_POLICY_OUTPUT, {
+      description: 'Managed policy to attach to an auditor: Athena queries over the archive, read only',
+      value: this.auditorAccess.policy.managedPolicyArn,
+    });
+    if (this.auditorAccess.role) {
+      new CfnOutput(this, AUDITOR_ROLE_OUTPUT, {
+        description: 'Role the configured auditors assume to query the archive',
+        value: this.auditorAccess.role.roleArn,
+      });
+    }
   }
 }

@@ -19,6 +19,9 @@ const IAM_PRINCIPAL_ARN_MESSAGE = 'expected an IAM role or user ARN, e.g. arn:aw
 export const REPLICA_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'DEEP_ARCHIVE'] as const;
 export type ReplicaStorageClass = (typeof REPLICA_STORAGE_CLASSES)[number];
 
+/** The workgroup's per-query scan cutoff, in GiB, unless `catalog.bytesScannedCutoffGb` says otherwise. */
+export const DEFAULT_SCAN_CUTOFF_GB = 10;
+
 /** Fewer days than this is weak retention for evidence (a year). */
 export const MIN_STRONG_RETENTION_DAYS = 365;
 
@@ -223,9 +226,20 @@ export const AppConfigSchema = z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,128}$/)
           .default('identity-report-archive'),
+        /** a query that would scan more than this many GiB is cancelled (the workgroup's cutoff) */
+        bytesScannedCutoffGb: z.number().int().min(1).max(1_048_576).default(DEFAULT_SCAN_CUTOFF_GB),
+        /**
+         * Principals (IAM role or user ARNs) that may assume the stack's auditor role, which
+         * carries the auditor policy (default: no role; attach the policy yourself)
+         */
+        auditorPrincipalArns: z.array(z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE)).min(1).optional(),
       })
       .strict()
-      .default({ databaseName: 'identity_reports', workgroupName: 'identity-report-archive' }),
+      .default({
+        databaseName: 'identity_reports',
+        workgroupName: 'identity-report-archive',
+        bytesScannedCutoffGb: DEFAULT_SCAN_CUTOFF_GB,
+      }),
     events: z
       .object({
         /** `source` of the Report Archived / Report Failed events */

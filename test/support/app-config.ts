@@ -23,7 +23,7 @@ export function testAppConfig(
       ...archive,
     },
     alerts: { topicName: 'alerts', emails: [] },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
+    catalog: { databaseName: 'identity_reports', workgroupName: 'wg', bytesScannedCutoffGb: 10 },
     events: { source: 'identity-report-archive' },
     vendors,
   } as AppConfig;
