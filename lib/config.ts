@@ -310,8 +310,9 @@ function objectLockModeOf(raw: unknown): unknown {
 
 /**
  * Parses a config object. `deploy` refuses inline credentials and environment-variable
- * credentials (a deployment reads every credential from Secrets Manager), and a config that does
- * not name its Object Lock mode.
+ * credentials (a deployment reads every credential from Secrets Manager: the tenant's own secret
+ * or the vendor's one secret for all its tenants), and a config that does not name its Object
+ * Lock mode.
  */
 export function parseConfig(raw: unknown, source: string, mode: ConfigMode): AppConfig {
   const result = AppConfigSchema.safeParse(raw);
@@ -326,7 +327,12 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
   }
   const vendors = config.vendors as Record<
     string,
-    | { enabled: boolean; tenants: Record<string, unknown>[]; functions: { archive: { ephemeralStorageMb: number } } }
+    | {
+        enabled: boolean;
+        secretName?: string;
+        tenants: Record<string, unknown>[];
+        functions: { archive: { ephemeralStorageMb: number } };
+      }
     | undefined
   >;
   for (const [vendor, section] of Object.entries(vendors)) {
@@ -339,9 +345,10 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
       );
     }
     section.tenants.forEach((tenant, index) => {
-      if (mode === 'deploy' && tenant.secretName === undefined) {
+      // the vendor's one secret, or the tenant's own (the section schema allows one of the two)
+      if (mode === 'deploy' && tenant.secretName === undefined && section.secretName === undefined) {
         problems.push(
-          `  - vendors.${vendor}.tenants[${index}]: expected secretName (a Secrets Manager secret); inline credentials and credentialsEnv are for local runs only`,
+          `  - vendors.${vendor}.tenants[${index}]: tenant "${String(tenant.id)}": expected secretName (a Secrets Manager secret), or one secretName for the vendor section; inline credentials and credentialsEnv are for local runs only`,
         );
       }
     });
