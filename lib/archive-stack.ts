@@ -11,12 +11,14 @@
  *    `events.targetBusArn` names a bus to forward them to.
  * 7. `Freshness`: the hourly check of every vendor's outcome records, and its alarms.
  * 8. `Dashboard`: the deployment's CloudWatch dashboard over all of it.
+ * 9. `AuditorAccess`: the policy (and optional role) with exactly what an Athena query needs.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
+import { AuditorAccess } from './auditor-access.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
 import { ArchiveDashboard } from './dashboard.ts';
 import { EventForwarding } from './event-forwarding.ts';
@@ -26,6 +28,8 @@ import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
 import {
   ARCHIVE_BUCKET_OUTPUT,
+  AUDITOR_POLICY_OUTPUT,
+  AUDITOR_ROLE_OUTPUT,
   DASHBOARD_URL_OUTPUT,
   DATABASE_OUTPUT,
   stateMachineOutputKey,
@@ -46,6 +50,7 @@ export class ArchiveStack extends Stack {
   public readonly alerts: Alerts;
   public readonly catalog: ReportCatalog;
   public readonly digest: ManifestDigest;
+  public readonly auditorAccess: AuditorAccess;
   public readonly pipelines: VendorPipeline[] = [];
   public readonly dashboard: ArchiveDashboard;
 
@@ -100,6 +105,16 @@ export class ArchiveStack extends Stack {
       workgroupName: config.catalog.workgroupName,
       accessLogsBucket: this.archive.accessLogsBucket,
       connectors: definitions,
+      bytesScannedCutoffPerQuery: Size.gibibytes(config.catalog.bytesScannedCutoffGb),
+    });
+    this.auditorAccess = new AuditorAccess(this, 'AuditorAccess', {
+      workgroup: this.catalog.workgroup,
+      database: this.catalog.database,
+      archiveBucket: this.archive.bucket,
+      archiveKey: this.archive.key,
+      resultsBucket: this.catalog.resultsBucket,
+      resultsKey: this.catalog.resultsKey,
+      principalArns: config.catalog.auditorPrincipalArns,
     });
 
     for (const { vendor, section } of vendors) {
@@ -161,5 +176,15 @@ export class ArchiveStack extends Stack {
       description: 'Glue database of the report tables',
       value: this.catalog.database.databaseName,
     });
+    new CfnOutput(this, AUDITOR_POLICY_OUTPUT, {
+      description: 'Managed policy to attach to an auditor: Athena queries over the archive, read only',
+      value: this.auditorAccess.policy.managedPolicyArn,
+    });
+    if (this.auditorAccess.role) {
+      new CfnOutput(this, AUDITOR_ROLE_OUTPUT, {
+        description: 'Role the configured auditors assume to query the archive',
+        value: this.auditorAccess.role.roleArn,
+      });
+    }
   }
 }

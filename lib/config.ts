@@ -19,6 +19,9 @@ const IAM_PRINCIPAL_ARN_MESSAGE = 'expected an IAM role or user ARN, e.g. arn:aw
 export const REPLICA_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'DEEP_ARCHIVE'] as const;
 export type ReplicaStorageClass = (typeof REPLICA_STORAGE_CLASSES)[number];
 
+/** The workgroup's per-query scan cutoff, in GiB, unless `catalog.bytesScannedCutoffGb` says otherwise. */
+export const DEFAULT_SCAN_CUTOFF_GB = 10;
+
 /** Fewer days than this is weak retention for evidence (a year). */
 export const MIN_STRONG_RETENTION_DAYS = 365;
 
@@ -233,9 +236,20 @@ export const AppConfigSchema = z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,128}$/)
           .default('identity-report-archive'),
+        /** a query that would scan more than this many GiB is cancelled (the workgroup's cutoff) */
+        bytesScannedCutoffGb: z.number().int().min(1).max(1_048_576).default(DEFAULT_SCAN_CUTOFF_GB),
+        /**
+         * Principals (IAM role or user ARNs) that may assume the stack's auditor role, which
+         * carries the auditor policy (default: no role; attach the policy yourself)
+         */
+        auditorPrincipalArns: z.array(z.string().regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_ARN_MESSAGE)).min(1).optional(),
       })
       .strict()
-      .default({ databaseName: 'identity_reports', workgroupName: 'identity-report-archive' }),
+      .default({
+        databaseName: 'identity_reports',
+        workgroupName: 'identity-report-archive',
+        bytesScannedCutoffGb: DEFAULT_SCAN_CUTOFF_GB,
+      }),
     events: z
       .object({
         /** `source` of the Report Archived / Report Failed events */
@@ -314,8 +328,9 @@ function objectLockModeOf(raw: unknown): unknown {
 
 /**
  * Parses a config object. `deploy` refuses inline credentials and environment-variable
- * credentials (a deployment reads every credential from Secrets Manager), and a config that does
- * not name its Object Lock mode.
+ * credentials (a deployment reads every credential from Secrets Manager: the tenant's own secret
+ * or the vendor's one secret for all its tenants), and a config that does not name its Object
+ * Lock mode.
  */
 export function parseConfig(raw: unknown, source: string, mode: ConfigMode): AppConfig {
   const result = AppConfigSchema.safeParse(raw);
@@ -330,7 +345,12 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
   }
   const vendors = config.vendors as Record<
     string,
-    | { enabled: boolean; tenants: Record<string, unknown>[]; functions: { archive: { ephemeralStorageMb: number } } }
+    | {
+        enabled: boolean;
+        secretName?: string;
+        tenants: Record<string, unknown>[];
+        functions: { archive: { ephemeralStorageMb: number } };
+      }
     | undefined
   >;
   for (const [vendor, section] of Object.entries(vendors)) {
@@ -343,9 +363,10 @@ export function parseConfig(raw: unknown, source: string, mode: ConfigMode): App
       );
     }
     section.tenants.forEach((tenant, index) => {
-      if (mode === 'deploy' && tenant.secretName === undefined) {
+      // the vendor's one secret, or the tenant's own (the section schema allows one of the two)
+      if (mode === 'deploy' && tenant.secretName === undefined && section.secretName === undefined) {
         problems.push(
-          `  - vendors.${vendor}.tenants[${index}]: expected secretName (a Secrets Manager secret); inline credentials and credentialsEnv are for local runs only`,
+          `  - vendors.${vendor}.tenants[${index}]: tenant "${String(tenant.id)}": expected secretName (a Secrets Manager secret), or one secretName for the vendor section; inline credentials and credentialsEnv are for local runs only`,
         );
       }
     });

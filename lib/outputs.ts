@@ -5,6 +5,8 @@
 export const ARCHIVE_BUCKET_OUTPUT = 'ArchiveBucketName';
 export const WORKGROUP_OUTPUT = 'AthenaWorkGroup';
 export const DATABASE_OUTPUT = 'GlueDatabase';
+export const AUDITOR_POLICY_OUTPUT = 'AuditorPolicyArn';
+export const AUDITOR_ROLE_OUTPUT = 'AuditorRoleArn';
 export const DASHBOARD_URL_OUTPUT = 'DashboardUrl';
 
 /** `StateMachineArn<Vendor>`: the vendor id with its first letter upper-cased. */

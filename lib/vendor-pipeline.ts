@@ -34,6 +34,8 @@ export const PipelineSectionSchema = z
     poll: PollSchema,
     reports: z.array(z.string().min(1)).min(1),
     functions: FunctionSizingSchema,
+    /** one secret holding every tenant's credentials, keyed by tenant id, instead of one per tenant */
+    secretName: z.string().min(1).optional(),
     tenants: z.array(z.looseObject({ id: z.string().min(1), secretName: z.string().min(1).optional() })).min(1),
   })
   .loose();
@@ -45,7 +47,8 @@ export interface VendorPipelineProps {
   readonly vendor: string;
   /**
    * The vendor's parsed config section. It is embedded in the state machine definition, so it
-   * must hold no secret: tenants name their Secrets Manager secret (`secretName`) only.
+   * must hold no secret: tenants name their Secrets Manager secret (`secretName`) only, or the
+   * section names one for all of them.
    */
   readonly section: PipelineSection;
   readonly archiveBucket: s3.IBucket;
@@ -92,6 +95,7 @@ export class VendorPipeline extends Construct {
     const functions = new PipelineFunctions(this, 'Functions', {
       vendor,
       tenants: section.tenants,
+      vendorSecretName: section.secretName,
       archiveBucket: props.archiveBucket,
       archiveKey: props.archiveKey,
       limits: props.limits,
@@ -147,7 +151,7 @@ function assertNoInlineCredentials(vendor: string, section: PipelineSection): vo
     for (const field of ['credentials', 'credentialsEnv'] as const) {
       if (tenant[field] !== undefined) {
         throw new Error(
-          `vendors.${vendor}.tenants[${index}].${field}: expected no inline credentials in a deployed configuration (the section is embedded in the state machine definition); use secretName`,
+          `vendors.${vendor}.tenants[${index}].${field}: expected no inline credentials in a deployed configuration (the section is embedded in the state machine definition); use secretName (the tenant's, or the vendor section's)`,
         );
       }
     }

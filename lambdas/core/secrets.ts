@@ -5,8 +5,8 @@
  *    module scope across warm invocations, one request per name at a time), a static map for
  *    local runs and tests.
  * 2. `resolveCredentials` takes the tenant's one credential source (inline, an environment
- *    variable or a secret), parses it with the connector's schema, and reports problems by field
- *    name without ever echoing a value.
+ *    variable, its own secret, or its entry in the vendor's one secret for every tenant), parses it
+ *    with the connector's schema, and reports problems by field name without ever echoing a value.
  */
 import {
   GetSecretValueCommand,
@@ -16,6 +16,7 @@ import {
 import type { z } from 'zod';
 import { ConfigError, VendorUnavailableError } from './errors.ts';
 import { redact } from './logging.ts';
+import { ownCredentialFields } from './settings.ts';
 
 export interface SecretSource {
   getSecretString(name: string): Promise<string>;
@@ -121,6 +122,12 @@ export interface ResolveCredentialsDeps {
   readonly secrets: SecretSource;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly vendor: string;
+  /**
+   * The vendor section's `secretName`: one secret whose JSON object holds every tenant's
+   * credentials under its tenant id. Its tenants then have no source of their own.
+   * @default - each tenant names its own source
+   */
+  readonly vendorSecretName?: string;
 }
 
 /** String values of the input, so a validation message can never repeat one. */
@@ -142,55 +149,95 @@ function describeIssues(error: z.ZodError, input: unknown): string {
     .join('; ');
 }
 
+/** Parses credentials for one tenant; every message starts with `label` and never holds a value. */
+class CredentialParser<T> {
+  constructor(
+    private readonly schema: z.ZodType<T>,
+    readonly label: string,
+  ) {}
+
+  validate(input: unknown): T {
+    const result = this.schema.safeParse(input);
+    if (result.success) return result.data;
+    throw new ConfigError(`${this.label}: ${describeIssues(result.error, input)}`);
+  }
+
+  /** JSON, or for schemas that accept one, a plain string (an API key stored as-is). */
+  fromText(text: string, where: string): T {
+    const parsed = parseJson(text);
+    if (parsed.ok) {
+      const result = this.schema.safeParse(parsed.value);
+      if (result.success) return result.data;
+    }
+    const asString = this.schema.safeParse(text);
+    if (asString.success) return asString.data;
+    // Never quote the text or JSON.parse's message: both would echo the secret.
+    if (!parsed.ok) throw new ConfigError(`${this.label}: ${where} does not hold JSON; expected a JSON object`);
+    return this.validate(parsed.value);
+  }
+
+  /** The tenant's entry of a vendor secret: `{ "<tenant id>": <its credentials>, ... }`. */
+  fromVendorSecret(text: string, name: string, tenantId: string): T {
+    const parsed = parseJson(text);
+    const expected = `expected a JSON object keyed by tenant id, each holding that tenant's credentials`;
+    if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+      throw new ConfigError(`${this.label}: secret "${name}" does not hold a JSON object; ${expected}`);
+    }
+    if (!Object.hasOwn(parsed.value, tenantId)) {
+      throw new ConfigError(`${this.label}: secret "${name}" has no entry "${tenantId}"; ${expected}`);
+    }
+    return this.validate((parsed.value as Record<string, unknown>)[tenantId]);
+  }
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * The tenant's credentials from its one source: the vendor's secret (its entry under the tenant
+ * id), or the tenant's own inline credentials, environment variable or secret.
+ */
 export async function resolveCredentials<T>(
   tenant: CredentialTenant,
   schema: z.ZodType<T>,
   deps: ResolveCredentialsDeps,
 ): Promise<T> {
-  const label = `credentials for ${deps.vendor} tenant "${tenant.id}"`;
+  const parser = new CredentialParser(schema, `credentials for ${deps.vendor} tenant "${tenant.id}"`);
+  const own = ownCredentialFields(tenant);
 
-  const validate = (input: unknown): T => {
-    const result = schema.safeParse(input);
-    if (result.success) return result.data;
-    throw new ConfigError(`${label}: ${describeIssues(result.error, input)}`);
-  };
-
-  /** JSON, or for schemas that accept one, a plain string (an API key stored as-is). */
-  const fromText = (text: string, where: string): T => {
-    let parsed: unknown;
-    let isJson = true;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      isJson = false;
+  if (deps.vendorSecretName !== undefined) {
+    if (own.length > 0) {
+      throw new ConfigError(
+        `${parser.label}: expected no ${own.join(' or ')} when the vendor names secretName "${deps.vendorSecretName}" for every tenant; received ${own.join(', ')}`,
+      );
     }
-    if (isJson) {
-      const result = schema.safeParse(parsed);
-      if (result.success) return result.data;
-    }
-    const asString = schema.safeParse(text);
-    if (asString.success) return asString.data;
-    // Never quote the text or JSON.parse's message: both would echo the secret.
-    if (!isJson) throw new ConfigError(`${label}: ${where} does not hold JSON; expected a JSON object`);
-    return validate(parsed);
-  };
+    const text = await deps.secrets.getSecretString(deps.vendorSecretName);
+    return parser.fromVendorSecret(text, deps.vendorSecretName, tenant.id);
+  }
 
-  if (tenant.credentials !== undefined) return validate(tenant.credentials);
+  if (tenant.credentials !== undefined) return parser.validate(tenant.credentials);
 
   if (tenant.credentialsEnv !== undefined) {
     const text = deps.env[tenant.credentialsEnv];
     if (text === undefined || text === '') {
       throw new ConfigError(
-        `${label}: environment variable ${tenant.credentialsEnv} is not set; expected credentials JSON`,
+        `${parser.label}: environment variable ${tenant.credentialsEnv} is not set; expected credentials JSON`,
       );
     }
-    return fromText(text, `environment variable ${tenant.credentialsEnv}`);
+    return parser.fromText(text, `environment variable ${tenant.credentialsEnv}`);
   }
 
   if (tenant.secretName !== undefined) {
     const text = await deps.secrets.getSecretString(tenant.secretName);
-    return fromText(text, `secret "${tenant.secretName}"`);
+    return parser.fromText(text, `secret "${tenant.secretName}"`);
   }
 
-  throw new ConfigError(`${label}: expected one of secretName, credentials or credentialsEnv; received none`);
+  throw new ConfigError(
+    `${parser.label}: expected one of secretName, credentials or credentialsEnv, or a secretName for the vendor; received none`,
+  );
 }

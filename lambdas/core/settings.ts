@@ -57,7 +57,8 @@ function tenantDateSchema(field: 'since' | 'until', meaning: string) {
  * step plans no other day, and coverage counts no other day as due). Exactly one credential
  * source: `secretName` (Secrets Manager, the only one a deployment accepts), or for local runs
  * `credentials` inline or `credentialsEnv` (the name of an environment variable holding the
- * credentials JSON).
+ * credentials JSON); or none of them when the vendor section names one `secretName` for every
+ * tenant (`checkCredentialSources`).
  */
 export const TenantBaseSchema = z.object({
   id: SlugSchema,
@@ -75,17 +76,55 @@ export const TenantBaseSchema = z.object({
     .optional(),
 });
 
+/** A tenant's own credential fields, in the order messages name them. */
+export const TENANT_CREDENTIAL_FIELDS = ['secretName', 'credentials', 'credentialsEnv'] as const;
+
+type CredentialFields = { readonly [K in (typeof TENANT_CREDENTIAL_FIELDS)[number]]?: unknown };
+
+/** The credential fields a tenant sets itself. */
+export function ownCredentialFields(tenant: CredentialFields): string[] {
+  return TENANT_CREDENTIAL_FIELDS.filter((field) => tenant[field] !== undefined);
+}
+
+function oneSourceMessage(tenant: { readonly id?: unknown }, own: readonly string[]): string {
+  return `tenant "${String(tenant.id)}": expected exactly one of secretName, credentials or credentialsEnv (or a secretName for the whole vendor section); received ${own.length === 0 ? 'none' : own.join(', ')}`;
+}
+
+/** At most one credential source of its own: a tenant schema's check, whatever its section says. */
 export function checkOneCredentialSource(
-  tenant: { secretName?: string; credentials?: unknown; credentialsEnv?: string },
+  tenant: CredentialFields & { readonly id?: unknown },
   ctx: z.core.$RefinementCtx,
 ): void {
-  const given = [tenant.secretName, tenant.credentials, tenant.credentialsEnv].filter((v) => v !== undefined);
-  if (given.length !== 1) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected exactly one of secretName, credentials or credentialsEnv; received ${given.length}`,
-    });
-  }
+  const own = ownCredentialFields(tenant);
+  if (own.length > 1) ctx.addIssue({ code: 'custom', message: oneSourceMessage(tenant, own) });
+}
+
+/**
+ * Exactly one credential source per tenant, checked on a whole vendor section: the tenant's own
+ * `secretName`, `credentials` or `credentialsEnv`, or, when the section names `secretName`, that
+ * secret's entry under the tenant's id and nothing of its own (two places for one credential
+ * would leave a reader guessing which one is used). Each problem names the tenant, never a value.
+ * `vendorSectionSchema` carries it; a connector that builds a new object over that shape (to
+ * override a key) calls it again.
+ */
+export function checkCredentialSources(section: unknown, ctx: z.core.$RefinementCtx): void {
+  // every connector's section comes from vendorSectionSchema, whose tenants extend TenantBaseSchema
+  const { secretName, tenants } = section as {
+    readonly secretName?: string;
+    readonly tenants: readonly (CredentialFields & { readonly id: string })[];
+  };
+  tenants.forEach((tenant, index) => {
+    const own = ownCredentialFields(tenant);
+    if (secretName !== undefined && own.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenants', index],
+        message: `tenant "${tenant.id}": expected no ${own.join(' or ')}: the vendor section's secretName holds every tenant's credentials, under the tenant id; received ${own.join(', ')}`,
+      });
+    } else if (secretName === undefined && own.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tenants', index], message: oneSourceMessage(tenant, own) });
+    }
+  });
 }
 
 /** `until`, when given, is not before `since` (ISO dates compare as text). */
@@ -161,8 +200,8 @@ export interface VendorSectionDefaults {
 }
 
 /**
- * The vendor section: `enabled`, `baseUrl`, `schedule`, `reports`, `downloadHosts`, `poll`,
- * `maxConcurrency`, `functions`, `tenants`, plus the connector's own settings in `extra`.
+ * The vendor section: `enabled`, `secretName`, `baseUrl`, `schedule`, `reports`, `downloadHosts`,
+ * `poll`, `maxConcurrency`, `functions`, `tenants`, plus the connector's own settings in `extra`.
  */
 export function vendorSectionSchema<
   TTenant extends z.ZodObject,
@@ -173,6 +212,11 @@ export function vendorSectionSchema<
   return z
     .object({
       enabled: z.boolean().default(true),
+      /**
+       * One Secrets Manager secret for every tenant of the vendor: a JSON object whose keys are
+       * tenant ids and whose values are each tenant's credentials. Its tenants then name none.
+       */
+      secretName: z.string().min(1).optional(),
       baseUrl: options.defaults.baseUrl
         ? z.url({ protocol: /^https?$/ }).default(options.defaults.baseUrl)
         : z.url({ protocol: /^https?$/ }),
@@ -207,5 +251,6 @@ export function vendorSectionSchema<
         }),
       ...(options.extra ?? ({} as TExtra)),
     })
-    .strict();
+    .strict()
+    .superRefine(checkCredentialSources);
 }

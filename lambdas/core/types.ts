@@ -147,6 +147,8 @@ export type FetchResult =
 /** Non-secret settings shared by every vendor, after defaults were applied. */
 export interface VendorSettings {
   readonly enabled: boolean;
+  /** one Secrets Manager secret holding every tenant's credentials, keyed by tenant id (deployed runs) */
+  readonly secretName?: string;
   readonly baseUrl: string;
   readonly scheduleTimezone: string;
   readonly schedule: string;

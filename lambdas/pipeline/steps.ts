@@ -170,6 +170,7 @@ function context<TTenant extends TenantBase, TCredentials, TSettings extends Ven
         secrets: deps.secrets,
         env: deps.env,
         vendor: connector.definition.vendor,
+        vendorSecretName: settings.secretName,
       });
       return credentials;
     },

@@ -5,7 +5,7 @@
  *    vendor's manifests and outcome records, write and read the vendor's run claims (one per
  *    scheduled time) and its expectations file, and write its `lost` outcome records.
  * 2. `start-job` and `check-job` talk to the vendor; they may read that vendor's tenant secrets
- *    and nothing else.
+ *    (or its one secret for every tenant) and nothing else.
  * 3. `archive-report` streams the report into the archive (sized by the `functions` config
  *    block); it may read the same secrets and write only under the vendor's three archive
  *    prefixes.
@@ -53,6 +53,12 @@ export interface PipelineFunctionsProps {
   readonly vendor: string;
   /** the tenants whose secrets start, check and archive may read */
   readonly tenants: readonly PipelineTenant[];
+  /**
+   * One secret (name or ARN) holding every tenant's credentials, keyed by tenant id: the only
+   * secret the functions may then read.
+   * @default - each tenant's own secretName
+   */
+  readonly vendorSecretName?: string;
   readonly archiveBucket: s3.IBucket;
   /** the key that encrypts the archive */
   readonly archiveKey: kms.IKey;
@@ -133,7 +139,10 @@ export class PipelineFunctions extends Construct {
     grantOutcomeWrites(this.planRun, props.archiveBucket, props.archiveKey, vendor, `*/${LOST_OUTCOME_NAME}.json`);
     grantLostRecordListing(this.planRun, props.archiveBucket, vendor);
     grantExpectations(this.planRun, props.archiveBucket, vendor);
-    const secretArns = tenantSecretArns(Stack.of(this), props.tenants);
+    const secretArns =
+      props.vendorSecretName === undefined
+        ? tenantSecretArns(Stack.of(this), props.tenants)
+        : [secretArn(Stack.of(this), props.vendorSecretName)];
     for (const fn of [this.startJob, this.checkJob, this.archiveReport]) grantSecretReads(fn, secretArns);
     grantArchiveWrites(this.archiveReport, props.archiveBucket, props.archiveKey, vendor);
     grantManifestReads(this.archiveReport, props.archiveBucket, vendor);
@@ -176,22 +185,27 @@ export function archiveKeyPatterns(vendor: string): string[] {
   return [...own, `${PUBLICATIONS_PREFIX}*`];
 }
 
-/** A tenant's secret ARN: the ARN as given, or the name with Secrets Manager's random suffix. */
+/** Each tenant's secret ARN. */
 export function tenantSecretArns(stack: Stack, tenants: readonly PipelineTenant[]): string[] {
   return tenants.map((tenant) => {
     const name = tenant.secretName;
     if (name === undefined) {
       throw new Error(
-        `tenant ${tenant.id}: expected secretName (a Secrets Manager secret); deployed functions read credentials from Secrets Manager only`,
+        `tenant ${tenant.id}: expected secretName (a Secrets Manager secret), or one for the vendor; deployed functions read credentials from Secrets Manager only`,
       );
     }
-    if (name.startsWith('arn:')) return name;
-    return stack.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${name}-??????`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    return secretArn(stack, name);
+  });
+}
+
+/** A secret's ARN: the ARN as given, or the name with Secrets Manager's random suffix. */
+export function secretArn(stack: Stack, name: string): string {
+  if (name.startsWith('arn:')) return name;
+  return stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${name}-??????`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
 

@@ -315,3 +315,80 @@ describe('resolveCredentials', () => {
     expect(error.message).toContain('expected one of secretName, credentials or credentialsEnv');
   });
 });
+
+describe('resolveCredentials from one secret for the vendor', () => {
+  const ApiKeySchema = z.object({ apiKey: z.string() });
+  const VENDOR_SECRET = 'identity-report-archive/openathens';
+  const deps = (secrets: SecretSource) => ({ secrets, env: {}, vendor: 'openathens', vendorSecretName: VENDOR_SECRET });
+  const holding = (value: string) => staticSecretSource({ [VENDOR_SECRET]: value });
+  const twoTenants = JSON.stringify({ acme: { apiKey: 'acme-key-1234' }, globex: { apiKey: 'globex-key-5678' } });
+
+  it('gives each tenant its own entry, from one request to Secrets Manager', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand, { SecretId: VENDOR_SECRET }).resolves({ SecretString: twoTenants });
+    const source = secretsManagerSource(new SecretsManagerClient({}));
+
+    // Act
+    const acme = await resolveCredentials({ id: 'acme' }, ApiKeySchema, deps(source));
+    const globex = await resolveCredentials({ id: 'globex' }, ApiKeySchema, deps(source));
+
+    // Assess
+    expect(acme).toEqual({ apiKey: 'acme-key-1234' });
+    expect(globex).toEqual({ apiKey: 'globex-key-5678' });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('names the tenant and the secret when the secret has no entry for it, quoting nothing of it', async () => {
+    // Act
+    const error = await rejectionOf(resolveCredentials({ id: 'initech' }, ApiKeySchema, deps(holding(twoTenants))));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `credentials for openathens tenant "initech": secret "${VENDOR_SECRET}" has no entry "initech"; expected a JSON object keyed by tenant id, each holding that tenant's credentials`,
+    );
+    expect(error.message).not.toMatch(/acme|globex/);
+  });
+
+  it.each([
+    ['not JSON', 'hunter2-not-json'],
+    ['an array', '[{"apiKey":"hunter2hunter2"}]'],
+    ['a string', '"hunter2hunter2"'],
+  ])('refuses a secret that holds %s, without quoting it', async (_label, value) => {
+    // Act
+    const error = await rejectionOf(resolveCredentials({ id: 'acme' }, ApiKeySchema, deps(holding(value))));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `credentials for openathens tenant "acme": secret "${VENDOR_SECRET}" does not hold a JSON object; expected a JSON object keyed by tenant id, each holding that tenant's credentials`,
+    );
+  });
+
+  it("names the field of the tenant's entry that is wrong, never a value", async () => {
+    // Prepare: acme's entry has a typo, globex's value must not leak either
+    const secret = JSON.stringify({ acme: { apikey: 'hunter2hunter2' }, globex: { apiKey: 'globex-key-5678' } });
+
+    // Act
+    const error = await rejectionOf(resolveCredentials({ id: 'acme' }, ApiKeySchema, deps(holding(secret))));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      'credentials for openathens tenant "acme": field apiKey: expected string, received undefined',
+    );
+  });
+
+  it('refuses a tenant that also names a source of its own, naming the tenant and the fields', async () => {
+    // Act
+    const error = await rejectionOf(
+      resolveCredentials({ id: 'acme', secretName: 'tenants/acme' }, ApiKeySchema, deps(holding(twoTenants))),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `credentials for openathens tenant "acme": expected no secretName when the vendor names secretName "${VENDOR_SECRET}" for every tenant; received secretName`,
+    );
+  });
+});

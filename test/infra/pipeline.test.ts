@@ -472,6 +472,29 @@ describe('vendor pipeline guards', () => {
     const secrets = statementsFor(roleStatements(template, logicalId(stack, pipeline.startJob.role)), 'secretsmanager');
     expect(renderedResources(secrets)).toEqual([arn]);
   });
+
+  it("grants only the vendor section's one secret when it names one for every tenant", () => {
+    // Prepare
+    const section = PipelineSectionSchema.parse({
+      ...guardSection({ secretName: 'unused' }),
+      secretName: 'ira/openathens',
+      tenants: [
+        { id: 'a', since: '2026-01-01' },
+        { id: 'b', since: '2026-01-01' },
+      ],
+    });
+    // Act
+    const { stack, pipeline } = buildGuard(section);
+    // Assess
+    const template = Template.fromStack(stack);
+    for (const fn of [pipeline.startJob, pipeline.checkJob, pipeline.archiveReport]) {
+      const secrets = statementsFor(roleStatements(template, logicalId(stack, fn.role)), 'secretsmanager');
+      expect(actionsOf(secrets)).toEqual(['secretsmanager:GetSecretValue']);
+      expect(renderedResources(secrets)).toEqual([
+        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:ira/openathens-??????',
+      ]);
+    }
+  });
 });
 
 describe('function sizing', () => {

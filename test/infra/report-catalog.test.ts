@@ -1,7 +1,8 @@
 /**
  * The report views the deploy produces: per enabled report, a Glue `VIRTUAL_VIEW` stored as
  * Athena's CREATE VIEW stores one, whose decoded SQL is the text the local catalog runs and whose
- * columns carry the report definition's types in both spellings.
+ * columns carry the report definition's types in both spellings. And the workgroup's scan cutoff,
+ * from the config.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitions } from '../../lambdas/connectors/registry.ts';
@@ -23,6 +24,7 @@ import {
   resourcesOf,
   type Synthesized,
   synthExample,
+  synthWithCatalog,
 } from './support.ts';
 
 interface ViewInput {
@@ -145,5 +147,33 @@ describe('report views', () => {
       expect(construct?.node.id).toBe(`${pascalCase(definition.name)}Table`);
       expect(view.DependsOn).toEqual(expect.arrayContaining([objectsId, manifestsId]));
     }
+  });
+});
+
+describe('scan cutoff', () => {
+  const cutoffOf = (template: Synthesized['template']) => {
+    const [, workgroup] = resourcesOf(template, 'AWS::Athena::WorkGroup')[0]!;
+    return (workgroup.Properties.WorkGroupConfiguration as { BytesScannedCutoffPerQuery: number })
+      .BytesScannedCutoffPerQuery;
+  };
+
+  it('is 10 GiB per query when the config does not say', () => {
+    expect(synth.config.catalog.bytesScannedCutoffGb).toBe(10);
+    expect(cutoffOf(synth.template)).toBe(10 * 1024 ** 3);
+  });
+
+  it('is catalog.bytesScannedCutoffGb GiB when the config says', () => {
+    // Act
+    const configured = synthWithCatalog({ bytesScannedCutoffGb: 250 });
+    // Assess
+    try {
+      expect(cutoffOf(configured.template)).toBe(250 * 1024 ** 3);
+    } finally {
+      removeOutdir(configured.app);
+    }
+  });
+
+  it('refuses a cutoff under 1 GiB, naming the field', () => {
+    expect(() => synthWithCatalog({ bytesScannedCutoffGb: 0 })).toThrow(/catalog\.bytesScannedCutoffGb: /);
   });
 });

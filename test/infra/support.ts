@@ -11,7 +11,7 @@ import { App, CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ArchiveStack } from '../../lib/archive-stack.ts';
-import { type AppConfig, loadConfig } from '../../lib/config.ts';
+import { type AppConfig, loadConfig, parseConfig } from '../../lib/config.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -65,6 +65,15 @@ export function removeOutdir(app: App | undefined): void {
 export function synthExample(configPath = EXAMPLE_CONFIG): Synthesized {
   const built = buildExample(configPath);
   return { ...built, template: Template.fromStack(built.stack) };
+}
+
+/** The example config with its `catalog` section extended by `catalog`, parsed for deploy and synthesized. */
+export function synthWithCatalog(catalog: Record<string, unknown>): Synthesized {
+  const raw = JSON.parse(fs.readFileSync(EXAMPLE_CONFIG, 'utf8')) as { catalog: Record<string, unknown> };
+  const config = parseConfig({ ...raw, catalog: { ...raw.catalog, ...catalog } }, 'test', 'deploy');
+  const app = testApp();
+  const stack = new ArchiveStack(app, 'IdentityReportArchive', { config, softwareVersion: '0.0.0-test' });
+  return { app, stack, config, template: Template.fromStack(stack) };
 }
 
 /** The `context` of cdk.json (feature flags and the default config path). */

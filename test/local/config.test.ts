@@ -87,3 +87,88 @@ describe('parseConfig: values', () => {
     expect(config.vendors.csp?.scheduleTimezone).toBe('Europe/London');
   });
 });
+
+describe('parseConfig: one secret for a vendor', () => {
+  const base = { alerts: { topicName: 'a' }, archive: { objectLock: { mode: 'COMPLIANCE' } } };
+  const tenant = (id: string, own: Record<string, unknown> = {}) => ({
+    id,
+    since: '2026-01-01',
+    label: `${id}@example.com`,
+    ...own,
+  });
+  const refused = (raw: unknown, mode: 'deploy' | 'local') => {
+    try {
+      parseConfig(raw, 'my-config.json', mode);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected the config to be refused');
+  };
+
+  it('deploys tenants that name no secret when their vendor section names one', () => {
+    // Act
+    const config = parseConfig(
+      { ...base, vendors: { csp: { secretName: 'ira/csp', tenants: [tenant('alice'), tenant('bob')] } } },
+      'my-config.json',
+      'deploy',
+    );
+
+    // Assess
+    expect(config.vendors.csp?.secretName).toBe('ira/csp');
+    expect(config.vendors.csp?.tenants.map((t) => t.secretName)).toEqual([undefined, undefined]);
+  });
+
+  it.each([
+    ['its own secretName', { secretName: 'ira/csp/bob' }, 'secretName'],
+    ['inline credentials', { credentials: { apiToken: 't' } }, 'credentials'],
+    ['credentialsEnv', { credentialsEnv: 'BOB_TOKEN' }, 'credentialsEnv'],
+  ])('refuses a tenant that also gives %s, naming the tenant', (_label, own, field) => {
+    // Act
+    const message = refused(
+      { ...base, vendors: { csp: { secretName: 'ira/csp', tenants: [tenant('alice'), tenant('bob', own)] } } },
+      'local',
+    );
+
+    // Assess
+    expect(message).toContain(
+      `vendors.csp.tenants[1]: tenant "bob": expected no ${field}: the vendor section's secretName holds every tenant's credentials, under the tenant id; received ${field}`,
+    );
+    expect(message).not.toContain('tenants[0]');
+  });
+
+  it('names a tenant with no source, and one with two, when the section names none', () => {
+    // Act
+    const message = refused(
+      {
+        ...base,
+        vendors: {
+          csp: { tenants: [tenant('alice'), tenant('bob', { secretName: 's', credentials: { apiToken: 'hunter2' } })] },
+        },
+      },
+      'local',
+    );
+
+    // Assess
+    expect(message).toContain(
+      'vendors.csp.tenants[0]: tenant "alice": expected exactly one of secretName, credentials or credentialsEnv (or a secretName for the whole vendor section); received none',
+    );
+    expect(message).toContain('vendors.csp.tenants[1]: tenant "bob": expected exactly one of');
+    expect(message).toContain('received secretName, credentials');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('keeps inline credentials for local runs and refuses them for a deployment, naming the tenant', () => {
+    // Prepare
+    const raw = { ...base, vendors: { csp: { tenants: [tenant('alice', { credentials: { apiToken: 't' } })] } } };
+
+    // Act
+    const local = parseConfig(raw, 'my-config.json', 'local');
+    const message = refused(raw, 'deploy');
+
+    // Assess
+    expect(local.vendors.csp?.tenants[0]).toMatchObject({ credentials: { apiToken: 't' } });
+    expect(message).toContain(
+      'vendors.csp.tenants[0]: tenant "alice": expected secretName (a Secrets Manager secret), or one secretName for the vendor section',
+    );
+  });
+});

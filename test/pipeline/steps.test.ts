@@ -34,7 +34,7 @@ type DemoContext = ConnectorContext<
   z.output<typeof definition.sectionSchema>
 >;
 
-function harness() {
+function harness(secrets: ReadonlyMap<string, string> = new Map()) {
   const seen: DemoContext[] = [];
   const connector = registerConnector(definition, async () => ({
     async startJob(ctx) {
@@ -46,7 +46,7 @@ function harness() {
   }));
   const deps = {
     connector,
-    secrets: staticSecretSource(new Map()),
+    secrets: staticSecretSource(secrets),
     env: {},
     logger: new Logger({ serviceName: 'steps-test', logLevel: 'SILENT' }),
     now: () => new Date('2026-11-22T02:00:00Z'),
@@ -96,6 +96,25 @@ describe('startJob', () => {
       /^invalid demo settings or tenant in the step input: tenants\.0\.region: /,
     );
     expect(seen).toEqual([]);
+  });
+});
+
+describe('startJob with one secret for the vendor', () => {
+  it("gives the runtime the tenant's entry of the vendor section's secret", async () => {
+    // Prepare
+    const secret = JSON.stringify({ acme: { token: 'acme-token' }, globex: { token: 'globex-token' } });
+    const { seen, run } = harness(new Map([['demo/all-tenants', secret]]));
+
+    // Act
+    await run({
+      request,
+      tenant: { id: 'acme', since: '2026-01-01' },
+      settings: { ...settings, secretName: 'demo/all-tenants' },
+    });
+    const credentials = await seen[0]?.credentials();
+
+    // Assess
+    expect(credentials).toEqual({ token: 'acme-token' });
   });
 });
 

@@ -29,7 +29,7 @@ export function testAppConfig(
       runbookBaseUrl: 'docs/runbooks/',
       notifySkipped: false,
     },
-    catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
+    catalog: { databaseName: 'identity_reports', workgroupName: 'wg', bytesScannedCutoffGb: 10 },
     events: { source: 'identity-report-archive' },
     vendors,
   } as AppConfig;

@@ -11,7 +11,7 @@
  *    names and grammar before anything is sent.
  */
 import { z } from 'zod';
-import { TenantBaseSchema, vendorSectionSchema } from '../../core/settings.ts';
+import { checkCredentialSources, TenantBaseSchema, vendorSectionSchema } from '../../core/settings.ts';
 import { PINGONE_FIELDS } from './records.ts';
 
 export const PINGONE_VENDOR = 'pingone';
@@ -277,13 +277,17 @@ const baseSection = vendorSectionSchema({
   },
 });
 
-export const PingOneSectionSchema = baseSection
-  .extend({
+// A new object over the base shape: zod refuses to override keys of a refined schema (`extend`).
+export const PingOneSectionSchema = z
+  .object({
+    ...baseSection.shape,
     // No defaults here: whether they were given decides what the region derives.
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     downloadHosts: z.array(HostSchema).optional(),
   })
+  .strict()
   .superRefine((section, ctx) => {
+    checkCredentialSources(section, ctx);
     const seen = new Map<string, string>();
     for (const [index, tenant] of section.tenants.entries()) {
       const other = seen.get(tenant.environmentId.toLowerCase());
