@@ -20,7 +20,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FRESHNESS_LOG_MESSAGE, MINUTES_SINCE_LAST_ARCHIVED, STALE_TENANTS } from '../lambdas/ops/freshness-metrics.ts';
-import { DATES_AT_RISK, METRICS_NAMESPACE, REPORTS_RECORDED, ROWS_ARCHIVED } from '../lambdas/pipeline/metrics.ts';
+import {
+  BYTES_ARCHIVED,
+  DATES_AT_RISK,
+  METRICS_NAMESPACE,
+  REPORTS_RECORDED,
+  ROWS_ARCHIVED,
+} from '../lambdas/pipeline/metrics.ts';
 
 /** The outcomes RecordOutcome publishes (`lost` is recorded by the plan step, not counted here). */
 const RECORDED_OUTCOMES = ['archived', 'failed', 'skipped'] as const;
@@ -116,7 +122,11 @@ function vendorRow(pipeline: DashboardPipeline): cloudwatch.IWidget[] {
         custom(REPORTS_RECORDED, cloudwatch.Stats.SUM, DAY, { Outcome: outcome }).with({ label: outcome }),
       ),
     ),
-    graph('rows archived per day', [custom(ROWS_ARCHIVED, cloudwatch.Stats.SUM, DAY).with({ label: 'rows' })]),
+    graph(
+      'rows and bytes archived per day',
+      [custom(ROWS_ARCHIVED, cloudwatch.Stats.SUM, DAY).with({ label: 'rows' })],
+      [custom(BYTES_ARCHIVED, cloudwatch.Stats.SUM, DAY).with({ label: "vendor's bytes" })],
+    ),
     graph('dates at risk', [custom(DATES_AT_RISK, cloudwatch.Stats.MAXIMUM, DAY).with({ label: 'dates at risk' })]),
     graph(
       'freshness',

@@ -251,6 +251,7 @@ const ARCHIVED_RECORD = {
   outcome: 'archived',
   'manifestKey.$': '$.step.archived.keys.manifest',
   'rowCount.$': '$.step.archived.rowCount',
+  'bytes.$': '$.step.archived.bytes.original',
 };
 
 /** The item's end: archived and announced, skipped, or failed with a named error; then recorded. */

@@ -13,6 +13,7 @@ export const METRICS_NAMESPACE = 'IdentityReportArchive';
 export const DATES_AT_RISK = 'DatesAtRisk';
 export const REPORTS_RECORDED = 'ReportsRecorded';
 export const ROWS_ARCHIVED = 'RowsArchived';
+export const BYTES_ARCHIVED = 'BytesArchived';
 
 export type MetricsSink = (line: string) => void;
 
@@ -44,10 +45,16 @@ export function publishDatesAtRisk(
 
 /**
  * One recorded outcome: `ReportsRecorded` = 1 by Vendor and Outcome, and for an archived item its
- * `RowsArchived` by Vendor. The two metrics have different dimension sets, so each has its own
+ * `RowsArchived` and `BytesArchived` (the vendor's bytes, as received) by Vendor. The two metrics have different dimension sets, so each has its own
  * directive; both read the same `Vendor` field of the line.
  */
-export function reportRecordedLine(vendor: string, outcome: Outcome, rowCount: number | null, now: Date): string {
+/** What an archived item holds: its rows and the vendor's bytes. */
+export interface ArchivedVolume {
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export function reportRecordedLine(vendor: string, outcome: Outcome, volume: ArchivedVolume | null, now: Date): string {
   const recorded = {
     Namespace: METRICS_NAMESPACE,
     Dimensions: [['Vendor', 'Outcome']],
@@ -56,24 +63,27 @@ export function reportRecordedLine(vendor: string, outcome: Outcome, rowCount: n
   const rows = {
     Namespace: METRICS_NAMESPACE,
     Dimensions: [['Vendor']],
-    Metrics: [{ Name: ROWS_ARCHIVED, Unit: 'Count' }],
+    Metrics: [
+      { Name: ROWS_ARCHIVED, Unit: 'Count' },
+      { Name: BYTES_ARCHIVED, Unit: 'Bytes' },
+    ],
   };
-  const archived = outcome === 'archived' && rowCount !== null;
+  const archived = outcome === 'archived' && volume !== null;
   return JSON.stringify({
     _aws: { Timestamp: now.getTime(), CloudWatchMetrics: archived ? [recorded, rows] : [recorded] },
     Vendor: vendor,
     Outcome: outcome,
     [REPORTS_RECORDED]: 1,
-    ...(archived ? { [ROWS_ARCHIVED]: rowCount } : {}),
+    ...(archived ? { [ROWS_ARCHIVED]: volume.rows, [BYTES_ARCHIVED]: volume.bytes } : {}),
   });
 }
 
 export function publishReportRecorded(
   vendor: string,
   outcome: Outcome,
-  rowCount: number | null,
+  volume: ArchivedVolume | null,
   sink: MetricsSink = stdoutSink,
   now = new Date(),
 ): void {
-  sink(reportRecordedLine(vendor, outcome, rowCount, now));
+  sink(reportRecordedLine(vendor, outcome, volume, now));
 }

@@ -28,6 +28,8 @@ const EndingSchema = z.discriminatedUnion('outcome', [
     outcome: z.literal('archived'),
     manifestKey: z.string().min(1),
     rowCount: z.number().int().nonnegative(),
+    /** the vendor's bytes (the originals), for the `BytesArchived` metric; not part of the record */
+    bytes: z.number().int().nonnegative(),
   }),
   z.object({ outcome: z.literal('skipped'), reason: z.string().nullable() }),
   z.object({
@@ -118,7 +120,9 @@ export async function recordOutcome(raw: RecordOutcomeInput, deps: RecordOutcome
   const key = outcomeRecordKey(record);
   const recorded = await writeOutcomeRecord(record, deps);
   if (recorded === 'RECORDED') {
-    publishReportRecorded(record.vendor, record.outcome, record.row_count, deps.metrics, recordedAt);
+    const archived = input.ending.outcome === 'archived' ? input.ending : null;
+    const volume = archived ? { rows: archived.rowCount, bytes: archived.bytes } : null;
+    publishReportRecorded(record.vendor, record.outcome, volume, deps.metrics, recordedAt);
   }
   deps.logger.info('outcome recorded', {
     vendor: record.vendor,

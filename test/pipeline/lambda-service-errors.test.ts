@@ -76,7 +76,9 @@ async function runWithServiceError(state: PipelineFunction, errorName: string) {
           CheckJob: answer('CheckJob', step('READY')),
           ArchiveReport: answer(
             'ArchiveReport',
-            step('ARCHIVED', { archived: { ...REQUEST, rowCount: 1, keys: { manifest: 'manifests/m.json' } } }),
+            step('ARCHIVED', {
+              archived: { ...REQUEST, rowCount: 1, bytes: { original: 10 }, keys: { manifest: 'manifests/m.json' } },
+            }),
           ),
           RecordOutcome: answer('RecordOutcome', { recorded: 'RECORDED', key: 'outcomes/o.json' }),
           AnnounceReport: record,

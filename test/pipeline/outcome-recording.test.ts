@@ -111,7 +111,13 @@ async function runOneItem(faults: Faults = {}) {
           StartJob: async () => ({ Payload: step('READY') }),
           CheckJob: async () => ({ Payload: step('READY') }),
           ArchiveReport: async () => ({
-            Payload: step('ARCHIVED', { ...REQUEST, runId, keys: { manifest: MANIFEST }, rowCount: 42 }),
+            Payload: step('ARCHIVED', {
+              ...REQUEST,
+              runId,
+              keys: { manifest: MANIFEST },
+              rowCount: 42,
+              bytes: { original: 420 },
+            }),
           }),
           RecordOutcome: async (p: { Payload: RecordOutcomeInput }) => ({ Payload: await record(p.Payload) }),
           AnnounceReport: announce,

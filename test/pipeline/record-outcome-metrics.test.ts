@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BYTES_ARCHIVED,
   METRICS_NAMESPACE,
   REPORTS_RECORDED,
   ROWS_ARCHIVED,
@@ -69,21 +70,38 @@ afterAll(async () => {
 describe('an archived item', () => {
   it('publishes ReportsRecorded 1 by vendor and outcome, and its rows by vendor', async () => {
     // Act
-    const lines = await record('acme', { outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 42 });
+    const lines = await record('acme', {
+      outcome: 'archived',
+      manifestKey: 'manifests/x/manifest.json',
+      rowCount: 42,
+      bytes: 4200,
+    });
     // Assess
     expect(lines).toHaveLength(1);
     const [line] = lines as [EmfLine];
-    expect(line).toMatchObject({ Vendor: 'demo', Outcome: 'archived', [REPORTS_RECORDED]: 1, [ROWS_ARCHIVED]: 42 });
+    expect(line).toMatchObject({
+      Vendor: 'demo',
+      Outcome: 'archived',
+      [REPORTS_RECORDED]: 1,
+      [ROWS_ARCHIVED]: 42,
+      [BYTES_ARCHIVED]: 4200,
+    });
     expect(line._aws.Timestamp).toBe(NOW.getTime());
     expect(published(line)).toEqual({
       [REPORTS_RECORDED]: { namespace: METRICS_NAMESPACE, dimensions: [['Vendor', 'Outcome']] },
       [ROWS_ARCHIVED]: { namespace: METRICS_NAMESPACE, dimensions: [['Vendor']] },
+      [BYTES_ARCHIVED]: { namespace: METRICS_NAMESPACE, dimensions: [['Vendor']] },
     });
   });
 
   it('publishes nothing when a retried invocation finds its record written', async () => {
     // Act
-    const lines = await record('acme', { outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 42 });
+    const lines = await record('acme', {
+      outcome: 'archived',
+      manifestKey: 'manifests/x/manifest.json',
+      rowCount: 42,
+      bytes: 4200,
+    });
     // Assess
     expect(lines).toEqual([]);
   });
@@ -102,6 +120,7 @@ describe('a failed or skipped item', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ Vendor: 'demo', Outcome: outcome, [REPORTS_RECORDED]: 1 });
       expect(lines[0]).not.toHaveProperty(ROWS_ARCHIVED);
+      expect(lines[0]).not.toHaveProperty(BYTES_ARCHIVED);
       expect(Object.keys(published(lines[0] as EmfLine))).toEqual([REPORTS_RECORDED]);
     }
   });
@@ -110,7 +129,7 @@ describe('a failed or skipped item', () => {
 describe('reportRecordedLine', () => {
   it('gives every metric it declares a number and every dimension a string, as EMF requires', () => {
     // Act
-    const line = JSON.parse(reportRecordedLine('demo', 'archived', 0, NOW)) as EmfLine;
+    const line = JSON.parse(reportRecordedLine('demo', 'archived', { rows: 0, bytes: 0 }, NOW)) as EmfLine;
     // Assess
     for (const directive of line._aws.CloudWatchMetrics) {
       for (const metric of directive.Metrics) expect(typeof line[metric.Name], metric.Name).toBe('number');

@@ -60,7 +60,7 @@ describe('recordOutcome', () => {
   it('records an archived item with its manifest and row count, at the key of its run', async () => {
     // Act
     const result = await recordOutcome(
-      input({ outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 3 }),
+      input({ outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 3, bytes: 300 }),
       deps(),
     );
     // Assess
@@ -87,7 +87,7 @@ describe('recordOutcome', () => {
     clock = new Date('2026-11-22T02:11:00.000Z');
     // Act
     const again = await recordOutcome(
-      input({ outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 3 }),
+      input({ outcome: 'archived', manifestKey: 'manifests/x/manifest.json', rowCount: 3, bytes: 300 }),
       deps(),
     );
     // Assess
