@@ -12,6 +12,7 @@
  * 6. Per protected KMS key: an EventBridge rule on the CloudTrail records of ScheduleKeyDeletion,
  *    DisableKey and PutKeyPolicy for that key publishes to the topic at once. It needs a
  *    CloudTrail trail that records management events (EventBridge gets no API calls without one).
+ * 7. Per vendor: freshness (`watchFreshness`), the only alarms that treat missing data as breaching.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -26,6 +27,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { MINUTES_SINCE_LAST_ARCHIVED, STALE_TENANTS } from '../lambdas/ops/freshness-metrics.ts';
 import { DATES_AT_RISK, METRICS_NAMESPACE } from '../lambdas/pipeline/metrics.ts';
 import { acknowledge } from './nag.ts';
 import { pascalCase } from './naming.ts';
@@ -183,5 +185,47 @@ export class Alerts extends Construct {
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /**
+   * A vendor's freshness (lambdas/ops/freshness-check.ts, hourly): time since it last archived
+   * anything past `thresholdMinutes` (its cadence plus the grace), or a stale tenant. Both treat
+   * missing data as breaching: a check that stops running, or that cannot read the vendor's
+   * records, is itself an alarm.
+   */
+  public watchFreshness(vendor: string, thresholdMinutes: number): void {
+    const label = pascalCase(vendor);
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { Vendor: vendor },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      });
+    const freshnessAlarm = (
+      id: string,
+      props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods' | 'treatMissingData'>,
+    ) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        ...props,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(this.topic));
+      this.alarms.push(alarm);
+    };
+    freshnessAlarm(`${label}MinutesSinceLastArchived`, {
+      metric: metric(MINUTES_SINCE_LAST_ARCHIVED),
+      threshold: thresholdMinutes,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      alarmDescription: `${vendor}: nothing archived for more than ${thresholdMinutes / 60} hours (the schedule's cadence plus the grace), or the freshness check published nothing for the vendor`,
+    });
+    freshnessAlarm(`${label}StaleTenants`, {
+      metric: metric(STALE_TENANTS),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `${vendor}: at least one tenant has no report archived within ${thresholdMinutes / 60} hours (the schedule's cadence plus the grace), or the freshness check published nothing for the vendor`,
+    });
   }
 }

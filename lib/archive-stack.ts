@@ -7,6 +7,7 @@
  * 4. `Catalog`: Glue tables (one per enabled report, plus the manifests) and the Athena workgroup.
  * 5. One `<Vendor>Pipeline` per enabled vendor: functions, state machine and schedule, with
  *    their alarms.
+ * 6. `Freshness`: the hourly check of every vendor's outcome records, and its alarms.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -14,6 +15,7 @@ import { definitionFor, definitions } from '../lambdas/connectors/registry.ts';
 import { Alerts } from './alerts.ts';
 import { ArchiveBucket } from './archive-bucket.ts';
 import { type AppConfig, enabledVendors } from './config.ts';
+import { Freshness } from './freshness.ts';
 import { ManifestDigest } from './manifest-digest.ts';
 import { pascalCase } from './naming.ts';
 import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from './outputs.ts';
@@ -100,6 +102,17 @@ export class ArchiveStack extends Stack {
         value: pipeline.stateMachine.stateMachineArn,
       });
     }
+
+    new Freshness(this, 'Freshness', {
+      archiveBucket: this.archive.bucket,
+      archiveKey: this.archive.key,
+      vendors: vendors.map(({ vendor, section }) => ({
+        vendor,
+        schedule: section.schedule,
+        timeZone: section.scheduleTimezone,
+      })),
+      graceHours: config.alerts.freshnessGraceHours,
+    }).addAlarms(this.alerts);
 
     new CfnOutput(this, ARCHIVE_BUCKET_OUTPUT, {
       description: 'The compliance archive (Object Lock)',

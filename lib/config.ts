@@ -211,6 +211,12 @@ export const AppConfigSchema = z
         /** SNS topic that receives every alarm */
         topicName: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/),
         emails: z.array(z.email()).default([]),
+        /** hours a vendor's scheduled run may be late before its freshness alarms fire */
+        freshnessGraceHours: z
+          .number()
+          .nonnegative()
+          .max(24 * 7)
+          .default(6),
       })
       .strict(),
     catalog: z

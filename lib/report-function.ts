@@ -19,25 +19,27 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerEnvironment } from '../lambdas/handlers/env.ts';
 import type { DigestEnvironment } from '../lambdas/handlers/write-digest.ts';
+import type { FreshnessEnvironment } from '../lambdas/ops/freshness-environment.ts';
 import { acknowledge } from './nag.ts';
 import { FUNCTION_V8_FLAGS } from './node-options.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The handlers under `lambdas/handlers/`: one per pipeline step, and the digest writer. */
+/** The handlers under `lambdas/handlers/`: one per pipeline step, the digest writer and the freshness check. */
 export type ReportHandlerName =
   | 'plan-run'
   | 'start-job'
   | 'check-job'
   | 'archive-report'
   | 'record-outcome'
-  | 'write-digest';
+  | 'write-digest'
+  | 'freshness-check';
 
 export interface ReportFunctionProps {
   /** the handler file under `lambdas/handlers/` (without `.ts`) */
   readonly handler: ReportHandlerName;
-  /** the environment the handler parses at init (`HandlerEnvironmentSchema`, or the digest writer's) */
-  readonly environment: HandlerEnvironment | DigestEnvironment;
+  /** the environment the handler parses at init (`HandlerEnvironmentSchema`, or the digest writer's or freshness check's) */
+  readonly environment: HandlerEnvironment | DigestEnvironment | FreshnessEnvironment;
   /** memory in MiB; CPU scales with it (1,769 MiB is one full vCPU) */
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -134,13 +136,17 @@ export class ReportFunction extends Construct {
       'Serverless-LambdaDLQ',
       props.handler === 'write-digest'
         ? 'invoked by its EventBridge Scheduler schedule with an empty event: a dead-letter queue would keep only that empty event. A failure raises the function Errors alarm, and the next digest covers whatever this one missed (the chain has no gap: each digest starts where the last one ended)'
-        : 'invoked only synchronously, by a Step Functions Task (lambda:invoke, request-response); a DLQ only receives failed asynchronous invocations. A failure reaches the Task, whose Retry/Catch records it (Report Failed event) and fails the execution (ExecutionsFailed alarm)',
+        : props.handler === 'freshness-check'
+          ? 'invoked hourly by its EventBridge Scheduler schedule with an empty event: a dead-letter queue would keep only that empty event. A failure raises the function Errors alarm, and a vendor it could not check publishes no freshness data point, which its freshness alarms treat as breaching; the next hour checks afresh'
+          : 'invoked only synchronously, by a Step Functions Task (lambda:invoke, request-response); a DLQ only receives failed asynchronous invocations. A failure reaches the Task, whose Retry/Catch records it (Report Failed event) and fails the execution (ExecutionsFailed alarm)',
     );
   }
 }
 
 /** Lambda wants strings: numbers become decimal strings, absent optional values are left out. */
-function toLambdaEnvironment(environment: HandlerEnvironment | DigestEnvironment): Record<string, string> {
+function toLambdaEnvironment(
+  environment: HandlerEnvironment | DigestEnvironment | FreshnessEnvironment,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) {
     if (value === undefined) continue;

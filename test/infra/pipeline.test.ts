@@ -61,8 +61,8 @@ describe('pipelines', () => {
   it('exist once per enabled vendor', () => {
     expect(pipelines().map((p) => p.vendor)).toEqual(enabledVendors(synth.config).map(([v]) => v));
     expect(resourcesOf(synth.template, 'AWS::StepFunctions::StateMachine')).toHaveLength(pipelines().length);
-    // one schedule per pipeline, and the daily manifest digest's
-    expect(resourcesOf(synth.template, 'AWS::Scheduler::Schedule')).toHaveLength(pipelines().length + 1);
+    // one schedule per pipeline, the daily manifest digest's and the hourly freshness check's
+    expect(resourcesOf(synth.template, 'AWS::Scheduler::Schedule')).toHaveLength(pipelines().length + 2);
   });
 });
 

@@ -22,7 +22,7 @@ export function testAppConfig(
       accessLogRetentionDays: 1,
       ...archive,
     },
-    alerts: { topicName: 'alerts', emails: [] },
+    alerts: { topicName: 'alerts', emails: [], freshnessGraceHours: 6 },
     catalog: { databaseName: 'identity_reports', workgroupName: 'wg' },
     events: { source: 'identity-report-archive' },
     vendors,
