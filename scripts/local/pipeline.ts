@@ -62,6 +62,8 @@ export interface LocalRunOptions {
   readonly softwareVersion?: string;
   /** connectors to use instead of the registry (tests) */
   readonly connectors?: readonly Connector[];
+  /** called as each vendor's execution ends (the runs log is appended there) */
+  readonly onExecutionEnd?: (result: VendorRunResult) => void;
 }
 
 export interface VendorRunResult {
@@ -69,6 +71,8 @@ export interface VendorRunResult {
   readonly executionId: string;
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly error?: string;
+  /** the error and cause Step Functions would report for a failed execution */
+  readonly failure?: { readonly error: string; readonly cause: string };
   readonly plan?: PlanResult;
   /** what the execution ended with (e.g. a duplicate delivery's message), when it succeeded */
   readonly output?: Record<string, unknown>;
@@ -267,20 +271,25 @@ async function runVendor(
 
   let status: VendorRunResult['status'] = 'SUCCEEDED';
   let error: string | undefined;
+  let failure: VendorRunResult['failure'];
   let output: Record<string, unknown> | undefined;
   try {
     output = (await execution.result) as Record<string, unknown>;
   } catch (caught) {
     status = 'FAILED';
     error = (caught as Error).message;
+    // aws-local-stepfunctions wraps the state's error (a Fail state's Error and Cause) in its own
+    const inner = (caught as Error).cause instanceof Error ? ((caught as Error).cause as Error) : (caught as Error);
+    failure = { error: inner.name, cause: inner.message };
   }
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
-  return {
+  const result: VendorRunResult = {
     vendor,
     executionId,
     status,
     error,
+    failure,
     plan,
     output,
     outcomes,
@@ -288,4 +297,6 @@ async function runVendor(
     metrics,
     durationMs: Date.now() - started,
   };
+  options.onExecutionEnd?.(result);
+  return result;
 }
