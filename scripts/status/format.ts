@@ -65,7 +65,10 @@ function freshnessLines(vendor: VendorStatus, options: FormatOptions): string[] 
 function reportLine(report: ReportFreshness, options: FormatOptions): string {
   const state = report.stale ? paint(options.colour, 31, 'stale') : 'fresh';
   const since = report.hoursSinceArchived === null ? 'never archived' : `archived ${report.hoursSinceArchived} h ago`;
+  // the last outcome only when it is not the archive just shown
   const last =
-    report.lastOutcome === null ? '' : `; last ${report.lastOutcome}${report.lastError ? ` ${report.lastError}` : ''}`;
+    report.lastOutcome === null || report.lastOutcome === 'archived'
+      ? ''
+      : `; last ${report.lastOutcome}${report.lastError ? ` ${report.lastError}` : ''}`;
   return `${state.padEnd(5)} ${report.tenant}/${report.report}  ${since}${last}`;
 }

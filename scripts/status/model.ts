@@ -137,6 +137,6 @@ function attentionOf(status: Omit<VendorStatus, 'attention'>, latest: RunInfo | 
   const failed = status.latestIssues.filter((i) => i.outcome === 'failed').length;
   if (failed > 0) attention.push(plural(failed, 'failed item'));
   if (status.freshness.staleTenants > 0) attention.push(plural(status.freshness.staleTenants, 'stale tenant'));
-  if (status.datesAtRisk.length > 0) attention.push(plural(status.datesAtRisk.length, 'date') + ' at risk');
+  if (status.datesAtRisk.length > 0) attention.push(`${plural(status.datesAtRisk.length, 'date')} at risk`);
   return attention;
 }
