@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { manifestReportPrefix } from '../../lambdas/core/layout.ts';
 import { ARCHIVE_BUCKET_OUTPUT, stateMachineOutputKey } from '../../lib/outputs.ts';
 import { statusCommand } from '../../scripts/status/command.ts';
 import type { StatusReport } from '../../scripts/status/model.ts';
@@ -36,6 +37,11 @@ let archive: OpsArchive;
 beforeAll(async () => {
   archive = await startOpsArchive();
   await archive.expect('openathens', [expectation({ tenant: 'org-a' }), expectation({ tenant: 'org-b' })]);
+  // a date the plan found at risk, archived since (its run fetched it)
+  await archive.put(
+    `${manifestReportPrefix('openathens', 'raw_statistics')}dt=2026-11-09/tenant=org-a/manifest.json`,
+    '{}',
+  );
   await archive.record(
     outcome({ tenant: 'org-a', report_date: '2026-12-06', run_id: RUN, recorded_at: '2026-12-07T02:00:00.000Z' }),
     outcome({
@@ -80,7 +86,8 @@ beforeEach(() => {
     error: 'ReportsFailed',
     cause: 'one or more reports failed',
   });
-  const payload = { items: [{}, {}], deferred: 4, atRisk: ['org-a/raw_statistics/2026-11-08'] };
+  const atRisk = ['org-a/raw_statistics/2026-11-08', 'org-a/raw_statistics/2026-11-09'];
+  const payload = { items: [{}, {}], deferred: 4, atRisk };
   sfn.on(GetExecutionHistoryCommand).resolves({
     events: [
       { id: 1, type: 'ExecutionStarted', timestamp: NOW },
@@ -118,7 +125,7 @@ const status = (...args: string[]) =>
   );
 
 describe('npm run status -- --config <file> (the deployed stack)', () => {
-  it('reports the executions, their counts, the failed items, the backlog, the dates at risk and freshness', async () => {
+  it('reports the executions, their counts, the failed items, the backlog, the dates still at risk and freshness', async () => {
     // Act
     const result = await status('--json');
     // Assess
@@ -148,6 +155,7 @@ describe('npm run status -- --config <file> (the deployed stack)', () => {
       },
     ]);
     expect(vendor?.deferred).toBe(4);
+    // the plan's dates at risk, less the one archived since
     expect(vendor?.datesAtRisk).toEqual(['org-a/raw_statistics/2026-11-08']);
     expect(vendor?.freshness.staleTenants).toBe(1);
     expect(vendor?.attention).toEqual([
