@@ -1,12 +1,12 @@
 /** The backfill command line: its usage text, and argv parsed into `BackfillOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
-import { deployedTarget, TARGET_OPTIONS } from '../local/archive-args.ts';
+import { type ArchiveTarget, archiveTarget, TARGET_OPTIONS } from '../local/archive-args.ts';
 import { argsErrorMessage } from '../local/command.ts';
-import { UsageError } from './errors.ts';
+import { BackfillError, UsageError } from './errors.ts';
 
 /** Backfill only starts deployed executions: the local target is refused, with its local equivalent. */
 export const LOCAL_REFUSAL =
-  "backfill starts the deployed stack's state machine: name its config with --config <file> (locally, archive a past date with npm start -- --date <YYYY-MM-DD>)";
+  "only a deployed stack can be backfilled: name its config with --config <file> (locally, archive a past date with npm start -- --date <YYYY-MM-DD>)";
 
 export const USAGE = `usage: npm run backfill -- --config <file> --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> [options]
 
@@ -51,12 +51,14 @@ export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'h
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const missing = (['vendor', 'from', 'to'] as const).filter((flag) => !values[flag]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
-  let target: ReturnType<typeof deployedTarget>;
+  let target: ArchiveTarget;
   try {
-    target = deployedTarget(values, LOCAL_REFUSAL);
+    target = archiveTarget(values);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // one line, without the usage: the command line is right, the target is not one backfill has
+  if (target.kind === 'local') throw new BackfillError(LOCAL_REFUSAL);
   return {
     vendor: values.vendor as string,
     from: values.from as string,

@@ -63,19 +63,6 @@ export function archiveTarget(values: TargetValues): ArchiveTarget {
   return { kind: 'deployed', config: values.config, ...(values.region !== undefined ? { region: values.region } : {}) };
 }
 
-/**
- * The deployed target of a command that only writes to a deployed stack (backfill, legal-hold):
- * the local target is refused with one line saying why, and the local equivalent if there is one.
- */
-export function deployedTarget(
-  values: TargetValues,
-  localRefusal: string,
-): Extract<ArchiveTarget, { kind: 'deployed' }> {
-  const target = archiveTarget(values);
-  if (target.kind === 'local') throw new UsageError(localRefusal);
-  return target;
-}
-
 interface ArchiveValues extends TargetValues {
   readonly vendor?: string;
   readonly report?: string;

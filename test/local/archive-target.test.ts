@@ -4,7 +4,7 @@
  * and a command line that names both targets, or a region without a stack, is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { archiveTarget, DEPLOYED_IS_GONE, deployedTarget } from '../../scripts/local/archive-args.ts';
+import { archiveTarget, DEPLOYED_IS_GONE } from '../../scripts/local/archive-args.ts';
 
 describe('archiveTarget', () => {
   it('is the local workspace, .local by default, without --config', () => {
@@ -31,17 +31,5 @@ describe('archiveTarget', () => {
     [{ region: 'eu-west-1' }, "--region is the deployed stack's region: name its config with --config <file>"],
   ])('refuses %j', (values, message) => {
     expect(() => archiveTarget(values)).toThrow(message);
-  });
-});
-
-describe('deployedTarget (the commands that only write to a deployed stack)', () => {
-  it('refuses the local target with the reason it is given', () => {
-    expect(() => deployedTarget({}, 'backfill starts deployed executions')).toThrow(
-      'backfill starts deployed executions',
-    );
-  });
-
-  it('is the deployed target with --config', () => {
-    expect(deployedTarget({ config: 'c.json' }, 'unused')).toEqual({ kind: 'deployed', config: 'c.json' });
   });
 });
