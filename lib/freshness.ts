@@ -60,7 +60,7 @@ export class Freshness extends Construct {
     this.graceHours = props.graceHours;
     this.vendors = props.vendors.map(({ vendor, schedule, timeZone }) => ({
       vendor,
-      cadenceHours: scheduleCadenceHours(schedule, timeZone),
+      cadenceHours: cadenceOf(vendor, schedule, timeZone),
     }));
     this.checker = new ReportFunction(this, 'Checker', {
       handler: 'freshness-check',
@@ -135,5 +135,14 @@ export class Freshness extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
+  }
+}
+
+/** The vendor's cadence; a schedule whose cadence cannot be told fails synth naming the setting. */
+function cadenceOf(vendor: string, schedule: string, timeZone: string): number {
+  try {
+    return scheduleCadenceHours(schedule, timeZone);
+  } catch (error) {
+    throw new Error(`vendors.${vendor}.schedule: ${(error as Error).message} (the freshness alarms need it)`);
   }
 }

@@ -5,6 +5,9 @@
  * crosses the thresholds of those very alarms (read from the template) within cadence + grace.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFreshness } from '../../lambdas/ops/freshness-check.ts';
 import { FreshnessEnvironmentSchema } from '../../lambdas/ops/freshness-environment.ts';
@@ -23,6 +26,7 @@ import {
   roleStatements,
   type Synthesized,
   synthExample,
+  testApp,
 } from './support.ts';
 
 let synth: Synthesized;
@@ -223,5 +227,25 @@ describe('a disabled schedule', () => {
   it('raises both when the check itself publishes nothing', () => {
     expect(breaches(alarmOn(MINUTES_SINCE_LAST_ARCHIVED, 'openathens'), undefined)).toBe(true);
     expect(breaches(alarmOn(STALE_TENANTS, 'openathens'), undefined)).toBe(true);
+  });
+});
+
+describe('a schedule whose cadence cannot be told', () => {
+  it('fails synth naming the vendor setting', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    try {
+      expect(
+        () =>
+          new Freshness(stack, 'Freshness', {
+            archiveBucket: new s3.Bucket(stack, 'Bucket'),
+            archiveKey: new kms.Key(stack, 'Key'),
+            vendors: [{ vendor: 'rsa', schedule: 'cron(0 2 L * ? *)', timeZone: 'UTC' }],
+            graceHours: 6,
+          }),
+      ).toThrow(/^vendors\.rsa\.schedule: cannot tell how often "cron\(0 2 L \* \? \*\)" fires/);
+    } finally {
+      removeOutdir(app);
+    }
   });
 });
