@@ -6,7 +6,7 @@ import { BackfillError, UsageError } from './errors.ts';
 
 /** Backfill only starts deployed executions: the local target is refused, with its local equivalent. */
 export const LOCAL_REFUSAL =
-  "only a deployed stack can be backfilled: name its config with --config <file> (locally, archive a past date with npm start -- --date <YYYY-MM-DD>)";
+  'only a deployed stack can be backfilled: name its config with --config <file> (locally, archive a past date with npm start -- --date <YYYY-MM-DD>)';
 
 export const USAGE = `usage: npm run backfill -- --config <file> --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> [options]
 
