@@ -148,7 +148,9 @@ async function verifyLocal(
 ): Promise<VerifyReport> {
   const workspace = localWorkspace(target.workspace);
   if (!existsSync(join(workspace.s3Directory, workspace.bucket))) {
-    throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
+    throw new UsageError(
+      `no local archive in ${workspace.root}: run \`npm start\` first, or name a deployed stack's config with --config <file>`,
+    );
   }
   // no recovery: an npm start may be writing to this workspace right now
   const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
