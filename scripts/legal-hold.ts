@@ -15,15 +15,14 @@ try {
   if (options === 'help') {
     console.log(USAGE);
   } else {
-    // the config is read only for what the command line leaves out (the stack's name, its region)
-    const config =
-      options.local || (options.bucket && options.region) ? undefined : loadConfig(options.config, 'local');
-    const region = options.region ?? config?.env?.region;
+    // credentials in the file do not matter here: only its stackName and env.region are read
+    const config = loadConfig(options.config, 'local');
+    const region = options.region ?? config.env?.region;
     const clientConfig = region ? { region } : {};
     process.exitCode = await legalHoldCommand(options, {
       s3: new S3Client(clientConfig),
       cfn: new CloudFormationClient(clientConfig),
-      stackName: () => config?.stackName ?? '',
+      stackName: () => config.stackName,
       print: (text) => console.log(text),
     });
   }

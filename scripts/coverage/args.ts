@@ -1,12 +1,18 @@
 /**
  * The `npm run coverage` command line: its usage text, and argv read into `CoverageOptions` (a
- * UsageError when it is wrong). The target flags are those of `npm run verify`: the local
- * workspace by default (`--workspace`), the deployed stack with `--deployed [--config] [--region]`.
+ * UsageError when it is wrong). The target is chosen by the one rule of archive-args.ts: the
+ * local workspace, or with `--config <file>` the stack deployed from that file.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, utcDate } from '../../lambdas/core/dates.ts';
-import { ARCHIVE_OPTIONS, checkArchiveArgs, checkVendorAndReport } from '../local/archive-args.ts';
+import {
+  ARCHIVE_OPTIONS,
+  type ArchiveTarget,
+  checkArchiveArgs,
+  checkVendorAndReport,
+  TARGET_USAGE,
+} from '../local/archive-args.ts';
 import { argsErrorMessage, UsageError } from '../local/command.ts';
 import type { CoverageFilter } from './query.ts';
 
@@ -14,7 +20,7 @@ export const DEFAULT_DAYS = 30;
 /** Longest range drawn: ten years of days. */
 export const MAX_DAYS = 3660;
 
-export const USAGE = `usage: npm run coverage -- [filters] [range] [--workspace <dir> | --deployed [--config <file>] [--region <r>]] [--out <file.html>]
+export const USAGE = `usage: npm run coverage -- [filters] [range] [--workspace <dir> | --config <file> [--region <r>]] [--out <file.html>]
 
 Draws which days of every vendor, tenant and report the archive holds, and why the others are
 not there (the \`coverage\` view): a table of day cells here, and a calendar page in HTML.
@@ -25,11 +31,8 @@ range (UTC):
   --to <YYYY-MM-DD>    last day (default: today)
   --from <YYYY-MM-DD>  first day (default: --days before --to)
   --days <n>           days up to --to (default ${DEFAULT_DAYS}); not with --from
-where:
-  --workspace <dir>    the local archive of npm start (default .local)
-  --deployed           the deployed archive, queried with Athena in the stack's workgroup (AWS
-                       credentials from the environment); --config names the file it was deployed
-                       with (default config/example.json), --region its region
+${TARGET_USAGE}
+                       (queried with Athena in the stack's workgroup)
 output:
   --out <file.html>    the page (default: coverage.html in the workspace, .local unless --workspace)
 
@@ -39,10 +42,7 @@ query that failed.`;
 
 export interface CoverageOptions {
   readonly filter: CoverageFilter;
-  readonly workspace?: string;
-  readonly deployed: boolean;
-  readonly config: string;
-  readonly region?: string;
+  readonly target: ArchiveTarget;
   readonly out: string;
 }
 
@@ -93,15 +93,12 @@ export function parseCoverageArgs(argv: readonly string[], now: Date): CoverageO
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  checkArchiveArgs(values);
+  const target = checkArchiveArgs(values);
   checkVendorAndReport(values.vendor, values.report);
   const { vendor, tenant, report } = values;
   return {
     filter: { ...rangeOf(values, now), vendor, tenant, report },
-    workspace: values.workspace,
-    deployed: values.deployed ?? false,
-    config: values.config ?? 'config/example.json',
-    region: values.region,
-    out: values.out ?? join(values.workspace ?? '.local', 'coverage.html'),
+    target,
+    out: values.out ?? join(target.kind === 'local' ? target.workspace : '.local', 'coverage.html'),
   };
 }

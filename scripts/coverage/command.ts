@@ -10,10 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
+import { ConfigValidationError } from '../../lib/config.ts';
+import { AthenaQueryError, athenaTargetOf, queryAthena } from '../deployed/athena.ts';
+import { clientConfigOf, deployedStack } from '../deployed/stack.ts';
+import type { ArchiveTarget } from '../local/archive-args.ts';
 import { type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { type CoverageOptions, parseCoverageArgs, USAGE } from './args.ts';
-import { AthenaQueryError, athenaTargetOf, queryAthena } from './athena.ts';
 import { attentionCount, buildCalendar } from './calendar.ts';
 import { coveragePage } from './html.ts';
 import { queryLocal } from './local.ts';
@@ -22,7 +24,7 @@ import { formatCalendar } from './terminal.ts';
 
 export interface CoverageDeps {
   readonly now: () => Date;
-  /** the clients for `--deployed`, made for the region chosen */
+  /** the clients for the deployed target (`--config`), made for the region chosen */
   readonly clients: (region: string | undefined) => { athena: AthenaClient; cfn: CloudFormationClient };
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -56,7 +58,9 @@ export async function coverageCommand(
   let result: { source: string; rows: Record<string, unknown>[] };
   try {
     const sql = coverageSql(options.filter);
-    result = options.deployed ? await queryDeployed(sql, options, deps) : await queryLocal(sql, options.workspace);
+    const { target } = options;
+    result =
+      target.kind === 'deployed' ? await queryDeployed(sql, target, deps) : await queryLocal(sql, target.workspace);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigValidationError || error instanceof AthenaQueryError) {
       out.printError(`npm run coverage: ${error.message}`);
@@ -75,12 +79,12 @@ export async function coverageCommand(
 
 async function queryDeployed(
   sql: string,
-  options: CoverageOptions,
+  target: Extract<ArchiveTarget, { kind: 'deployed' }>,
   deps: CoverageDeps,
 ): Promise<{ source: string; rows: Record<string, unknown>[] }> {
-  const config = loadConfig(options.config, 'deploy');
-  const region = options.region ?? config.env?.region;
-  const { athena, cfn } = deps.clients(region);
+  const stack = deployedStack(target);
+  const { config } = stack;
+  const { athena, cfn } = deps.clients(clientConfigOf(stack).region);
   try {
     const target = await athenaTargetOf(cfn, config.stackName);
     const rows = await queryAthena(sql, target, { athena, ...(deps.sleep ? { sleep: deps.sleep } : {}) });

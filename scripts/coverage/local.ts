@@ -36,7 +36,9 @@ function withCoverageSources(tables: readonly TableDefinition[]): TableDefinitio
 export async function queryLocal(sql: string, workspaceDir: string | undefined): Promise<LocalRows> {
   const workspace = localWorkspace(workspaceDir);
   if (!existsSync(join(workspace.s3Directory, workspace.bucket)) || !existsSync(workspace.catalogFile)) {
-    throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
+    throw new UsageError(
+      `no local archive in ${workspace.root}: run \`npm start\` first, or name a deployed stack's config with --config <file>`,
+    );
   }
   const tables = withCoverageSources(readCatalog(workspace));
   const catalog = await openArchiveCatalog({ s3Directory: workspace.s3Directory, bucket: workspace.bucket, tables });

@@ -1,16 +1,23 @@
 /** The legal-hold command line: its usage text, and argv parsed into `LegalHoldOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
+import { type ArchiveTarget, archiveTarget, TARGET_OPTIONS } from '../local/archive-args.ts';
 import { argsErrorMessage } from '../local/command.ts';
-import { LegalHoldError } from './errors.ts';
+import { LegalHoldError, NoObjectLockError } from './errors.ts';
 
-export const USAGE = `usage: npm run legal-hold -- --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> --on|--off [options]
+/** Holds exist only on the deployed bucket: the local target is refused with the reason. */
+export const LOCAL_REFUSAL =
+  "legal holds exist only on the deployed archive bucket (the local archive's S3, s3rver, has no Object Lock): name the deployed stack's config with --config <file>; nothing was changed";
+
+export const USAGE = `usage: npm run legal-hold -- --config <file> --vendor <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD> --on|--off [options]
 
 Places (--on) or lifts (--off) an S3 Object Lock legal hold on every version of every object of a
 vendor's reports for the dates from..to: data, originals and manifests. A version under a legal
 hold cannot be deleted, whatever its retention, until the hold is lifted.
 
 options:
+  --config <file>      configuration the stack was deployed with (required: holds exist only on
+                       the deployed bucket; the local archive's S3 has no Object Lock)
   --vendor <id>        vendor id (required)
   --from <date>        first report date, UTC (required)
   --to <date>          last report date, UTC (required)
@@ -18,17 +25,14 @@ options:
   --tenant <id>        only this tenant (default: every tenant)
   --report <name>      only this report (default: every report found in the bucket)
   --bucket <name>      the archive bucket (default: the stack output ArchiveBucketName)
-  --config <file>      configuration the stack was deployed with, for its stackName
-                       (default: config/example.json)
   --region <region>    AWS region of the bucket and stack (default: config env.region, then the SDK's)
   --dry-run            list and report what would change; change nothing
   --json               print the report as JSON
-  --local              the local archive (npm start): refused, the local S3 has no Object Lock
   -h, --help           show this text
 
 exit status: 0 every version is in the asked state; 1 a version could not be changed (each is
 named), or no version was found in range; 2 invalid arguments, a bucket without Object Lock, or
-the local archive.`;
+no --config (the local archive).`;
 
 export type LegalHoldStatus = 'ON' | 'OFF';
 
@@ -44,7 +48,6 @@ export interface LegalHoldOptions {
   readonly region?: string;
   readonly dryRun: boolean;
   readonly json: boolean;
-  readonly local: boolean;
 }
 
 /** The command line is wrong: the CLI prints the usage text with it. */
@@ -76,6 +79,7 @@ export function parseLegalHoldArgs(argv: readonly string[]): LegalHoldOptions | 
     if (!isCalendarDate(date)) throw new UsageError(`--${flag}: expected a date as YYYY-MM-DD; received ${date}`);
   }
   if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const target = deployedTargetOf(values);
   return {
     vendor: values.vendor as string,
     from,
@@ -84,12 +88,23 @@ export function parseLegalHoldArgs(argv: readonly string[]): LegalHoldOptions | 
     ...(values.tenant ? { tenant: values.tenant } : {}),
     ...(values.report ? { report: values.report } : {}),
     ...(values.bucket ? { bucket: values.bucket } : {}),
-    config: values.config ?? 'config/example.json',
-    ...(values.region ? { region: values.region } : {}),
+    config: target.config,
+    ...(target.region ? { region: target.region } : {}),
     dryRun: values['dry-run'] ?? false,
     json: values.json ?? false,
-    local: values.local ?? false,
   };
+}
+
+/** The deployed stack `--config` names; the local target is refused as having no Object Lock. */
+function deployedTargetOf(values: ReturnType<typeof parse>['values']) {
+  let target: ArchiveTarget;
+  try {
+    target = archiveTarget(values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (target.kind === 'local') throw new NoObjectLockError(LOCAL_REFUSAL);
+  return target;
 }
 
 function parse(argv: readonly string[]) {
@@ -106,11 +121,9 @@ function parse(argv: readonly string[]) {
       tenant: { type: 'string' },
       report: { type: 'string' },
       bucket: { type: 'string' },
-      config: { type: 'string' },
-      region: { type: 'string' },
+      ...TARGET_OPTIONS,
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
-      local: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,12 +1,12 @@
 /**
- * The legal-hold command with its clients handed in: refuse the local archive, find the bucket,
- * apply the hold, print the report. Returns the exit status (see USAGE in args.ts).
+ * The legal-hold command with its clients handed in (the local archive is refused by args.ts):
+ * find the bucket, apply the hold, print the report. Returns the exit status (see USAGE in args.ts).
  */
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
 import type { LegalHoldOptions } from './args.ts';
-import { LegalHoldError, NoObjectLockError } from './errors.ts';
+import { LegalHoldError } from './errors.ts';
 import { formatReport } from './format.ts';
 import { applyLegalHold } from './holds.ts';
 
@@ -19,11 +19,6 @@ export interface LegalHoldCommandDeps {
 }
 
 export async function legalHoldCommand(options: LegalHoldOptions, deps: LegalHoldCommandDeps): Promise<number> {
-  if (options.local) {
-    throw new NoObjectLockError(
-      'the local archive (npm start) is kept by s3rver, which has no S3 Object Lock: legal holds exist only on the deployed archive bucket; nothing was changed',
-    );
-  }
   const bucket = options.bucket ?? (await archiveBucketOf(deps.cfn, deps.stackName()));
   const report = await applyLegalHold(
     deps.s3,

@@ -67,6 +67,8 @@ export interface LocalRunOptions {
   readonly connectors?: readonly Connector[];
   /** every state event of each vendor's execution, as it happens (bench/transitions.ts counts them) */
   readonly onStateEvent?: (vendor: string, event: StateEvent) => void;
+  /** called as each vendor's execution ends (the runs log is appended there) */
+  readonly onExecutionEnd?: (result: VendorRunResult) => void;
 }
 
 export interface VendorRunResult {
@@ -74,6 +76,8 @@ export interface VendorRunResult {
   readonly executionId: string;
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly error?: string;
+  /** the error and cause Step Functions would report for a failed execution */
+  readonly failure?: { readonly error: string; readonly cause: string };
   readonly plan?: PlanResult;
   /** what the execution ended with (e.g. a duplicate delivery's message), when it succeeded */
   readonly output?: Record<string, unknown>;
@@ -274,6 +278,7 @@ async function runVendor(
 
   let status: VendorRunResult['status'] = 'SUCCEEDED';
   let error: string | undefined;
+  let failure: VendorRunResult['failure'];
   let output: Record<string, unknown> | undefined;
   const { onStateEvent } = options;
   const watched = onStateEvent && forwardEvents(execution.eventLogs, (event) => onStateEvent(vendor, event));
@@ -282,15 +287,19 @@ async function runVendor(
   } catch (caught) {
     status = 'FAILED';
     error = (caught as Error).message;
+    // aws-local-stepfunctions wraps the state's error (a Fail state's Error and Cause) in its own
+    const inner = (caught as Error).cause instanceof Error ? ((caught as Error).cause as Error) : (caught as Error);
+    failure = { error: inner.name, cause: inner.message };
   }
   await watched;
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
-  return {
+  const result: VendorRunResult = {
     vendor,
     executionId,
     status,
     error,
+    failure,
     plan,
     output,
     outcomes,
@@ -298,6 +307,8 @@ async function runVendor(
     metrics,
     durationMs: Date.now() - started,
   };
+  options.onExecutionEnd?.(result);
+  return result;
 }
 
 /** Hands each event of an execution on until it ends (the log closes when the execution does). */

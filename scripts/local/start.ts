@@ -24,6 +24,7 @@ import { appendEvents, eventsFile } from './events-log.ts';
 import { formatTable } from './format.ts';
 import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
+import { appendRun } from './runs-log.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { printSummary } from './summary.ts';
 import {
@@ -268,6 +269,7 @@ async function runVendors(
     tmpDir: workspace.tmpDir,
     fastWaitsMs: source.fastWaitsMs,
     logger,
+    onExecutionEnd: (result) => appendRun(workspace, result),
   });
 }
 

@@ -7,11 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ConfigValidationError, loadConfig } from '../../lib/config.ts';
+import { ConfigValidationError } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT } from '../../lib/outputs.ts';
-import { ARCHIVE_OPTIONS, checkArchiveArgs } from '../local/archive-args.ts';
+import { clientConfigOf, deployedStack, requiredOutput, stackOutputs } from '../deployed/stack.ts';
+import { ARCHIVE_OPTIONS, type ArchiveTarget, checkArchiveArgs, TARGET_USAGE } from '../local/archive-args.ts';
 import { argsErrorMessage, type CommandOutput, consoleOutput, UsageError } from '../local/command.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { localWorkspace } from '../local/workspace.ts';
@@ -20,7 +21,7 @@ import { checkDigests, type DigestSummary, derOf } from './check-digests.ts';
 import { formatReport } from './format.ts';
 import { type PartitionFilter, partitionOf } from './manifest-objects.ts';
 
-export const USAGE = `usage: npm run verify -- [filters] [--workspace <dir> | --deployed [--config <file>] [--region <r>]] [--json]
+export const USAGE = `usage: npm run verify -- [filters] [--workspace <dir> | --config <file> [--region <r>]] [--json]
 
 Reads again every object the manifests name (the recorded version, where there is one),
 recomputes its SHA-256 and size, checks Object Lock retention against the configured policy
@@ -28,11 +29,8 @@ recomputes its SHA-256 and size, checks Object Lock retention against the config
 
 filters:
   --vendor <id>  --report <name>  --tenant <id>  --from <YYYY-MM-DD>  --to <YYYY-MM-DD>
-where:
-  --workspace <dir>  the local archive of npm start (default .local)
-  --deployed         the deployed bucket, found from the stack's outputs (AWS credentials from
-                     the environment); --config names the file it was deployed with
-                     (default config/example.json), --region its region
+${TARGET_USAGE}
+                       (the archive bucket, found from the stack's outputs)
 digests:
   --public-key <file>  the PEM public key digests must be signed with (default: the key each
                      digest names, as kept in the archive); checked when no filter is given
@@ -58,7 +56,8 @@ export async function verifyCommand(argv: readonly string[], out: CommandOutput 
   }
   let report: VerifyReport;
   try {
-    report = options.deployed ? await verifyDeployed(options) : await verifyLocal(options);
+    const { target } = options;
+    report = target.kind === 'deployed' ? await verifyDeployed(options, target) : await verifyLocal(options, target);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigValidationError) {
       out.printError(`npm run verify: ${error.message}`);
@@ -84,8 +83,7 @@ function parseVerifyArgs(argv: readonly string[]) {
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  checkArchiveArgs(values);
-  return values;
+  return { ...values, target: checkArchiveArgs(values) };
 }
 
 function describeFilter(filter: PartitionFilter): string {
@@ -144,10 +142,15 @@ function pinnedKeyOf(file: string): Buffer {
   }
 }
 
-async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
-  const workspace = localWorkspace(options.workspace);
+async function verifyLocal(
+  options: VerifyOptions,
+  target: Extract<ArchiveTarget, { kind: 'local' }>,
+): Promise<VerifyReport> {
+  const workspace = localWorkspace(target.workspace);
   if (!existsSync(join(workspace.s3Directory, workspace.bucket))) {
-    throw new UsageError(`no local archive in ${workspace.root}: run \`npm start\` first, or pass --deployed`);
+    throw new UsageError(
+      `no local archive in ${workspace.root}: run \`npm start\` first, or name a deployed stack's config with --config <file>`,
+    );
   }
   // no recovery: an npm start may be writing to this workspace right now
   const s3 = await startLocalS3(workspace.s3Directory, workspace.bucket, { recover: false });
@@ -158,11 +161,15 @@ async function verifyLocal(options: VerifyOptions): Promise<VerifyReport> {
   }
 }
 
-async function verifyDeployed(options: VerifyOptions): Promise<VerifyReport> {
-  const config = loadConfig(options.config ?? 'config/example.json', 'deploy');
-  const region = options.region ?? config.env?.region;
-  const clientConfig = region ? { region } : {};
-  const bucket = await archiveBucketOf(new CloudFormationClient(clientConfig), config.stackName);
+async function verifyDeployed(
+  options: VerifyOptions,
+  target: Extract<ArchiveTarget, { kind: 'deployed' }>,
+): Promise<VerifyReport> {
+  const stack = deployedStack(target);
+  const { config } = stack;
+  const clientConfig = clientConfigOf(stack);
+  const outputs = await stackOutputs(new CloudFormationClient(clientConfig), config.stackName);
+  const bucket = requiredOutput(outputs, config.stackName, ARCHIVE_BUCKET_OUTPUT);
   const s3 = new S3Client(clientConfig);
   const { mode, days } = config.archive.objectLock;
   const deps: CheckDeps = { s3, bucket, policy: { mode: mode as 'COMPLIANCE' | 'GOVERNANCE', days }, concurrency: 8 };
@@ -171,23 +178,4 @@ async function verifyDeployed(options: VerifyOptions): Promise<VerifyReport> {
   } finally {
     s3.destroy();
   }
-}
-
-async function archiveBucketOf(cfn: CloudFormationClient, stackName: string): Promise<string> {
-  let outputs: { OutputKey?: string; OutputValue?: string }[];
-  try {
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = Stacks?.[0]?.Outputs ?? [];
-  } catch (error) {
-    if ((error as Error).name === 'ValidationError') {
-      throw new UsageError(`stack "${stackName}" (config stackName) was not found: ${(error as Error).message}`);
-    }
-    // no region, no credentials, no network: the stack is unknown, which is not a mismatch (exit 1)
-    throw new UsageError(
-      `stack "${stackName}" could not be read (${String(error)}): check AWS credentials and --region`,
-    );
-  }
-  const bucket = outputs.find((o) => o.OutputKey === ARCHIVE_BUCKET_OUTPUT)?.OutputValue;
-  if (!bucket) throw new UsageError(`stack "${stackName}" has no output ${ARCHIVE_BUCKET_OUTPUT}`);
-  return bucket;
 }

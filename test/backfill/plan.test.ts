@@ -268,7 +268,7 @@ describe('executionName', () => {
 });
 
 describe('parseBackfillArgs', () => {
-  it('reads repeated --tenant, --force, --dry-run and the default config', () => {
+  it('reads repeated --tenant, --force, --dry-run and --config', () => {
     // Act
     const options = parseBackfillArgs([
       '--vendor',
@@ -283,6 +283,8 @@ describe('parseBackfillArgs', () => {
       't2',
       '--force',
       '--dry-run',
+      '--config',
+      'config/example.json',
     ]);
 
     // Assess

@@ -1,5 +1,5 @@
 /**
- * `npm run coverage -- --deployed`: the workgroup and database come from the stack's outputs, the
+ * `npm run coverage -- --config <file>`: the workgroup and database come from the stack's outputs, the
  * coverage query runs there (Athena mocked with aws-sdk-client-mock), is polled until it ends,
  * and every page of its text-only results becomes the same table and page as locally. A failed
  * query or a missing stack is exit 2, never a coverage answer.
@@ -18,9 +18,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_OUTPUT, WORKGROUP_OUTPUT } from '../../lib/outputs.ts';
-import { queryAthena } from '../../scripts/coverage/athena.ts';
 import { coverageCommand } from '../../scripts/coverage/command.ts';
 import { coverageSql } from '../../scripts/coverage/query.ts';
+import { queryAthena } from '../../scripts/deployed/athena.ts';
 import type { CommandOutput } from '../../scripts/local/command.ts';
 
 const athena = mockClient(AthenaClient);
@@ -54,7 +54,7 @@ async function deployed(...args: string[]) {
   const stderr: string[] = [];
   const out: CommandOutput = { print: (t) => stdout.push(t), printError: (t) => stderr.push(t) };
   const code = await coverageCommand(
-    ['--deployed', '--region', 'eu-west-1', '--out', join(dir, 'page.html'), ...args],
+    ['--config', 'config/example.json', '--region', 'eu-west-1', '--out', join(dir, 'page.html'), ...args],
     out,
     {
       now: () => NOW,
@@ -89,7 +89,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('npm run coverage -- --deployed', () => {
+describe('npm run coverage -- --config <file> (the deployed stack)', () => {
   it('runs the coverage query in the stack workgroup, polls it, and reads every page', async () => {
     // Prepare
     athena

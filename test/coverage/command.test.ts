@@ -98,8 +98,12 @@ describe('npm run coverage: refusals (exit 2)', () => {
     [['--report', 'mfa_audit'], '--report needs --vendor'],
     [['--vendor', 'nosuch'], '--vendor nosuch: unknown vendor; expected one of: pingone, csp, rsa, openathens'],
     [['--vendor', 'csp', '--report', 'users'], '--report users: csp has no such report; expected one of: mfa_audit'],
-    [['--deployed'], '--workspace is the local archive: not with --deployed'],
-    [['--config', 'config/example.json'], '--config and --region are for the deployed archive: add --deployed'],
+    [['--deployed'], "--deployed is gone: name the deployed stack's config with --config <file>"],
+    [
+      ['--config', 'config/example.json'],
+      '--workspace is the local archive and --config the deployed stack: choose one',
+    ],
+    [['--region', 'eu-west-1'], "--region is the deployed stack's region: name its config with --config <file>"],
     [['--bogus'], "Unknown option '--bogus'"],
     [['extra'], 'unexpected argument "extra"'],
   ])('refuses %j', async (args, message) => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLegalHoldArgs } from '../../scripts/legal-hold/args.ts';
 
-const base = ['--vendor', 'csp', '--from', '2026-11-01', '--to', '2026-11-30'];
+const base = ['--config', 'config/example.json', '--vendor', 'csp', '--from', '2026-11-01', '--to', '2026-11-30'];
 
 describe('parseLegalHoldArgs', () => {
   it('reads a full command line', () => {
@@ -33,7 +33,6 @@ describe('parseLegalHoldArgs', () => {
       region: 'eu-west-1',
       dryRun: true,
       json: true,
-      local: false,
     });
   });
 
@@ -48,6 +47,8 @@ describe('parseLegalHoldArgs', () => {
 
   it.each([
     [['--vendor', 'csp', '--on'], /missing --from, --to/],
+    [[...base, '--on', '--deployed'], /^--deployed is gone: name the deployed stack's config with --config <file>$/],
+    [[...base, '--on', '--workspace', '.local'], /--workspace is the local archive and --config the deployed stack/],
     [base, /exactly one of --on or --off; received neither/],
     [[...base, '--on', '--off'], /exactly one of --on or --off; received both/],
     [
@@ -63,6 +64,12 @@ describe('parseLegalHoldArgs', () => {
   ])('refuses %j', (argv, message) => {
     expect(() => parseLegalHoldArgs(argv)).toThrow(
       expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('refuses the local target (no --config) by name: holds exist only on the deployed bucket', () => {
+    expect(() => parseLegalHoldArgs(['--vendor', 'csp', '--from', '2026-11-01', '--to', '2026-11-30', '--on'])).toThrow(
+      expect.objectContaining({ name: 'NoObjectLockError', message: expect.stringContaining('--config <file>') }),
     );
   });
 });

@@ -67,7 +67,8 @@ async function run(argv: string[], versions = archive(), objectLock = true) {
   }
 }
 
-const ALICE = ['--vendor', 'csp', '--tenant', 'alice', '--from', '2026-11-20', '--to', '2026-11-21'];
+const ALICE_RANGE = ['--vendor', 'csp', '--tenant', 'alice', '--from', '2026-11-20', '--to', '2026-11-21'];
+const ALICE = ['--config', 'config/example.json', ...ALICE_RANGE];
 
 describe('legal-hold --on', () => {
   it('holds every version of every kind in range, only those, and names what it could not hold', async () => {
@@ -133,6 +134,8 @@ describe('legal-hold --off', () => {
   it('lifts the holds in range and counts the versions never held as already off', async () => {
     // Act: every tenant and report of csp on 2026-11-20
     const { status, holds, printed } = await run([
+      '--config',
+      'config/example.json',
       '--vendor',
       'csp',
       '--from',
@@ -153,6 +156,8 @@ describe('legal-hold --off', () => {
 describe('legal-hold refusals', () => {
   it('fails when nothing is in range, as a misspelt vendor would be', async () => {
     const { status, holds, printed } = await run([
+      '--config',
+      'config/example.json',
       '--vendor',
       'cps',
       '--from',
@@ -183,11 +188,13 @@ describe('legal-hold refusals', () => {
     expect(stub?.requests.map((r) => [...r.query.keys()])).toEqual([['object-lock']]);
   });
 
-  it('refuses the local archive, whose S3 has no Object Lock', async () => {
-    const running = run([...ALICE, '--on', '--local']);
+  it('refuses the local archive (no --config), whose S3 has no Object Lock', async () => {
+    const running = run([...ALICE_RANGE, '--on']);
     await expect(running).rejects.toMatchObject({
       name: 'NoObjectLockError',
-      message: expect.stringContaining('s3rver, which has no S3 Object Lock'),
+      message: expect.stringContaining(
+        "(the local archive's S3, s3rver, has no Object Lock): name the deployed stack's config with --config <file>",
+      ),
     });
     expect(stub?.requests).toEqual([]);
   });

@@ -220,7 +220,7 @@ describe('npm run verify', () => {
     vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
     try {
       // Act
-      const args = ['--deployed', '--config', 'config/example.json', '--region', 'us-east-1'];
+      const args = ['--config', 'config/example.json', '--region', 'us-east-1'];
       const result = await runCommand(verifyCommand, args);
       // Assess
       expect(result.code).toBe(2);

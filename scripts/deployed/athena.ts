@@ -1,6 +1,7 @@
 /**
- * Runs the coverage query over the deployed archive: Athena, in the workgroup and Glue database
- * the stack's outputs name (the workgroup enforces where results go and how they are encrypted).
+ * Runs a query (coverage's, or `npm run query`'s) over the deployed archive: Athena, in the
+ * workgroup and Glue database the stack's outputs name (the workgroup enforces where results go
+ * and how they are encrypted).
  *
  * 1. Find the workgroup and database from the stack (CloudFormation DescribeStacks).
  * 2. Start the query, then poll its state, waiting a little longer each time, up to a deadline.
@@ -14,13 +15,19 @@ import {
   type GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DATABASE_OUTPUT, WORKGROUP_OUTPUT } from '../../lib/outputs.ts';
-import { UsageError } from '../local/command.ts';
+import { requiredOutput, stackOutputs } from './stack.ts';
 
 export interface AthenaTarget {
   readonly workgroup: string;
   readonly database: string;
+}
+
+/** A query's answer: every value is text (or null), as Athena returns it. */
+export interface AthenaTable {
+  readonly columns: string[];
+  readonly rows: Record<string, unknown>[];
 }
 
 export interface AthenaDeps {
@@ -38,25 +45,13 @@ export class AthenaQueryError extends Error {
 const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 5_000;
 
+/** The workgroup and Glue database the stack's outputs name. */
 export async function athenaTargetOf(cfn: CloudFormationClient, stackName: string): Promise<AthenaTarget> {
-  let outputs: Map<string, string>;
-  try {
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  } catch (error) {
-    if ((error as Error).name === 'ValidationError') {
-      throw new UsageError(`stack "${stackName}" (config stackName) was not found: ${(error as Error).message}`);
-    }
-    throw new UsageError(
-      `stack "${stackName}" could not be read (${String(error)}): check AWS credentials and --region`,
-    );
-  }
-  const workgroup = outputs.get(WORKGROUP_OUTPUT);
-  const database = outputs.get(DATABASE_OUTPUT);
-  if (!workgroup || !database) {
-    throw new UsageError(`stack "${stackName}" has no output ${!workgroup ? WORKGROUP_OUTPUT : DATABASE_OUTPUT}`);
-  }
-  return { workgroup, database };
+  const outputs = await stackOutputs(cfn, stackName);
+  return {
+    workgroup: requiredOutput(outputs, stackName, WORKGROUP_OUTPUT),
+    database: requiredOutput(outputs, stackName, DATABASE_OUTPUT),
+  };
 }
 
 /** Runs `sql` in the target's workgroup and returns its rows by column name. */
@@ -65,6 +60,11 @@ export async function queryAthena(
   target: AthenaTarget,
   deps: AthenaDeps,
 ): Promise<Record<string, unknown>[]> {
+  return (await queryAthenaTable(sql, target, deps)).rows;
+}
+
+/** Runs `sql` in the target's workgroup and returns its columns, in order, and its rows by column name. */
+export async function queryAthenaTable(sql: string, target: AthenaTarget, deps: AthenaDeps): Promise<AthenaTable> {
   const { QueryExecutionId: id } = await deps.athena.send(
     new StartQueryExecutionCommand({
       QueryString: sql,
@@ -100,7 +100,7 @@ async function waitForQuery(id: string, deps: AthenaDeps): Promise<void> {
   }
 }
 
-async function readResults(id: string, athena: AthenaClient): Promise<Record<string, unknown>[]> {
+async function readResults(id: string, athena: AthenaClient): Promise<AthenaTable> {
   const rows: Record<string, unknown>[] = [];
   let columns: string[] | undefined;
   let token: string | undefined;
@@ -118,5 +118,5 @@ async function readResults(id: string, athena: AthenaClient): Promise<Record<str
     }
     token = page.NextToken;
   } while (token);
-  return rows;
+  return { columns: columns ?? [], rows };
 }

@@ -1,0 +1,76 @@
+/**
+ * The local runs log (`runs.jsonl` in the workspace): one line per local execution, appended when
+ * it ends, with what `npm run status` reads of a deployed one from Step Functions (its name, start
+ * and stop, status, error and cause) and of its plan (items planned, items deferred to the next
+ * run, dates at risk). Locally there is no ListExecutions to ask, so this file is the history.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatIssues } from '../../lambdas/core/zod-issues.ts';
+import type { VendorRunResult } from './pipeline.ts';
+import type { LocalWorkspace } from './workspace.ts';
+
+export const RunLineSchema = z.object({
+  vendor: z.string().min(1),
+  /** the execution's name: the last part of its ARN, the run id of its outcome records */
+  execution: z.string().min(1),
+  startedAt: z.iso.datetime(),
+  stoppedAt: z.iso.datetime(),
+  status: z.enum(['SUCCEEDED', 'FAILED']),
+  error: z.string().nullable(),
+  cause: z.string().nullable(),
+  /** items the plan gave this run; null when it could not be planned */
+  planned: z.number().int().nonnegative().nullable(),
+  /** items that did not fit this run: the next one plans them again */
+  deferred: z.number().int().nonnegative().nullable(),
+  /** `tenant/report/date` the plan found about to age out of the vendor's history unarchived */
+  atRisk: z.array(z.string()).default([]),
+});
+export type RunLine = z.infer<typeof RunLineSchema>;
+
+export function runsFile(workspace: LocalWorkspace): string {
+  return join(workspace.root, 'runs.jsonl');
+}
+
+/** The execution name is the last part of its ARN (`…:execution:<machine>:<name>`). */
+export function executionName(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+/** The line of one ended execution. */
+export function runLine(result: VendorRunResult, stoppedAt: Date): RunLine {
+  return {
+    vendor: result.vendor,
+    execution: executionName(result.executionId),
+    startedAt: new Date(stoppedAt.getTime() - result.durationMs).toISOString(),
+    stoppedAt: stoppedAt.toISOString(),
+    status: result.status,
+    error: result.failure?.error ?? null,
+    cause: result.failure?.cause ?? null,
+    planned: result.plan ? result.plan.items.length : null,
+    deferred: result.plan ? result.plan.deferred : null,
+    atRisk: result.plan ? result.plan.atRisk : [],
+  };
+}
+
+export function appendRun(workspace: LocalWorkspace, result: VendorRunResult, stoppedAt = new Date()): void {
+  mkdirSync(workspace.root, { recursive: true });
+  appendFileSync(runsFile(workspace), `${JSON.stringify(runLine(result, stoppedAt))}\n`);
+}
+
+/** Every line of the log, oldest first; none when no run has ended in this workspace. */
+export function readRuns(workspace: LocalWorkspace): RunLine[] {
+  const file = runsFile(workspace);
+  if (!existsSync(file)) return [];
+  const lines: RunLine[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((text, index) => {
+      if (text.trim() === '') return;
+      const parsed = RunLineSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error(`${file} line ${index + 1} is not a run: ${formatIssues(parsed.error)}`);
+      lines.push(parsed.data);
+    });
+  return lines;
+}
