@@ -118,7 +118,7 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
       return 2;
     }
     const results = await runVendors(options, source, s3, workspace, out);
-    printSummary(results, Date.now() - started, out);
+    printSummary(results, Date.now() - started, out, options.date);
     const emitted = appendEvents(workspace, results);
     if (emitted > 0)
       out.print(`Events: ${eventsFile(workspace)} (${emitted} from this run, as EventBridge delivers them)`);
