@@ -6,7 +6,8 @@
  *    secret store, as a deployment keeps them in Secrets Manager.
  * 2. Run it with aws-local-stepfunctions, every Lambda Task answered in-process by the real
  *    handler (`createXxxHandler`) and every EventBridge Task by a recorder.
- * 3. Return per vendor the outcome, the plan and the events it would have published.
+ * 3. Return per vendor the outcome, the plan and the events it would have published; meanwhile
+ *    tell `onProgress` the plan's item count and each execution event (the progress display).
  *
  * A Task with no local handler would fall through to a real AWS call, so the overrides are
  * checked against the definition before the run.
@@ -62,7 +63,18 @@ export interface LocalRunOptions {
   readonly softwareVersion?: string;
   /** connectors to use instead of the registry (tests) */
   readonly connectors?: readonly Connector[];
+  /** told as each vendor's run is planned, steps and ends (the progress display) */
+  readonly onProgress?: (event: LocalProgressEvent) => void;
 }
+
+/** What aws-local-stepfunctions reports as an execution runs: states entered and exited, Map iterations. */
+export type ExecutionEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** A vendor's run as it goes: its plan's item count, each execution event, and how it ended. */
+export type LocalProgressEvent =
+  | { readonly kind: 'planned'; readonly vendor: string; readonly items: number }
+  | { readonly kind: 'step'; readonly vendor: string; readonly event: ExecutionEvent }
+  | { readonly kind: 'ended'; readonly vendor: string; readonly status: VendorRunResult['status'] };
 
 export interface VendorRunResult {
   readonly vendor: string;
@@ -160,7 +172,11 @@ type Json = Awaited<ReturnType<LocalTaskHandlers[string]>>;
 /** A value as it crosses Lambda's JSON boundary (a Date becomes its ISO string, undefined drops out). */
 const overJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
 
-function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalTaskHandlers {
+function localTaskHandlers(
+  deps: ArchiveStepDeps,
+  recorded: LocalRecord,
+  onPlanned: (items: number) => void = () => undefined,
+): LocalTaskHandlers {
   const planRun = createPlanRunHandler({
     ...deps,
     definition: deps.connector.definition,
@@ -189,6 +205,7 @@ function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalT
   return {
     PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
       recorded.plan = await planRun(input);
+      onPlanned(recorded.plan.items.length);
       return recorded.plan;
     }),
     StartJob: lambda(createStartJobHandler(deps)),
@@ -233,7 +250,8 @@ async function runVendor(
   const sizing = FunctionSizingSchema.parse(section.functions);
   const deps = localStepDependencies(vendor, connector, secrets, options, sizing.archive);
   const recorded: LocalRecord = { events: [], metrics: [] };
-  const handlers = localTaskHandlers(deps, recorded);
+  const progress = options.onProgress;
+  const handlers = localTaskHandlers(deps, recorded, (items) => progress?.({ kind: 'planned', vendor, items }));
   const missing = taskStates(definition).filter((name) => !(name in handlers));
   if (missing.length > 0) throw new Error(`no local handler for Task state(s): ${missing.join(', ')}`);
 
@@ -265,6 +283,7 @@ async function runVendor(
     },
   });
 
+  const stepping = progress ? forwardSteps(vendor, execution.eventLogs, progress) : undefined;
   let status: VendorRunResult['status'] = 'SUCCEEDED';
   let error: string | undefined;
   let output: Record<string, unknown> | undefined;
@@ -274,6 +293,8 @@ async function runVendor(
     status = 'FAILED';
     error = (caught as Error).message;
   }
+  await stepping;
+  progress?.({ kind: 'ended', vendor, status });
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
   return {
@@ -288,4 +309,13 @@ async function runVendor(
     metrics,
     durationMs: Date.now() - started,
   };
+}
+
+/** Hands each execution event on; the log ends with the execution. */
+async function forwardSteps(
+  vendor: string,
+  events: AsyncGenerator<ExecutionEvent>,
+  onProgress: (event: LocalProgressEvent) => void,
+): Promise<void> {
+  for await (const event of events) onProgress({ kind: 'step', vendor, event });
 }

@@ -70,12 +70,16 @@ function printReasons(results: readonly VendorRunResult[], out: CommandOutput): 
   }
 }
 
-/** What the plan left out or recorded without an item: never a bare SUCCEEDED with nothing. */
+/**
+ * What the plan left out, recorded without an item, or failed to record (its bookkeeping, which
+ * never stops a run): never a bare SUCCEEDED with nothing.
+ */
 function printPlanNotes(r: VendorRunResult, out: CommandOutput): void {
   const outside = r.plan?.outsideTenantRange ?? 0;
   if (outside > 0) {
     out.print(`  ${r.vendor}: ${outside} tenant date(s) not planned: outside the tenant's since..until`);
   }
+  for (const failure of r.plan?.bookkeeping ?? []) out.print(printable(`  ${r.vendor}: ${failure}`));
   const lost = r.plan?.lost ?? 0;
   if (lost > 0) {
     out.print(`  ${r.vendor}: ${lost} date(s) aged out of the vendor's history unarchived (recorded as lost)`);
