@@ -2,9 +2,9 @@
  * The `npm start` command: reads its command line, starts a local S3 (s3rver) and the built-in
  * vendor simulators (or, with `--config`, uses the vendors and credentials in that file), runs
  * each vendor's deployed state machine definition locally (its progress redrawn in place on a
- * terminal, progress.ts), prints what was archived and the
- * answers to a few auditor queries, and returns the exit code: 0, 1 when a run or a query failed,
- * 2 for a bad command line or config. scripts/local-run.ts only calls it.
+ * terminal, progress.ts), prints what was archived and the answers to a few auditor queries, and
+ * returns the exit code: 0, 1 when a run or a query failed, 2 for a bad command line or config.
+ * scripts/local-run.ts only calls it.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
