@@ -6,7 +6,7 @@
  * "each time a step of your workflow is executed, including retries". Events from inside the Map
  * carry the item's index, so each item's own transitions are counted apart from the run's.
  */
-import type { StateEvent } from '../scripts/local/pipeline.ts';
+import type { ExecutionEvent } from '../scripts/local/pipeline.ts';
 import type { PipelineFunction } from '../state-machines/report-pipeline.ts';
 
 const LAMBDA_STATES: readonly string[] = [
@@ -44,7 +44,7 @@ type Entered = Map<string, number>;
 const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
 
 /** Adds one event to the count; `entered` remembers when each Lambda state began. */
-export function countEvent(count: ExecutionCount, event: StateEvent, entered: Entered): void {
+export function countEvent(count: ExecutionCount, event: ExecutionEvent, entered: Entered): void {
   if (event.type !== 'StateEntered' && event.type !== 'StateRetried' && event.type !== 'StateExited') return;
   const name = event.state.name;
   const key = `${name}#${event.index ?? ''}`;

@@ -9,8 +9,9 @@
  *    which are written last and so mark complete reports).
  * 3. Ask the connector's definition for the dates to fetch (default: the requested date, else
  *    yesterday UTC); keep those within the tenant's `since`..`until` (the others are counted, so a
- *    `--date` outside it is reported, not silently dropped); drop the ones already archived
- *    unless `force`.
+ *    `--date` outside it is reported, not silently dropped; a past `--date` the vendor cannot serve
+ *    is kept, for the start step to skip with its reason, served-date.ts); drop the ones already
+ *    archived unless `force`.
  * 4. Report dates about to age out of the vendor's history so an alarm can fire in time, and
  *    record once each date that did age out unarchived (lost-dates.ts).
  * 5. Keep the vendor's expectations (every tenant × report of its section, expectations.ts) in
@@ -27,6 +28,7 @@ import { claimScheduledRun, isScheduleDelivery, type RunClaim } from './claim.ts
 import { expectationRows, writeExpectations } from './expectations.ts';
 import { inTenantRange, lostDates, lostRecord, recordLostDates } from './lost-dates.ts';
 import type { OutcomeRecord } from './outcome-record.ts';
+import { pastDateNotServed } from './served-date.ts';
 
 const IsoDate = z.string().refine(isCalendarDate, 'expected a calendar date as YYYY-MM-DD');
 
@@ -195,6 +197,7 @@ export async function planRun(rawInput: PlanInput, deps: PlanDeps): Promise<Plan
     scheduledTime,
     request,
     horizonDays: deps.riskHorizonDays ?? 3,
+    now,
     lostFrom: startDate > lookbackStart ? startDate : lookbackStart,
   };
 
@@ -268,13 +271,16 @@ interface TenantReportContext {
   readonly scheduledTime: Date;
   readonly request: z.infer<typeof RunRequestSchema>;
   readonly horizonDays: number;
+  /** the plan's clock, by which a requested date the vendor cannot serve is judged */
+  readonly now: Date;
   /** the oldest date a lost record may be written for: the listing saw every manifest from it on */
   readonly lostFrom: string;
 }
 
 /**
  * One tenant's report: the connector's dates within the tenant's `since`..`until` (a requested
- * date outside it is not even offered to the connector, which may refuse it), less the archived
+ * date outside it is not even offered to the connector, which may refuse it; a past date the
+ * vendor cannot serve is planned all the same, as it cannot be fetched either way), less the archived
  * ones unless `force`; the unarchived ones about to age out; and the ones that did.
  */
 function planTenantReport(context: TenantReportContext, tenant: PlanTenant, report: string, done: Set<string>) {
@@ -283,8 +289,12 @@ function planTenantReport(context: TenantReportContext, tenant: PlanTenant, repo
   let outsideTenantRange = 0;
   let dates: string[];
   if (request.date !== undefined && !inTenantRange(range, request.date)) {
-    outsideTenantRange++;
-    dates = [];
+    // A past date the vendor cannot serve (a snapshot's, or older than its history) could not be
+    // fetched inside the range either: planned, so that the start step skips it with that reason
+    // and it is recorded like any skip, not just counted.
+    const unservable = pastDateNotServed(definition, request.date, context.now);
+    if (!unservable) outsideTenantRange++;
+    dates = unservable ? [request.date] : [];
   } else {
     const offered = definition.planDates
       ? definition.planDates({ scheduledTime, requestedDate: request.date, archived: done })

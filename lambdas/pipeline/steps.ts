@@ -32,7 +32,7 @@ import type {
   VendorSettings,
 } from '../core/types.ts';
 import { formatIssues } from '../core/zod-issues.ts';
-import { snapshotDateRefusal } from './snapshot-date.ts';
+import { servedDateRefusal } from './served-date.ts';
 
 export const StepInputSchema = z.object({
   request: z.object({
@@ -250,9 +250,9 @@ export async function startJob<TTenant extends TenantBase, TCredentials, TSettin
     input.deadline ?? new Date(deps.now().getTime() + input.settings.poll.deadlineMinutes * 60_000).toISOString();
   if (input.deadline) checkDeadline(input, deps);
   const { ctx, logger, request } = context(input, deps);
-  const refusal = snapshotDateRefusal(deps.connector.definition.cadence, request.date, deps.now());
+  const refusal = servedDateRefusal(deps.connector.definition, request.date, deps.now());
   if (refusal) {
-    logger.warn('snapshot not taken for another date', { reason: refusal });
+    logger.warn('the vendor cannot serve this date', { reason: refusal });
     return toStep({ status: 'SKIPPED', job: {}, reason: refusal }, input, deadline);
   }
   logger.info('starting job');

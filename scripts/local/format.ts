@@ -94,3 +94,16 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
+
+/**
+ * `text` with every C0 and C1 control character (escape sequences, line breaks) as a space: a
+ * reason can hold a vendor's words, and none of them may move the terminal's cursor.
+ */
+export function printable(text: string): string {
+  return [...text]
+    .map((c) => {
+      const code = c.codePointAt(0) ?? 0;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? ' ' : c;
+    })
+    .join('');
+}

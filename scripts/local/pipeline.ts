@@ -6,7 +6,8 @@
  *    secret store, as a deployment keeps them in Secrets Manager.
  * 2. Run it with aws-local-stepfunctions, every Lambda Task answered in-process by the real
  *    handler (`createXxxHandler`) and every EventBridge Task by a recorder.
- * 3. Return per vendor the outcome, the plan and the events it would have published.
+ * 3. Return per vendor the outcome, the plan and the events it would have published; meanwhile
+ *    tell `onProgress` the plan's item count and each execution event (the progress display).
  *
  * A Task with no local handler would fall through to a real AWS call, so the overrides are
  * checked against the definition before the run.
@@ -29,9 +30,6 @@ import type { ArchiveStepDeps } from '../../lambdas/pipeline/steps.ts';
 import { type AppConfig, enabledVendors } from '../../lib/config.ts';
 import { type PipelineFunction, reportPipelineDefinition } from '../../state-machines/report-pipeline.ts';
 import type { LocalS3 } from './s3.ts';
-
-/** One event of an execution's history, as aws-local-stepfunctions reports it (the package does not export the type). */
-export type StateEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 export interface LocalEvent {
   readonly source: string;
@@ -66,10 +64,21 @@ export interface LocalRunOptions {
   /** connectors to use instead of the registry (tests) */
   readonly connectors?: readonly Connector[];
   /** every state event of each vendor's execution, as it happens (bench/transitions.ts counts them) */
-  readonly onStateEvent?: (vendor: string, event: StateEvent) => void;
+  readonly onStateEvent?: (vendor: string, event: ExecutionEvent) => void;
   /** called as each vendor's execution ends (the runs log is appended there) */
   readonly onExecutionEnd?: (result: VendorRunResult) => void;
+  /** told as each vendor's run is planned, steps and ends (the progress display) */
+  readonly onProgress?: (event: LocalProgressEvent) => void;
 }
+
+/** What aws-local-stepfunctions reports as an execution runs: states entered and exited, Map iterations. */
+export type ExecutionEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** A vendor's run as it goes: its plan's item count, each execution event, and how it ended. */
+export type LocalProgressEvent =
+  | { readonly kind: 'planned'; readonly vendor: string; readonly items: number }
+  | { readonly kind: 'step'; readonly vendor: string; readonly event: ExecutionEvent }
+  | { readonly kind: 'ended'; readonly vendor: string; readonly status: VendorRunResult['status'] };
 
 export interface VendorRunResult {
   readonly vendor: string;
@@ -169,7 +178,11 @@ type Json = Awaited<ReturnType<LocalTaskHandlers[string]>>;
 /** A value as it crosses Lambda's JSON boundary (a Date becomes its ISO string, undefined drops out). */
 const overJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
 
-function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalTaskHandlers {
+function localTaskHandlers(
+  deps: ArchiveStepDeps,
+  recorded: LocalRecord,
+  onPlanned: (items: number) => void = () => undefined,
+): LocalTaskHandlers {
   const planRun = createPlanRunHandler({
     ...deps,
     definition: deps.connector.definition,
@@ -198,6 +211,7 @@ function localTaskHandlers(deps: ArchiveStepDeps, recorded: LocalRecord): LocalT
   return {
     PlanRun: lambda(async (input: Parameters<typeof planRun>[0]) => {
       recorded.plan = await planRun(input);
+      onPlanned(recorded.plan.items.length);
       return recorded.plan;
     }),
     StartJob: lambda(createStartJobHandler(deps)),
@@ -244,7 +258,8 @@ async function runVendor(
   const sizing = FunctionSizingSchema.parse(section.functions);
   const deps = localStepDependencies(vendor, connector, secrets, options, sizing.archive);
   const recorded: LocalRecord = { events: [], metrics: [] };
-  const handlers = localTaskHandlers(deps, recorded);
+  const progress = options.onProgress;
+  const handlers = localTaskHandlers(deps, recorded, (items) => progress?.({ kind: 'planned', vendor, items }));
   const missing = taskStates(definition).filter((name) => !(name in handlers));
   if (missing.length > 0) throw new Error(`no local handler for Task state(s): ${missing.join(', ')}`);
 
@@ -280,8 +295,14 @@ async function runVendor(
   let error: string | undefined;
   let failure: VendorRunResult['failure'];
   let output: Record<string, unknown> | undefined;
+  // the event log can be read once: one reader hands each event to both listeners
   const { onStateEvent } = options;
-  const watched = onStateEvent && forwardEvents(execution.eventLogs, (event) => onStateEvent(vendor, event));
+  const watched =
+    (onStateEvent || progress) &&
+    forwardEvents(execution.eventLogs, (event) => {
+      onStateEvent?.(vendor, event);
+      progress?.({ kind: 'step', vendor, event });
+    });
   try {
     output = (await execution.result) as Record<string, unknown>;
   } catch (caught) {
@@ -292,6 +313,7 @@ async function runVendor(
     failure = { error: inner.name, cause: inner.message };
   }
   await watched;
+  progress?.({ kind: 'ended', vendor, status });
   const outcomes = (output?.results as VendorRunResult['outcomes'] | undefined) ?? [];
   const { plan, events, metrics } = recorded;
   const result: VendorRunResult = {
@@ -312,6 +334,9 @@ async function runVendor(
 }
 
 /** Hands each event of an execution on until it ends (the log closes when the execution does). */
-async function forwardEvents(events: AsyncGenerator<StateEvent>, on: (event: StateEvent) => void): Promise<void> {
+async function forwardEvents(
+  events: AsyncGenerator<ExecutionEvent>,
+  on: (event: ExecutionEvent) => void,
+): Promise<void> {
   for await (const event of events) on(event);
 }

@@ -1,9 +1,10 @@
 /**
  * The `npm start` command: reads its command line, starts a local S3 (s3rver) and the built-in
  * vendor simulators (or, with `--config`, uses the vendors and credentials in that file), runs
- * each vendor's deployed state machine definition locally, prints what was archived and the
- * answers to a few auditor queries, and returns the exit code: 0, 1 when a run or a query failed,
- * 2 for a bad command line or config. scripts/local-run.ts only calls it.
+ * each vendor's deployed state machine definition locally (its progress redrawn in place on a
+ * terminal, progress.ts), prints what was archived and the answers to a few auditor queries, and
+ * returns the exit code: 0, 1 when a run or a query failed, 2 for a bad command line or config.
+ * scripts/local-run.ts only calls it.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ import { appendEvents, eventsFile } from './events-log.ts';
 import { formatTable } from './format.ts';
 import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
+import { type ProgressDisplay, type ProgressTerminal, progressDisplay } from './progress.ts';
 import { appendRun } from './runs-log.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { printSummary } from './summary.ts';
@@ -81,7 +83,11 @@ interface VendorSource {
   readonly simulators?: LocalSimulators;
 }
 
-export async function startCommand(argv: readonly string[], out: CommandOutput = consoleOutput): Promise<number> {
+export async function startCommand(
+  argv: readonly string[],
+  out: CommandOutput = consoleOutput,
+  terminal: ProgressTerminal = process.stdout,
+): Promise<number> {
   let options: StartOptions;
   let failures: InjectedFailure[];
   try {
@@ -118,8 +124,19 @@ export async function startCommand(argv: readonly string[], out: CommandOutput =
       out.printError(error.message);
       return 2;
     }
-    const results = await runVendors(options, source, s3, workspace, out);
-    printSummary(results, Date.now() - started, out);
+    const progress = progressDisplay({
+      terminal,
+      print: (line) => out.print(line),
+      env: process.env,
+      verbose: !!options.verbose,
+    });
+    let results: VendorRunResult[];
+    try {
+      results = await runVendors(options, source, s3, workspace, out, progress);
+    } finally {
+      progress.finish();
+    }
+    printSummary(results, Date.now() - started, out, options.date);
     const emitted = appendEvents(workspace, results);
     if (emitted > 0)
       out.print(`Events: ${eventsFile(workspace)} (${emitted} from this run, as EventBridge delivers them)`);
@@ -246,10 +263,13 @@ async function runVendors(
   s3: LocalS3,
   workspace: LocalWorkspace,
   out: CommandOutput,
+  progress: ProgressDisplay,
 ): Promise<VendorRunResult[]> {
+  // A log line would scroll the lines being redrawn out of place; what an error line says is in
+  // the summary (the failed reports with their causes, the plan's bookkeeping).
   const logger = new Logger({
     serviceName: 'identity-report-archive-local',
-    logLevel: options.verbose ? 'DEBUG' : 'ERROR',
+    logLevel: options.verbose ? 'DEBUG' : progress.redraws ? 'SILENT' : 'ERROR',
   });
   const scheduledTime = new Date();
   out.print(
@@ -270,6 +290,7 @@ async function runVendors(
     fastWaitsMs: source.fastWaitsMs,
     logger,
     onExecutionEnd: (result) => appendRun(workspace, result),
+    onProgress: progress.onProgress,
   });
 }
 

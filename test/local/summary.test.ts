@@ -58,7 +58,7 @@ describe('printSummary', () => {
         duplicateOf: null,
         outsideTenantRange: 3,
         lost: 2,
-        bookkeeping: [],
+        bookkeeping: ['expectations not recorded: AccessDenied: no'],
       },
     };
     const lines: string[] = [];
@@ -68,5 +68,46 @@ describe('printSummary', () => {
     const text = lines.join('\n');
     expect(text).toContain("csp: 3 tenant date(s) not planned: outside the tenant's since..until");
     expect(text).toContain("csp: 2 date(s) aged out of the vendor's history unarchived (recorded as lost)");
+    expect(text).toContain('csp: expectations not recorded: AccessDenied: no');
+  });
+
+  it('with --date, says per vendor what it did with that day, a vendor reason without control characters', () => {
+    // Prepare: rsa skipped both tenants for one reason (with an escape sequence in it), csp archived one
+    const skip = (tenant: string) => ({
+      source: 'identity-report-archive',
+      detailType: 'Report Skipped',
+      detail: { ...item, tenant, reason: 'a snapshot\u001b[2J of now' },
+    });
+    const base = { outcomes: [], metrics: [], durationMs: 10 };
+    const results: VendorRunResult[] = [
+      { ...base, vendor: 'rsa', executionId: 'r', status: 'SUCCEEDED', events: [skip('acme'), skip('globex')] },
+      {
+        ...base,
+        vendor: 'csp',
+        executionId: 'c',
+        status: 'SUCCEEDED',
+        events: [
+          {
+            source: 's',
+            detailType: 'Report Archived',
+            detail: { ...item, vendor: 'csp', tenant: 'alice', rowCount: 1, bytes: { original: 1, data: 1 } },
+          },
+        ],
+      },
+    ];
+    const lines: string[] = [];
+    // Act
+    printSummary(
+      results,
+      10,
+      { print: (text) => lines.push(text), printError: (text) => lines.push(text) },
+      '2026-12-06',
+    );
+    // Assess
+    const text = lines.join('\n');
+    expect(text).toContain(
+      'What each vendor did with 2026-12-06:\n  rsa: 2 skipped: a snapshot [2J of now\n  csp: 1 archived',
+    );
+    expect(text).not.toContain('\u001b');
   });
 });

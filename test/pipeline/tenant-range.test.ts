@@ -67,16 +67,48 @@ describe('a scheduled run', () => {
 
 describe('a run for a requested date', () => {
   it('skips a date before since, counting it, without asking the connector', async () => {
-    // Act: OpenAthens' own check would refuse 1 October (aged out) with an error
+    // Act: 1 November is within OpenAthens' 30 days, before the tenant's since
     const plan = await archive.plan(
       'openathens',
-      { tenants: [{ id: 'org', since: '2026-11-01', apiName: 'org.example' }], reports: ['raw_statistics'] },
-      { scheduledTime: SCHEDULED, date: '2026-10-01' },
+      { tenants: [{ id: 'org', since: '2026-11-10', apiName: 'org.example' }], reports: ['raw_statistics'] },
+      { scheduledTime: SCHEDULED, date: '2026-11-01' },
     );
     // Assess
     expect(plan.items).toEqual([]);
     expect(plan.outsideTenantRange).toBe(1);
     expect(plan.alreadyArchived).toBe(0);
+  });
+
+  it.each([
+    ['pingone', 'a snapshot of another day', 'mfa_devices', '2026-11-20'],
+    ['openathens', 'a day older than the 30 days served', 'raw_statistics', '2026-10-01'],
+  ])(
+    'plans a %s date the vendor cannot serve (%s) even before since, for the start step to skip with its reason',
+    async (vendor, _what, report, date) => {
+      // Act
+      const plan = await archive.plan(
+        vendor,
+        { tenants: [{ id: 't', since: '2026-11-21', apiName: 'org.example' }], reports: [report] },
+        { scheduledTime: SCHEDULED, date },
+      );
+      // Assess
+      expect(plan.items.map((item) => `${item.tenant.id} ${item.report} ${item.date}`)).toEqual([
+        `t ${report} ${date}`,
+      ]);
+      expect(plan.outsideTenantRange).toBe(0);
+    },
+  );
+
+  it("counts a snapshot's yesterday before since, as the hour's grace still lets it be taken", async () => {
+    // Act: 00:30 UTC on the 22nd: the start step would archive a snapshot as the 21st
+    const plan = await archive.plan(
+      'pingone',
+      { tenants: [{ id: 't', since: '2026-11-22' }], reports: ['mfa_devices'] },
+      { scheduledTime: '2026-11-22T00:30:00Z', date: '2026-11-21' },
+    );
+    // Assess
+    expect(plan.items).toEqual([]);
+    expect(plan.outsideTenantRange).toBe(1);
   });
 
   it('skips a date after until for that tenant only', async () => {

@@ -8,7 +8,6 @@
  * the plan step, the start step and the alarm agree to the second.
  */
 import { dayNumber, fromDayNumber, utcDate } from '../../core/dates.ts';
-import { VendorRequestError } from '../../core/errors.ts';
 
 /** Days back the vendor keeps raw statistics ("30 days ago"). */
 export const RAW_REPORT_WINDOW_DAYS = 30;
@@ -63,22 +62,18 @@ export function checkRawReportDate(date: string, now: Date): WindowCheck {
 }
 
 /**
- * Dates one run covers. A requested date: just that date, refused (VendorRequestError, before
- * anything is sent to the vendor) when
- * OpenAthens would not serve it. Otherwise yesterday (always, so a re-run refreshes it) followed by
- * every other date of the window missing from `archived`, oldest first: the days closest to
- * ageing out are fetched first.
+ * Dates one run covers. A requested date: just that date, even one OpenAthens would not serve, so
+ * that the start step skips it with the reason (before anything is sent to the vendor) and the
+ * skip is recorded. Otherwise yesterday (always, so a re-run refreshes it) followed by every
+ * other date of the window missing from `archived`, oldest first: the days closest to ageing out
+ * are fetched first.
  */
 export function planRawReportDates(input: {
   scheduledTime: Date;
   requestedDate?: string;
   archived: ReadonlySet<string>;
 }): string[] {
-  if (input.requestedDate !== undefined) {
-    const check = checkRawReportDate(input.requestedDate, input.scheduledTime);
-    if (!check.ok) throw new VendorRequestError(check.reason);
-    return [input.requestedDate];
-  }
+  if (input.requestedDate !== undefined) return [input.requestedDate];
   const window = rawReportWindow(input.scheduledTime);
   const missing = window.dates.slice(1).filter((date) => !input.archived.has(date));
   return [window.newest, ...missing.reverse()];

@@ -1,7 +1,8 @@
 /**
  * OpenAthens reports API runtime: daily raw statistics per organisation.
  *
- * 1. `startJob`: refuses a date outside the 30-day window without calling the vendor, else
+ * 1. `startJob`: skips a date outside the 30-day window with the reason, without calling the
+ *    vendor (a requested date not over yet, or aged out: nothing failed, it cannot be had), else
  *    `GET {base}/{apiName}/rawreport?date=D`. FINISHED with a DOWN link → READY; RUNNING with a
  *    SELF link → PENDING (the state machine waits `poll.intervalSeconds`, 20 s by default).
  * 2. `checkJob`: follows the SELF (`rawtask/{id}`) link the same way; 404 → RESTART.
@@ -87,7 +88,7 @@ function interpretTask(
 async function startJob(ctx: OpenAthensContext, request: ReportRequest): Promise<JobResult> {
   const window = checkRawReportDate(request.date, ctx.now());
   if (!window.ok) {
-    return { status: 'FAILED', job: { checks: 0 }, reason: `openathens ${organisation(ctx)}: ${window.reason}` };
+    return { status: 'SKIPPED', job: { checks: 0 }, reason: `openathens ${organisation(ctx)}: ${window.reason}` };
   }
   const key = await apiKey(ctx);
   const url = new URL(`${baseWithoutSlash(ctx)}/${encodeURIComponent(ctx.tenant.apiName)}/rawreport`);

@@ -24,6 +24,6 @@ export const pingOneDefinition = defineConnector({
   queries: pingOneQueries,
   cadence: { kind: 'snapshot', historyDays: 0 },
   // Another requested date is planned too, so that the start step skips it with its reason
-  // (lambdas/pipeline/snapshot-date.ts): PingOne keeps no device history.
+  // (lambdas/pipeline/served-date.ts): PingOne keeps no device history.
   planDates: ({ scheduledTime, requestedDate }) => [requestedDate ?? utcDate(scheduledTime)],
 });

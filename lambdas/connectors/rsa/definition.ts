@@ -17,7 +17,7 @@ import { RsaCredentialsSchema, RsaSectionSchema, RsaTenantSchema } from './setti
 
 /**
  * The scheduled day, or the requested one: a date other than today is planned so that the start
- * step skips it with its reason (lambdas/pipeline/snapshot-date.ts), since RSA's reports are
+ * step skips it with its reason (lambdas/pipeline/served-date.ts), since RSA's reports are
  * snapshots of the current state.
  */
 function planDates(input: { scheduledTime: Date; requestedDate?: string }): string[] {

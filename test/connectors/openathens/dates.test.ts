@@ -7,7 +7,6 @@ import {
   rawReportWindow,
 } from '../../../lambdas/connectors/openathens/dates.ts';
 import { openAthensDefinition } from '../../../lambdas/connectors/openathens/definition.ts';
-import { VendorRequestError } from '../../../lambdas/core/errors.ts';
 
 const JUST_BEFORE_MIDNIGHT = new Date('2024-03-01T23:59:59.999Z');
 const JUST_AFTER_MIDNIGHT = new Date('2024-03-02T00:00:00.000Z');
@@ -88,14 +87,14 @@ describe('planRawReportDates', () => {
       ).toEqual(['2024-02-10']);
     });
 
-    it('refuses a date outside the window before anything is sent', () => {
-      // Act / Assess
-      expect(() =>
+    it('plans a date outside the window too, for the start step to skip with its reason', () => {
+      // Act / Assess: aged out, and not over yet
+      expect(
         planRawReportDates({ scheduledTime: JUST_AFTER_MIDNIGHT, requestedDate: '2024-01-31', archived: new Set() }),
-      ).toThrow(VendorRequestError);
-      expect(() =>
-        planRawReportDates({ scheduledTime: JUST_AFTER_MIDNIGHT, requestedDate: '2024-01-31', archived: new Set() }),
-      ).toThrow(/2024-01-31 has aged out.*2024-02-01 to 2024-03-01/);
+      ).toEqual(['2024-01-31']);
+      expect(
+        planRawReportDates({ scheduledTime: JUST_AFTER_MIDNIGHT, requestedDate: '2024-03-02', archived: new Set() }),
+      ).toEqual(['2024-03-02']);
     });
   });
 

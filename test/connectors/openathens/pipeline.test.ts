@@ -62,7 +62,7 @@ async function harness(
   const sim = await startOpenAthensSimulator({ now: () => NOW, ...options });
   const section = localVendorSection(sim);
   // due from the day before the window at NOW (23 October on): the whole window is planned, and a
-  // date that aged out is still the tenant's, for OpenAthens' own refusal to be tested
+  // date that aged out is still the tenant's, for its refusal to be tested
   section.tenants = section.tenants.map((tenant) => ({ ...tenant, since: '2026-10-22' }));
   tweak(section);
   const vendorSection = OpenAthensSectionSchema.parse({
@@ -388,16 +388,21 @@ describe('openathens pipeline: the 30-day window', () => {
     expect(again.metrics.map((line) => JSON.parse(line).DatesAtRisk)).toEqual([0]);
   });
 
-  it('refuses a date outside the window up front, without calling OpenAthens', async () => {
+  it('skips a date outside the window with the reason, without calling OpenAthens, and the run succeeds', async () => {
     // Prepare
     h.sim.clearRequests();
     const aged = '2026-10-22';
     // Act
     const result = await h.run({ date: aged });
     // Assess
-    expect(result.status).toBe('FAILED');
-    const failure = result.events.find((e) => e.detailType === 'Report Failed');
-    expect(String(failure?.detail.cause)).toContain(`report date ${aged} has aged out`);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.length).toBeGreaterThan(0);
+    for (const event of result.events) {
+      expect(event.detailType).toBe('Report Skipped');
+      expect(String(event.detail.reason)).toBe(
+        `OpenAthens serves 30 days back (the oldest is 2026-10-23, UTC), so ${aged} can no longer be fetched`,
+      );
+    }
     expect(h.sim.requests).toHaveLength(0);
   });
 });
