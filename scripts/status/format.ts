@@ -63,7 +63,12 @@ function freshnessLines(vendor: VendorStatus, options: FormatOptions): string[] 
 }
 
 function reportLine(report: ReportFreshness, options: FormatOptions): string {
-  const state = report.stale ? paint(options.colour, 31, 'stale') : 'fresh';
+  // never archived yet not stale: due more recently than cadence + grace, so not late yet
+  const state = report.stale
+    ? paint(options.colour, 31, 'stale')
+    : report.lastArchivedAt === null
+      ? 'new'
+      : 'fresh';
   const since = report.hoursSinceArchived === null ? 'never archived' : `archived ${report.hoursSinceArchived} h ago`;
   // the last outcome only when it is not the archive just shown
   const last =

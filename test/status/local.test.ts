@@ -8,8 +8,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReportFreshness } from '../../lambdas/ops/freshness.ts';
 import { RunLineSchema } from '../../scripts/local/runs-log.ts';
 import { statusCommand } from '../../scripts/status/command.ts';
+import { formatStatus } from '../../scripts/status/format.ts';
 import type { StatusReport } from '../../scripts/status/model.ts';
 import { runCommand, runNpmScript } from '../support/cli.ts';
 
@@ -64,5 +66,49 @@ describe('npm start, then npm run status (local)', { timeout: 180_000 }, () => {
       /^csp: needs attention: latest run FAILED \(ReportsFailed\), \d+ failed items, 1 stale tenant$/m,
     );
     expect(result.stdout).toContain('stale alice/mfa_audit  never archived; last failed VendorAuthError');
+  });
+});
+
+describe('a tenant never archived but not due long enough to be late', () => {
+  it('is printed as new, not as fresh', () => {
+    const report = (lastArchivedAt: string | null, stale: boolean): ReportFreshness => ({
+      tenant: 'newcomer',
+      report: 'mfa_audit',
+      lastArchivedAt,
+      lastArchivedDate: null,
+      hoursSinceArchived: lastArchivedAt === null ? null : 1,
+      stale,
+      lastOutcome: 'failed',
+      lastError: 'VendorAuthError',
+      lastReason: null,
+    });
+    const status = (r: ReportFreshness): StatusReport => ({
+      source: 'test',
+      generatedAt: '2026-12-08T00:00:00.000Z',
+      days: { from: '2026-12-02', to: '2026-12-08' },
+      healthy: true,
+      vendors: [
+        {
+          vendor: 'csp',
+          runs: [],
+          latestIssues: [],
+          deferred: 0,
+          datesAtRisk: [],
+          settings: { cadenceHours: 24, graceHours: 6 },
+          freshness: {
+            vendor: 'csp',
+            lastArchivedAt: null,
+            minutesSinceLastArchived: 0,
+            staleTenants: 0,
+            reports: [r],
+          },
+          attention: [],
+        },
+      ],
+    });
+    expect(formatStatus(status(report(null, false)), { colour: false })).toContain('new   newcomer/mfa_audit');
+    expect(formatStatus(status(report('2026-12-07T23:00:00.000Z', false)), { colour: false })).toContain(
+      'fresh newcomer/mfa_audit',
+    );
   });
 });
