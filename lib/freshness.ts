@@ -43,7 +43,9 @@ export interface FreshnessProps {
   readonly graceHours: number;
   /**
    * When the check runs (EventBridge Scheduler).
-   * @default 'rate(1 hour)'
+   * @default 'cron(20 * * * ? *)': at minute 20, so each one-hour alarm period holds one data
+   * point even when a start is late; a rate starts at deploy time, which may be on the hour,
+   * where a few seconds' delay leaves one period empty and the alarms (missing data breaches) fire
    */
   readonly schedule?: string;
 }
@@ -89,7 +91,7 @@ export class Freshness extends Construct {
     );
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'Runs the hourly freshness check of every vendor',
-      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'rate(1 hour)'),
+      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'cron(20 * * * ? *)'),
       timeWindow: scheduler.TimeWindow.off(),
       target: new targets.LambdaInvoke(this.checker.function, { retryAttempts: 2, role: scheduleRole }),
     });

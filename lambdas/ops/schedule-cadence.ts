@@ -4,9 +4,9 @@
  *
  * 1. `rate(n unit)`: n units.
  * 2. `cron(min hour day-of-month month day-of-week year)` with numbers, `*`, `?`, ranges, steps,
- *    lists and day names: the firings of a leap year and the month after it are laid out and the
- *    longest gap between two of them is taken (a schedule on the 31st skips months; one on
- *    weekdays waits over the weekend). `L`, `W`, `#` and restricted years are refused by name: a
+ *    lists and day names: the firings of a common year, a leap year and the month after are laid
+ *    out and the longest gap between two of them is taken (a schedule on the 31st skips months;
+ *    one on weekdays waits over the weekend). `L`, `W`, `#` and restricted years are refused by name: a
  *    guessed cadence would make the freshness alarm fire early or never.
  * 3. A schedule read in a time zone other than UTC may fire an hour late across a
  *    daylight-saving change: one hour is added.
@@ -18,9 +18,12 @@ const UNIT_HOURS: Record<string, number> = { minute: 1 / 60, hour: 1, day: 24 };
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const UTC_ZONES = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'z', 'zulu', 'universal', 'etc/universal']);
-/** 2028 is a leap year; its firings and January 2029's give every gap a year can hold. */
-const LAYOUT_START = Date.UTC(2028, 0, 1);
-const LAYOUT_DAYS = 366 + 31;
+/**
+ * 2027 is not a leap year and 2028 is: their firings and January 2029's give every gap a year can
+ * hold (a schedule on the 29th waits from 29 January to 29 March in 2027 only).
+ */
+const LAYOUT_START = Date.UTC(2027, 0, 1);
+const LAYOUT_DAYS = 365 + 366 + 31;
 
 export function scheduleCadenceHours(expression: string, timeZone = 'UTC'): number {
   const hours = gapHours(expression);

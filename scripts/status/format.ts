@@ -5,6 +5,7 @@
  * are coloured (never when the output is a file or a pipe).
  */
 import type { ReportFreshness } from '../../lambdas/ops/freshness.ts';
+import { printable } from '../local/format.ts';
 import type { RunStatus, StatusReport, VendorStatus } from './model.ts';
 
 export interface FormatOptions {
@@ -35,7 +36,8 @@ function vendorLines(vendor: VendorStatus, options: FormatOptions): string[] {
   for (const run of vendor.runs) lines.push(`    ${runLine(run)}`);
   if (vendor.latestIssues.length > 0) lines.push('  latest run, failed and skipped items:');
   for (const issue of vendor.latestIssues) {
-    const why = [issue.error, issue.reason].filter((text) => text !== null).join(': ');
+    // a reason can hold a vendor's words: none of them may move the terminal's cursor
+    const why = printable([issue.error, issue.reason].filter((text) => text !== null).join(': '));
     lines.push(`    ${issue.outcome.padEnd(7)} ${issue.tenant}/${issue.report} ${issue.date}  ${why}`);
   }
   lines.push(`  deferred backlog: ${vendor.deferred ?? 'unknown'}`);
@@ -46,7 +48,7 @@ function vendorLines(vendor: VendorStatus, options: FormatOptions): string[] {
 
 function runLine(run: RunStatus): string {
   const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  const failure = run.error ? ` (${run.error})` : '';
+  const failure = run.error ? ` (${printable(run.error)})` : '';
   const planned = run.planned === null ? '' : `planned ${run.planned}, `;
   return `${when}  ${run.status}${failure}  ${planned}archived ${run.archived}, failed ${run.failed}, skipped ${run.skipped}`;
 }
@@ -74,6 +76,6 @@ function reportLine(report: ReportFreshness, options: FormatOptions): string {
   const last =
     report.lastOutcome === null || report.lastOutcome === 'archived'
       ? ''
-      : `; last ${report.lastOutcome}${report.lastError ? ` ${report.lastError}` : ''}`;
+      : `; last ${report.lastOutcome}${report.lastError ? ` ${printable(report.lastError)}` : ''}`;
   return `${state.padEnd(5)} ${report.tenant}/${report.report}  ${since}${last}`;
 }

@@ -5,7 +5,12 @@
  * backlog and the dates at risk of the latest plan, freshness per tenant (lambdas/ops/freshness.ts,
  * the function behind the freshness alarms), and what of it needs attention.
  */
-import { type FreshnessSettings, type VendorFreshness, vendorFreshness } from '../../lambdas/ops/freshness.ts';
+import {
+  type FreshnessSettings,
+  freshnessWindow,
+  type VendorFreshness,
+  vendorFreshness,
+} from '../../lambdas/ops/freshness.ts';
 import type { ExpectationRow } from '../../lambdas/pipeline/expectations.ts';
 import type { OutcomeRecord } from '../../lambdas/pipeline/outcome-record.ts';
 
@@ -114,7 +119,11 @@ export function vendorStatus(input: VendorInput): VendorStatus {
     .sort(
       (a, b) => a.outcome.localeCompare(b.outcome) || a.tenant.localeCompare(b.tenant) || a.date.localeCompare(b.date),
     );
-  const freshness = vendorFreshness(input.vendor, input.expectations, input.records, input.now, input.settings);
+  // only the records the freshness check reads: a report date older than its window, archived
+  // recently (a backfill), makes a tenant fresh for neither
+  const { from } = freshnessWindow(input.now, input.settings);
+  const windowRecords = input.records.filter((record) => record.report_date >= from);
+  const freshness = vendorFreshness(input.vendor, input.expectations, windowRecords, input.now, input.settings);
   const status = {
     vendor: input.vendor,
     runs,

@@ -99,14 +99,14 @@ describe('the freshness check function', () => {
     expect(parsed.FRESHNESS_GRACE_HOURS).toBe(6);
   });
 
-  it('is started every hour by a schedule with no flexible window', () => {
+  it('is started every hour, at minute 20 (one data point in each hour of the alarms), by a schedule with no flexible window', () => {
     const functionId = logicalId(synth.stack, freshness.checker.function);
     const schedules = resourcesOf(synth.template, 'AWS::Scheduler::Schedule').filter(([, s]) =>
       render((s.Properties.Target as { Arn: unknown }).Arn).includes(functionId),
     );
     expect(schedules).toHaveLength(1);
     expect(schedules[0]?.[1].Properties).toMatchObject({
-      ScheduleExpression: 'rate(1 hour)',
+      ScheduleExpression: 'cron(20 * * * ? *)',
       FlexibleTimeWindow: { Mode: 'OFF' },
     });
   });

@@ -12,6 +12,7 @@ describe('scheduleCadenceHours', () => {
     ['cron(0 2 ? * 2-6 *)', 72],
     ['cron(0 2 1 * ? *)', 31 * 24],
     ['cron(0 2 31 * ? *)', 61 * 24], // 31 March to 31 May: April has no 31st
+    ['cron(0 2 29 * ? *)', 59 * 24], // 29 January to 29 March of a year that is not a leap year
     ['rate(1 day)', 24],
     ['rate(6 hours)', 6],
     ['rate(90 minutes)', 1.5],
