@@ -186,7 +186,19 @@ export function archiveKeyPatterns(vendor: string): string[] {
 }
 
 /** Each tenant's secret ARN. */
+/**
+ * Most tenants with their own secret a vendor may have: measured, 58 secret ARNs of about 100
+ * characters synthesize within IAM's policy size limits and 64 do not (CDK moves the statement
+ * to a managed policy, capped at 6,144 characters), so a deploy would fail.
+ */
+export const MAX_TENANT_SECRETS = 50;
+
 export function tenantSecretArns(stack: Stack, tenants: readonly PipelineTenant[]): string[] {
+  if (tenants.length > MAX_TENANT_SECRETS) {
+    throw new Error(
+      `${tenants.length} tenants each with their own secret: each of the vendor's start, check and archive roles would list every secret's ARN in one IAM statement, and past about ${MAX_TENANT_SECRETS} that policy is larger than IAM accepts (the deploy fails); expected one secret for the vendor (vendors.<vendor>.secretName, see README "Secrets"), or at most ${MAX_TENANT_SECRETS} tenants`,
+    );
+  }
   return tenants.map((tenant) => {
     const name = tenant.secretName;
     if (name === undefined) {

@@ -16,6 +16,7 @@ import {
 import { HandlerEnvironmentSchema } from '../../lambdas/handlers/env.ts';
 import { enabledVendors } from '../../lib/config.ts';
 import { ARCHIVE_BUCKET_OUTPUT, DATABASE_OUTPUT, stateMachineOutputKey, WORKGROUP_OUTPUT } from '../../lib/outputs.ts';
+import { MAX_TENANT_SECRETS } from '../../lib/pipeline/pipeline-functions.ts';
 import type { ReportFunction } from '../../lib/report-function.ts';
 import { type PipelineSection, PipelineSectionSchema, VendorPipeline } from '../../lib/vendor-pipeline.ts';
 import * as backfill from '../../scripts/backfill/stack.ts';
@@ -460,6 +461,20 @@ describe('vendor pipeline guards', () => {
 
   it('refuses a tenant without a secret', () => {
     expect(() => buildGuard(guardSection({}))).toThrow(/tenant a: expected secretName/);
+  });
+
+  it('refuses more tenant secrets than an IAM policy holds, naming the per-vendor secret', () => {
+    // Prepare
+    const tenants = Array.from({ length: MAX_TENANT_SECRETS + 1 }, (_, i) => ({
+      id: `t${i}`,
+      since: '2026-01-01',
+      secretName: `identity-report-archive/openathens/t${i}`,
+    }));
+    // Act and assess
+    expect(() => buildGuard(guardSection({ secretName: 'a' }, { tenants }))).toThrow(
+      /51 tenants each with their own secret.*vendors\.<vendor>\.secretName/,
+    );
+    expect(() => buildGuard(guardSection({ secretName: 'a' }, { tenants: tenants.slice(1) }))).not.toThrow();
   });
 
   it('grants a secret given as an ARN exactly as given', () => {
