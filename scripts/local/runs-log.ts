@@ -59,18 +59,35 @@ export function appendRun(workspace: LocalWorkspace, result: VendorRunResult, st
   appendFileSync(runsFile(workspace), `${JSON.stringify(runLine(result, stoppedAt))}\n`);
 }
 
-/** Every line of the log, oldest first; none when no run has ended in this workspace. */
+/**
+ * Every line of the log, oldest first; none when no run has ended in this workspace. A last line
+ * without its newline is a run killed while appending it (one write per line, so only the end can
+ * be torn): left out, as the run it began is not over. Any other bad line is an error naming it.
+ */
 export function readRuns(workspace: LocalWorkspace): RunLine[] {
   const file = runsFile(workspace);
   if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const texts = text.split('\n');
+  const torn = texts.pop() ?? '';
+  if (torn.trim() !== '')
+    process.emitWarning(`${file}: its last line is unfinished (a run killed while logging it); left out`);
   const lines: RunLine[] = [];
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((text, index) => {
-      if (text.trim() === '') return;
-      const parsed = RunLineSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error(`${file} line ${index + 1} is not a run: ${formatIssues(parsed.error)}`);
-      lines.push(parsed.data);
-    });
+  texts.forEach((line, index) => {
+    if (line.trim() === '') return;
+    lines.push(parseRun(line, `${file} line ${index + 1}`));
+  });
   return lines;
+}
+
+function parseRun(text: string, where: string): RunLine {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${where} is not a run: not JSON`);
+  }
+  const parsed = RunLineSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${where} is not a run: ${formatIssues(parsed.error)}`);
+  return parsed.data;
 }
