@@ -64,13 +64,13 @@ function freshnessLines(vendor: VendorStatus, options: FormatOptions): string[] 
   return lines;
 }
 
+/** Never archived yet not stale: due more recently than cadence + grace, so not late yet. */
+function notStale(report: ReportFreshness): string {
+  return report.lastArchivedAt === null ? 'new' : 'fresh';
+}
+
 function reportLine(report: ReportFreshness, options: FormatOptions): string {
-  // never archived yet not stale: due more recently than cadence + grace, so not late yet
-  const state = report.stale
-    ? paint(options.colour, 31, 'stale')
-    : report.lastArchivedAt === null
-      ? 'new'
-      : 'fresh';
+  const state = report.stale ? paint(options.colour, 31, 'stale') : notStale(report);
   const since = report.hoursSinceArchived === null ? 'never archived' : `archived ${report.hoursSinceArchived} h ago`;
   // the last outcome only when it is not the archive just shown
   const last =
