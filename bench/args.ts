@@ -39,6 +39,8 @@ export const USAGE = `npm run bench -- [flags]
   --render-only         rewrite bench/RESULTS.md from bench/results/*.json (targets recomputed)
   --tsx                 run the measurement children under tsx instead of an esbuild bundle
                         (adds the tsx loader's ~30 MB to every RSS figure)
+  --transitions         instead: Step Functions transitions, invocations and S3 requests per vendor
+                        and archived report, from a local run (--transitions --help for its flags)
   --help
 `;
 

@@ -133,6 +133,8 @@ export function renderProgress(state: ProgressState, now: number): string[] {
 /** Where the display draws: stdout, or a test's stand-in. */
 export interface ProgressTerminal {
   readonly isTTY?: boolean;
+  /** its width: a longer line would wrap, and the redraw would move back over too few rows */
+  readonly columns?: number;
   write(text: string): unknown;
 }
 
@@ -175,6 +177,12 @@ export function progressDisplay(options: ProgressOptions): ProgressDisplay {
   return redrawingDisplay(options.terminal, state, options.now ?? Date.now);
 }
 
+/** `line` cut to fit in `columns` without wrapping (the last column left empty). */
+function fitToWidth(line: string, columns: number | undefined): string {
+  if (!columns || line.length < columns) return line;
+  return `${line.slice(0, Math.max(0, columns - 2))}…`;
+}
+
 /** Redraws the lines in place: the cursor goes back up over the last drawing, which is erased. */
 function redrawingDisplay(terminal: ProgressTerminal, state: ProgressState, now: () => number): ProgressDisplay {
   let drawn = 0;
@@ -185,7 +193,7 @@ function redrawingDisplay(terminal: ProgressTerminal, state: ProgressState, now:
   const draw = () => {
     pending = undefined;
     lastDraw = now();
-    const lines = renderProgress(state, lastDraw);
+    const lines = renderProgress(state, lastDraw).map((line) => fitToWidth(line, terminal.columns));
     terminal.write(back() + lines.map((line) => `${line}\n`).join(''));
     drawn = lines.length;
   };

@@ -69,7 +69,9 @@ async function queryLocal(
   try {
     tables = readCatalog(workspace);
   } catch (error) {
-    out.printError((error as Error).message);
+    out.printError(
+      `npm run query: ${(error as Error).message}, or name a deployed stack's config with --config <file>`,
+    );
     return 2;
   }
   const catalog = await openArchiveCatalog({ s3Directory: workspace.s3Directory, bucket: workspace.bucket, tables });

@@ -121,7 +121,7 @@ export async function startCommand(
     } catch (error) {
       if (error instanceof UsageError) return usageFailure(error.message, out);
       if (!(error instanceof ConfigValidationError)) throw error;
-      out.printError(error.message);
+      out.printError(`npm start: ${error.message}`);
       return 2;
     }
     const progress = progressDisplay({

@@ -33,9 +33,9 @@ ${TARGET_USAGE}
                        (the archive bucket, found from the stack's outputs)
 digests:
   --public-key <file>  the PEM public key digests must be signed with (default: the key each
-                     digest names, as kept in the archive); checked when no filter is given
+                       digest names, as kept in the archive); checked when no filter is given
 output:
-  --json             the whole report as JSON
+  --json               the whole report as JSON
 
 exit status: 0 everything matches; 1 a mismatch, a missing object, an unreadable manifest, a
 retention short of the policy or a break in the signed digests; 2 invalid arguments,

@@ -113,6 +113,27 @@ describe('progressDisplay', () => {
     ]);
   });
 
+  it('cuts a line wider than the terminal, so the redraw moves back over every row it drew', () => {
+    // Prepare: a terminal 40 columns wide
+    vi.useFakeTimers({ now: 10_000 });
+    const written: string[] = [];
+    const shown = progressDisplay({
+      terminal: { isTTY: true, columns: 40, write: (text) => written.push(text) },
+      print: () => undefined,
+      env: {},
+      verbose: false,
+      now: () => Date.now(),
+    });
+    // Act
+    for (const event of rsaRun()) shown.onProgress(event);
+    vi.advanceTimersByTime(250);
+    shown.finish();
+    // Assess: no row wraps (at most 39 columns), so ESC [2F goes back over both
+    const rows = written[0]?.split('\n').filter((row) => row !== '') ?? [];
+    expect(rows).toEqual(['rsa  3/4 done  1 archived  1 failed  1…', "     waiting on the vendor's job: glob…"]);
+    expect(written[1]).toBe('\u001b[2F\u001b[J');
+  });
+
   it.each([
     ['not a terminal', false, {}],
     ['a terminal in CI', true, { CI: 'true' }],

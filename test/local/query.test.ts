@@ -15,9 +15,11 @@ const query = (args: string[]) => runCommand(queryCommand, args);
 const STACK = /\n\s+at /;
 
 describe('npm run query: bad arguments', () => {
-  it('says to run npm start first when there is no local archive', async () => {
+  it('says to run npm start first when there is no local archive, or to name a deployed one', async () => {
     const result = await query(['--workspace', join(tmpdir(), 'no-such-ws-xyz'), 'SHOW TABLES']);
-    expect(result.stderr).toMatch(/no local archive in .*no-such-ws-xyz: run `npm start` first/);
+    expect(result.stderr).toMatch(
+      /^npm run query: no local archive in .*no-such-ws-xyz: run `npm start` first, or name a deployed stack's config with --config <file>$/m,
+    );
     expect(result.stderr).not.toMatch(STACK);
     expect(result.code).toBe(2);
   });

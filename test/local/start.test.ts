@@ -31,6 +31,7 @@ describe('npm start: bad arguments', () => {
     [['--date', '2026-02-30'], /--date must be a calendar date as YYYY-MM-DD; received "2026-02-30"/],
     [['--fast-waits', 'abc'], /--fast-waits must be a number of milliseconds; received "abc"/],
     [['--vendor', 'okta'], /unknown vendor "okta"; expected one of: .*csp.*openathens/],
+    [['--config', 'no-such-config.json'], /^npm start: cannot read config file no-such-config\.json: ENOENT/],
   ])('npm start -- %j names the problem, exit 2, no stack trace', async (args, message) => {
     const result = await start([...args, '--workspace', join(dir, 'ws')]);
     expect(result.stderr).toMatch(message);
