@@ -48,7 +48,8 @@ function runLine(run: RunStatus): string {
   const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const failure = run.error ? ` (${run.error})` : '';
   const planned = run.planned === null ? '' : `planned ${run.planned}, `;
-  return `${when}  ${run.status}${failure}  ${planned}archived ${run.archived}, failed ${run.failed}, skipped ${run.skipped}`;
+  const unrecorded = run.unrecorded ? `, ${run.unrecorded} not among the records read` : '';
+  return `${when}  ${run.status}${failure}  ${planned}archived ${run.archived}, failed ${run.failed}, skipped ${run.skipped}${unrecorded}`;
 }
 
 function freshnessLines(vendor: VendorStatus, options: FormatOptions): string[] {
