@@ -158,20 +158,22 @@ export class Alerts extends Construct {
 
   /**
    * Errors and throttles of a function.
-   * @param errorsRunbook the page for its errors: a pipeline step's, or the digest writer's
+   * @param errorsRunbook the page for its errors: a pipeline step's, the digest writer's or the freshness check's
    */
   public watchFunction(
     label: string,
     fn: lambda.IFunction,
-    errorsRunbook: 'function-errors' | 'digest-errors' = 'function-errors',
+    errorsRunbook: 'function-errors' | 'digest-errors' | 'freshness-check-errors' = 'function-errors',
   ): void {
     const sum = { period: this.period, statistic: cloudwatch.Stats.SUM };
+    const meanings = {
+      'function-errors': `${label}: the function raised errors; the state machine retries or catches them, and a report that still failed has its own Report Failed notification.`,
+      'digest-errors': `${label}: the function that writes the daily signed digest of the published manifests failed; until a run succeeds, new publications are not in a signed digest.`,
+      'freshness-check-errors': `${label}: the hourly freshness check failed; the vendors it could not read (its log names them) published no freshness metrics, so their freshness alarms fire as missing data.`,
+    };
     this.alarm(`${label}Errors`, {
       metric: fn.metricErrors(sum),
-      meaning:
-        errorsRunbook === 'digest-errors'
-          ? `${label}: the function that writes the daily signed digest of the published manifests failed; until a run succeeds, new publications are not in a signed digest.`
-          : `${label}: the function raised errors; the state machine retries or catches them, and a report that still failed has its own Report Failed notification.`,
+      meaning: meanings[errorsRunbook],
       runbook: errorsRunbook,
     });
     this.alarm(`${label}Throttles`, {

@@ -99,7 +99,7 @@ export class Freshness extends Construct {
 
   /** The function's errors and throttles, and each vendor's two freshness alarms. */
   public addAlarms(alerts: Alerts): void {
-    alerts.watchFunction('FreshnessCheck', this.checker.function);
+    alerts.watchFunction('FreshnessCheck', this.checker.function, 'freshness-check-errors');
     for (const { vendor, cadenceHours } of this.vendors) {
       alerts.watchFreshness(vendor, thresholdMinutes({ cadenceHours, graceHours: this.graceHours }));
     }

@@ -23,6 +23,7 @@ export const RUNBOOK_PAGES = [
   'key-changed',
   'freshness-minutes-since-archived',
   'freshness-stale-tenants',
+  'freshness-check-errors',
   'report-failed',
   'credentials-rejected',
   'report-skipped',

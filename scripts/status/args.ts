@@ -32,7 +32,8 @@ ${TARGET_USAGE}
                        (Step Functions executions, and the archive bucket, from its outputs)
 
 exit status: 0 healthy; 1 something needs attention (a failed run or item, a stale tenant, a date
-at risk); 2 invalid arguments, configuration or stack.`;
+at risk); 2 invalid arguments, configuration or stack, or an outcome record or expectations file
+it cannot read (named by its key).`;
 
 export interface StatusOptions {
   readonly target: ArchiveTarget;

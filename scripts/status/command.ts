@@ -7,6 +7,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { UnreadableRecordError } from '../../lambdas/ops/outcome-reader.ts';
 import { ConfigValidationError } from '../../lib/config.ts';
 import { clientConfigOf, deployedStack } from '../deployed/stack.ts';
 import type { ArchiveTarget } from '../local/archive-args.ts';
@@ -59,7 +60,11 @@ export async function statusCommand(
     report =
       target.kind === 'local' ? await statusLocal(target, options, deps) : await statusDeployed(target, options, deps);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigValidationError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigValidationError ||
+      error instanceof UnreadableRecordError // a record of the archive, named by its key
+    ) {
       out.printError(`npm run status: ${error.message}`);
       return 2;
     }

@@ -50,11 +50,8 @@ function runLine(run: RunStatus): string {
   const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const failure = run.error ? ` (${printable(run.error)})` : '';
   const planned = run.planned === null ? '' : `planned ${run.planned}, `;
-  // the counts are the records of the report dates read: a run that planned older dates (a
-  // backlog) wrote the rest outside them, and a running one has not written them yet
-  const unseen = run.planned === null ? 0 : run.planned - run.archived - run.failed - run.skipped;
-  const outside = unseen > 0 ? `; ${unseen} not recorded in these report dates` : '';
-  return `${when}  ${run.status}${failure}  ${planned}archived ${run.archived}, failed ${run.failed}, skipped ${run.skipped}${outside}`;
+  const unrecorded = run.unrecorded ? `, ${run.unrecorded} not among the records read` : '';
+  return `${when}  ${run.status}${failure}  ${planned}archived ${run.archived}, failed ${run.failed}, skipped ${run.skipped}${unrecorded}`;
 }
 
 function freshnessLines(vendor: VendorStatus, options: FormatOptions): string[] {

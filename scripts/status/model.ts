@@ -37,6 +37,11 @@ export interface RunStatus extends RunInfo {
   readonly archived: number;
   readonly failed: number;
   readonly skipped: number;
+  /**
+   * items the run planned with no outcome record among those read: a report date older than the
+   * days read (`--days`), or an item not recorded (yet); null when `planned` is unknown
+   */
+  readonly unrecorded: number | null;
 }
 
 export interface ItemIssue {
@@ -96,12 +101,11 @@ export function vendorStatus(input: VendorInput): VendorStatus {
     records.filter((r) => r.outcome === outcome).length;
   const runs = input.runs.map((run) => {
     const records = byRun.get(run.execution) ?? [];
-    return {
-      ...run,
-      archived: count(records, 'archived'),
-      failed: count(records, 'failed'),
-      skipped: count(records, 'skipped'),
-    };
+    const archived = count(records, 'archived');
+    const failed = count(records, 'failed');
+    const skipped = count(records, 'skipped');
+    const unrecorded = run.planned === null ? null : Math.max(0, run.planned - archived - failed - skipped);
+    return { ...run, archived, failed, skipped, unrecorded };
   });
   const latest = input.runs[0];
   const latestIssues = (latest ? (byRun.get(latest.execution) ?? []) : [])

@@ -158,6 +158,16 @@ describe('the freshness alarms', () => {
       expect(stale).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     }
   });
+
+  it('have the check’s own errors alarm say what its failure means, with its own runbook page', () => {
+    const errors = resourcesOf(synth.template, 'AWS::CloudWatch::Alarm').find(([id]) =>
+      id.startsWith('AlertsFreshnessCheckErrors'),
+    );
+    const description = String(errors?.[1].Properties.AlarmDescription);
+    expect(description).toContain('the hourly freshness check failed');
+    expect(description).not.toContain('state machine');
+    expect(description).toMatch(/Runbook: docs\/runbooks\/freshness-check-errors\.md$/);
+  });
 });
 
 describe('a disabled schedule', () => {

@@ -21,6 +21,7 @@ const run = (planned: number | null, archived: number): RunStatus => ({
   archived,
   failed: 0,
   skipped: 0,
+  unrecorded: planned === null ? null : planned - archived,
 });
 
 const report = (runs: RunStatus[]): StatusReport => ({
@@ -54,7 +55,7 @@ describe('formatStatus: a run line', () => {
     const text = formatStatus(report([run(90, 18)]), { colour: false });
     // Assess
     expect(text).toContain(
-      '2026-12-08 02:32:28Z  SUCCEEDED  planned 90, archived 18, failed 0, skipped 0; 72 not recorded in these report dates',
+      '2026-12-08 02:32:28Z  SUCCEEDED  planned 90, archived 18, failed 0, skipped 0, 72 not among the records read',
     );
   });
 
@@ -64,6 +65,6 @@ describe('formatStatus: a run line', () => {
     // Assess
     expect(text).toContain('SUCCEEDED  planned 2, archived 2, failed 0, skipped 0\n');
     expect(text).toContain('SUCCEEDED  archived 3, failed 0, skipped 0\n');
-    expect(text).not.toContain('not recorded');
+    expect(text).not.toContain('not among');
   });
 });
