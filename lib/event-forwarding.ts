@@ -11,7 +11,7 @@
  *    deleted bus) lands in an encrypted, TLS-only dead-letter queue, whose alarm is
  *    `Alerts.watchDeadLetterQueue`'s: forwarding never fails silently.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -42,6 +42,7 @@ export class EventForwarding extends Construct {
 
   constructor(scope: Construct, id: string, props: EventForwardingProps) {
     super(scope, id);
+    refuseOwnBus(Stack.of(this), props.targetBusArn);
     const targetBus = events.EventBus.fromEventBusArn(this, 'TargetBus', props.targetBusArn);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -69,5 +70,21 @@ export class EventForwarding extends Construct {
       // the target grants the role events:PutEvents on the target bus's ARN only
       targets: [new targets.EventBus(targetBus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
     });
+  }
+}
+
+/**
+ * The pipelines put their events on this account's default bus, where the forwarding rule
+ * listens: a target that is that same bus would send every event back to the rule that sent it.
+ * Refused when the stack's account and region are known at synth (an environment-agnostic stack
+ * cannot tell).
+ */
+function refuseOwnBus(stack: Stack, targetBusArn: string): void {
+  if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
+  const own = `:events:${stack.region}:${stack.account}:event-bus/default`;
+  if (targetBusArn.endsWith(own)) {
+    throw new Error(
+      `events.targetBusArn ${targetBusArn} is this stack's own default bus, where its events are put: forwarding them there would loop; expected a bus in another account or region, or a custom bus`,
+    );
   }
 }

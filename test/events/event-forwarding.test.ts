@@ -7,11 +7,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Alerts } from '../../lib/alerts.ts';
 import { ConfigValidationError, parseConfig } from '../../lib/config.ts';
+import { EventForwarding } from '../../lib/event-forwarding.ts';
 import {
   asArray,
   type Built,
@@ -134,5 +136,17 @@ describe('events.targetBusArn', () => {
     expect(() => parseConfig(raw, 'forwarding.json', 'deploy')).toThrow(
       /events\.targetBusArn: expected an event bus ARN/,
     );
+  });
+
+  it("is refused when it is the stack's own default bus, where the events are put (a loop)", () => {
+    const build = (target: string) => {
+      const app = new App();
+      const stack = new Stack(app, 'Own', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const alerts = new Alerts(stack, 'Alerts', { topicName: 'alerts' });
+      return () => new EventForwarding(stack, 'EventForwarding', { source: SOURCE, targetBusArn: target, alerts });
+    };
+    expect(build('arn:aws:events:eu-west-1:111111111111:event-bus/default')).toThrow(/own default bus.*loop/);
+    expect(build('arn:aws:events:eu-central-1:111111111111:event-bus/default')).not.toThrow();
+    expect(build('arn:aws:events:eu-west-1:111111111111:event-bus/identity-events')).not.toThrow();
   });
 });
