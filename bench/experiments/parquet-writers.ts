@@ -8,8 +8,8 @@
  *   node --import tsx bench/experiments/parquet-writers.ts [size MB, default 200]
  *   node --import tsx bench/experiments/parquet-writers.ts --cold    (bundles and cold starts only)
  *
- * Writers: `parse` (the archive step's CSV parser, `CsvRecordReader`, into typed batches, writing nothing: the floor the
- * others are measured from), `duckdb-csv` (DuckDB reads the CSV itself, one thread),
+ * Writers: `parse` (the archive step's CSV parser, `CsvRecordReader`, into typed batches,
+ * writing nothing: the floor the others are measured from), `duckdb-csv` (DuckDB reads the CSV itself, one thread),
  * `duckdb-appender` (JS parse, rows appended to DuckDB, one COPY at the end), `parquet-wasm`
  * (apache-arrow record batches → `transformParquetStream`) and `hyparquet-writer` (ParquetWriter,
  * zstd from `zstd-napi` since Node 20 has no zstd in node:zlib). The packages that are not the
