@@ -65,6 +65,8 @@ export interface LocalRunOptions {
   readonly connectors?: readonly Connector[];
   /** every state event of each vendor's execution, as it happens (bench/transitions.ts counts them) */
   readonly onStateEvent?: (vendor: string, event: ExecutionEvent) => void;
+  /** called as each vendor's execution starts, with its name (what an interrupted run logs) */
+  readonly onExecutionStart?: (vendor: string, executionName: string) => void;
   /** called as each vendor's execution ends (the runs log is appended there) */
   readonly onExecutionEnd?: (result: VendorRunResult) => void;
   /** told as each vendor's run is planned, steps and ends (the progress display) */
@@ -266,6 +268,7 @@ async function runVendor(
   const fast = options.fastWaitsMs;
   const executionName = `${vendor}-${options.scheduledTime.toISOString().replace(/[:.]/g, '')}-${Date.now()}`;
   const executionId = `arn:aws:states:us-east-1:000000000000:execution:local-${vendor}:${executionName}`;
+  options.onExecutionStart?.(vendor, executionName);
   const input = {
     scheduledTime: options.scheduledTime.toISOString(),
     ...(options.date ? { date: options.date } : {}),

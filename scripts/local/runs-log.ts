@@ -17,7 +17,8 @@ export const RunLineSchema = z.object({
   execution: z.string().min(1),
   startedAt: z.iso.datetime(),
   stoppedAt: z.iso.datetime(),
-  status: z.enum(['SUCCEEDED', 'FAILED']),
+  /** ABORTED: `npm start` was interrupted (Ctrl-C) before the execution ended */
+  status: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']),
   error: z.string().nullable(),
   cause: z.string().nullable(),
   /** items the plan gave this run; null when it could not be planned */
@@ -57,6 +58,31 @@ export function runLine(result: VendorRunResult, stoppedAt: Date): RunLine {
 export function appendRun(workspace: LocalWorkspace, result: VendorRunResult, stoppedAt = new Date()): void {
   mkdirSync(workspace.root, { recursive: true });
   appendFileSync(runsFile(workspace), `${JSON.stringify(runLine(result, stoppedAt))}\n`);
+}
+
+/** An execution still running when `npm start` was interrupted, and what it had planned. */
+export interface InterruptedRun {
+  readonly vendor: string;
+  readonly execution: string;
+  readonly startedAt: Date;
+  readonly planned: number | null;
+}
+
+export function appendAbortedRun(workspace: LocalWorkspace, run: InterruptedRun, stoppedAt = new Date()): void {
+  const line: RunLine = {
+    vendor: run.vendor,
+    execution: run.execution,
+    startedAt: run.startedAt.toISOString(),
+    stoppedAt: stoppedAt.toISOString(),
+    status: 'ABORTED',
+    error: 'Interrupted',
+    cause: 'npm start was interrupted before the execution ended',
+    planned: run.planned,
+    deferred: null,
+    atRisk: [],
+  };
+  mkdirSync(workspace.root, { recursive: true });
+  appendFileSync(runsFile(workspace), `${JSON.stringify(line)}\n`);
 }
 
 /**

@@ -23,6 +23,7 @@ import { catalogTables, openArchiveCatalog } from './catalog.ts';
 import { type CommandOutput, consoleOutput, UsageError } from './command.ts';
 import { appendEvents, eventsFile } from './events-log.ts';
 import { formatTable } from './format.ts';
+import { type RunTracker, watchInterrupt } from './interrupt.ts';
 import { writeLocalDigest } from './local-digest.ts';
 import { runLocalPipeline, type VendorRunResult } from './pipeline.ts';
 import { type ProgressDisplay, type ProgressTerminal, progressDisplay } from './progress.ts';
@@ -130,10 +131,16 @@ export async function startCommand(
       env: process.env,
       verbose: !!options.verbose,
     });
+    const tracker = watchInterrupt({
+      workspace,
+      clear: () => progress.finish(),
+      printError: (line) => out.printError(line),
+    });
     let results: VendorRunResult[];
     try {
-      results = await runVendors(options, source, s3, workspace, out, progress);
+      results = await runVendors(options, source, s3, workspace, out, progress, tracker);
     } finally {
+      tracker.dispose();
       progress.finish();
     }
     printSummary(results, Date.now() - started, out, options.date);
@@ -264,6 +271,7 @@ async function runVendors(
   workspace: LocalWorkspace,
   out: CommandOutput,
   progress: ProgressDisplay,
+  tracker: RunTracker,
 ): Promise<VendorRunResult[]> {
   // A log line would scroll the lines being redrawn out of place; what an error line says is in
   // the summary (the failed reports with their causes, the plan's bookkeeping).
@@ -289,8 +297,15 @@ async function runVendors(
     tmpDir: workspace.tmpDir,
     fastWaitsMs: source.fastWaitsMs,
     logger,
-    onExecutionEnd: (result) => appendRun(workspace, result),
-    onProgress: progress.onProgress,
+    onExecutionStart: (vendor, execution) => tracker.started(vendor, execution),
+    onExecutionEnd: (result) => {
+      tracker.ended(result.vendor);
+      appendRun(workspace, result);
+    },
+    onProgress: (event) => {
+      if (event.kind === 'planned') tracker.planned(event.vendor, event.items);
+      progress.onProgress(event);
+    },
   });
 }
 
