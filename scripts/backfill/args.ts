@@ -1,7 +1,7 @@
 /** The backfill command line: its usage text, and argv parsed into `BackfillOptions` (a UsageError when it is wrong). */
 import { parseArgs } from 'node:util';
 import { type ArchiveTarget, archiveTarget, TARGET_OPTIONS } from '../local/archive-args.ts';
-import { argsErrorMessage } from '../local/command.ts';
+import { parseCommandLine } from '../local/command.ts';
 import { BackfillError, UsageError } from './errors.ts';
 
 /** Backfill only starts deployed executions: the local target is refused, with its local equivalent. */
@@ -40,15 +40,11 @@ export interface BackfillOptions {
 }
 
 export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(argsErrorMessage(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const values = parseCommandLine(
+    () => parse(argv),
+    (message) => new UsageError(message),
+  );
+  if (values === 'help') return 'help';
   const missing = (['vendor', 'from', 'to'] as const).filter((flag) => !values[flag]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
   let target: ArchiveTarget;

@@ -13,7 +13,7 @@ import {
   checkVendorAndReport,
   TARGET_USAGE,
 } from '../local/archive-args.ts';
-import { argsErrorMessage, UsageError } from '../local/command.ts';
+import { parseCommandLine, UsageError } from '../local/command.ts';
 import type { CoverageFilter } from './query.ts';
 
 export const DEFAULT_DAYS = 30;
@@ -84,15 +84,8 @@ function rangeOf(values: Values, now: Date): { from: string; to: string } {
 
 /** The options, 'help' for --help; a UsageError names what is wrong. */
 export function parseCoverageArgs(argv: readonly string[], now: Date): CoverageOptions | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(argsErrorMessage(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const values = parseCommandLine(() => parse(argv));
+  if (values === 'help') return 'help';
   const target = checkArchiveArgs(values);
   checkVendorAndReport(values.vendor, values.report);
   const { vendor, tenant, report } = values;

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from '../../lambdas/core/dates.ts';
 import { type ArchiveTarget, archiveTarget, TARGET_OPTIONS } from '../local/archive-args.ts';
-import { argsErrorMessage } from '../local/command.ts';
+import { parseCommandLine } from '../local/command.ts';
 import { LegalHoldError, NoObjectLockError } from './errors.ts';
 
 /** Holds exist only on the deployed bucket: the local target is refused with the reason. */
@@ -56,15 +56,11 @@ export class UsageError extends LegalHoldError {
 }
 
 export function parseLegalHoldArgs(argv: readonly string[]): LegalHoldOptions | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(argsErrorMessage(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const values = parseCommandLine(
+    () => parse(argv),
+    (message) => new UsageError(message),
+  );
+  if (values === 'help') return 'help';
   const missing = (['vendor', 'from', 'to'] as const).filter((flag) => !values[flag]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
   if (values.on === values.off) {

@@ -1,6 +1,7 @@
 /**
- * What the commands (`npm start`, `npm run query`, `verify`, `legal-hold`) share: where they
- * print, and the error for a bad command line, which ends a command with one line and exit code 2.
+ * What the commands (`npm start`, `npm run query`, `verify`, `legal-hold`, …) share: where they
+ * print, the error for a bad command line, which ends a command with one line and exit code 2,
+ * and the first reading of that command line.
  */
 
 /** Where a command prints: the console for the real commands, a list of lines in tests. */
@@ -29,4 +30,26 @@ export class UsageError extends Error {
 export function argsErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+}
+
+/**
+ * A command line read by `parse` (Node's `parseArgs`, positionals allowed so that a stray word is
+ * named rather than reported as an unknown option): its values, or 'help' for `--help`. A line
+ * `parseArgs` refuses, or a positional, becomes the command's usage error.
+ */
+export function parseCommandLine<V extends { readonly help?: boolean }>(
+  parse: () => { values: V; positionals: string[] },
+  usageError: (message: string) => Error = (message) => new UsageError(message),
+): V | 'help' {
+  let parsed: { values: V; positionals: string[] };
+  try {
+    parsed = parse();
+  } catch (error) {
+    throw usageError(argsErrorMessage(error));
+  }
+  if (parsed.values.help) return 'help';
+  if (parsed.positionals.length > 0) {
+    throw usageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+  }
+  return parsed.values;
 }

@@ -10,7 +10,7 @@ import {
   TARGET_OPTIONS,
   TARGET_USAGE,
 } from '../local/archive-args.ts';
-import { argsErrorMessage, UsageError } from '../local/command.ts';
+import { parseCommandLine, UsageError } from '../local/command.ts';
 
 export const DEFAULT_RUNS = 5;
 export const DEFAULT_DAYS = 7;
@@ -69,15 +69,8 @@ function wholeNumber(flag: string, value: string | undefined, fallback: number, 
 }
 
 export function parseStatusArgs(argv: readonly string[]): StatusOptions | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(argsErrorMessage(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const values = parseCommandLine(() => parse(argv));
+  if (values === 'help') return 'help';
   checkVendorAndReport(values.vendor, undefined);
   return {
     target: archiveTarget(values),
