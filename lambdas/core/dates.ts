@@ -41,6 +41,13 @@ export function fromDayNumber(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Every date from `from` to `to`, both included; none when `from` is after `to`. */
+export function datesBetween(from: string, to: string): string[] {
+  const dates: string[] = [];
+  for (let date = from; date <= to; date = addDays(date, 1)) dates.push(date);
+  return dates;
+}
+
 /** `isoDate` moved by `days` whole days (negative: back). */
 export function addDays(isoDate: string, days: number): string {
   return utcDate(new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * DAY_MS));

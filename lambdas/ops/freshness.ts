@@ -13,6 +13,7 @@
  *    cadence + grace, so a vendor whose schedule stopped reads as late, not as unknown.
  */
 import { addDays, DAY_MS, utcDate } from '../core/dates.ts';
+import { groupBy } from '../core/group-by.ts';
 import type { ExpectationRow } from '../pipeline/expectations.ts';
 import type { Outcome, OutcomeRecord } from '../pipeline/outcome-record.ts';
 
@@ -143,15 +144,4 @@ function latest(records: readonly OutcomeRecord[]): OutcomeRecord | undefined {
 
 function reportKey(tenant: string, report: string): string {
   return `${tenant}/${report}`;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }

@@ -11,7 +11,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { addDays, isCalendarDate } from '../core/dates.ts';
+import { mapAtOnce } from '../core/at-once.ts';
+import { datesBetween, dayNumber, isCalendarDate } from '../core/dates.ts';
 import { expectationsKey, OUTCOMES_PREFIX } from '../core/layout.ts';
 import { isAbsent, listKeys, readBytes } from '../core/s3-objects.ts';
 import { formatIssues } from '../core/zod-issues.ts';
@@ -116,26 +117,8 @@ function daysBetween(vendor: string, from: string, to: string): string[] {
     }
   }
   if (from > to) throw new Error(`from must not be after to; received ${from} to ${to}`);
-  const days: string[] = [];
-  for (let day = from; day <= to; day = addDays(day, 1)) {
-    days.push(day);
-    if (days.length > MAX_OUTCOME_DAYS) {
-      throw new Error(`outcomes of at most ${MAX_OUTCOME_DAYS} days are read at once; received ${from} to ${to}`);
-    }
+  if ((dayNumber(to) as number) - (dayNumber(from) as number) + 1 > MAX_OUTCOME_DAYS) {
+    throw new Error(`outcomes of at most ${MAX_OUTCOME_DAYS} days are read at once; received ${from} to ${to}`);
   }
-  return days;
-}
-
-/** `work` over every item, at most `limit` at a time; results in the items' order. */
-async function mapAtOnce<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  return datesBetween(from, to);
 }

@@ -14,7 +14,9 @@
  *    page per 1,000 keys) and write only the dates not recorded yet: otherwise every plan would
  *    send one refused write per lost date of its look-back, tenant and report, every day.
  */
+
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mapAtOnce } from '../core/at-once.ts';
 import { addDays, dayNumber, fromDayNumber } from '../core/dates.ts';
 import { LOST_OUTCOME_NAME, OUTCOMES_PREFIX } from '../core/layout.ts';
 import type { BucketReader } from '../core/s3-objects.ts';
@@ -116,16 +118,8 @@ export async function recordLostDates(
     .filter((record) => !recorded.has(outcomeRecordKey(record)))
     .sort((a, b) => a.report_date.localeCompare(b.report_date))
     .slice(0, limit);
-  let written = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < missing.length) {
-      const record = missing[next++] as OutcomeRecord;
-      if ((await writeOutcomeRecord(record, deps)) === 'RECORDED') written++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, missing.length) }, worker));
-  return written;
+  const outcomes = await mapAtOnce(missing, WRITES_IN_FLIGHT, (record) => writeOutcomeRecord(record, deps));
+  return outcomes.filter((outcome) => outcome === 'RECORDED').length;
 }
 
 /** The `lost` keys already under the vendor's outcomes, from the oldest record's date to the newest's. */

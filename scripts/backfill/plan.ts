@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { addDays, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
+import { addDays, datesBetween, isCalendarDate, utcDate } from '../../lambdas/core/dates.ts';
 import type { ConnectorDefinition } from '../../lambdas/core/types.ts';
 import { formatIssues } from '../../lambdas/core/zod-issues.ts';
 import { archivedDates } from '../../lambdas/pipeline/plan.ts';
@@ -169,12 +169,9 @@ function backfillScope(
     );
   }
   const tenants = request.tenants && request.tenants.length > 0 ? [...new Set(request.tenants)] : configured;
-  const dates: string[] = [];
-  for (let date = from; date <= to; date = addDays(date, 1)) {
-    dates.push(date);
-    if (dates.length > MAX_BACKFILL_DAYS) {
-      throw new BackfillError(`--from ${from} --to ${to} covers more than ${MAX_BACKFILL_DAYS} days; split it`);
-    }
+  const dates = datesBetween(from, to);
+  if (dates.length > MAX_BACKFILL_DAYS) {
+    throw new BackfillError(`--from ${from} --to ${to} covers more than ${MAX_BACKFILL_DAYS} days; split it`);
   }
   return { tenants, reports: section.data.reports, dates };
 }

@@ -3,7 +3,8 @@
  * both draw: per vendor and tenant, per report a row of cells, one per day of the range (a day
  * the view has no row for is not expected and holds nothing), with counts per state.
  */
-import { addDays } from '../../lambdas/core/dates.ts';
+import { datesBetween } from '../../lambdas/core/dates.ts';
+import { groupBy } from '../../lambdas/core/group-by.ts';
 import { COVERAGE_STATES, type CoverageState } from '../../lambdas/core/views/coverage.ts';
 import type { CoverageDay } from './query.ts';
 
@@ -71,22 +72,9 @@ function countDays(days: Iterable<CoverageDay | null>): StateCounts {
   return counts;
 }
 
-/** Every date from `from` to `to`, both included. */
-export function datesBetween(from: string, to: string): string[] {
-  const dates: string[] = [];
-  for (let date = from; date <= to; date = addDays(date, 1)) dates.push(date);
-  return dates;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** Grouped by key, the groups in key order. */
+function groupSorted<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  return new Map([...groupBy(items, key)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The days (any order) as calendars over `from`..`to`; days outside the range are left out. */
@@ -94,9 +82,9 @@ export function buildCalendar(days: readonly CoverageDay[], from: string, to: st
   const dates = datesBetween(from, to);
   const index = new Map(dates.map((d, i) => [d, i]));
   const inRange = days.filter((d) => index.has(d.dt));
-  const vendors = [...groupBy(inRange, (d) => d.vendor)].map(([vendor, vendorDays]) => {
-    const tenants = [...groupBy(vendorDays, (d) => d.tenant)].map(([tenant, tenantDays]) => {
-      const rows = [...groupBy(tenantDays, (d) => d.report)].map(([report, reportDays]) => {
+  const vendors = [...groupSorted(inRange, (d) => d.vendor)].map(([vendor, vendorDays]) => {
+    const tenants = [...groupSorted(vendorDays, (d) => d.tenant)].map(([tenant, tenantDays]) => {
+      const rows = [...groupSorted(tenantDays, (d) => d.report)].map(([report, reportDays]) => {
         const cells: (CoverageDay | null)[] = dates.map(() => null);
         for (const day of reportDays) cells[index.get(day.dt) as number] = day;
         return { report, cells };

@@ -5,6 +5,7 @@
  * policy; objects no manifest names are listed. Works through the S3 API only, so the same code
  * checks the local archive (s3rver) and the deployed bucket.
  */
+
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
@@ -13,6 +14,7 @@ import {
   GetObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { mapAtOnce } from '../../lambdas/core/at-once.ts';
 import { DATA_PREFIX, MANIFESTS_PREFIX, ORIGINALS_PREFIX } from '../../lambdas/core/layout.ts';
 import { listKeys, readBytes } from '../../lambdas/core/s3-objects.ts';
 import { type NamedObject, namedObjects, type PartitionFilter, partitionOf, prefixesFor } from './manifest-objects.ts';
@@ -87,7 +89,7 @@ export async function checkArchive(filter: PartitionFilter, deps: CheckDeps): Pr
   }
   let verified = 0;
   let bytes = 0;
-  await eachAtOnce(toRead, deps.concurrency ?? 4, async (object) => {
+  await mapAtOnce(toRead, deps.concurrency ?? 4, async (object) => {
     const outcome = await checkObject(deps, object, objectLock);
     findings.push(...outcome.findings);
     if (outcome.findings.every((f) => f.kind === 'retention')) {
@@ -209,12 +211,4 @@ async function listPartitionKeys(deps: CheckDeps, root: string, filter: Partitio
     for (const key of await listKeys(deps, prefix)) if (partitionOf(key)?.matches(filter)) keys.push(key);
   }
   return keys.sort();
-}
-
-async function eachAtOnce<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
